@@ -1,0 +1,55 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"io"
+	"log/slog"
+
+	"github.com/cognate-auth/cognate/reqid"
+	"github.com/cognate-auth/cognate/server"
+)
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg server.Config
+	var logFormat, logLevel string
+	fs.StringVar(&cfg.Addr, "addr", server.DefaultAddr, "HTTP listen address")
+	fs.StringVar(&cfg.DataDir, "data", server.DefaultDataDir, "data directory (SQLite database, generated files)")
+	fs.StringVar(&cfg.ConfigFile, "config", "", "optional JSON file declaring pools and app clients")
+	fs.StringVar(&cfg.PublicURL, "public-url", server.DefaultPublicURL, "URL clients reach this server at; token issuers derive from it")
+	fs.BoolVar(&cfg.Production, "production", false, "turn off development conveniences; requires --smtp-url")
+	fs.StringVar(&cfg.AdminAccessKeyID, "admin-access-key-id", "", "access key id for SigV4-signed admin operations (generated if empty)")
+	fs.StringVar(&cfg.AdminSecretAccessKey, "admin-secret-access-key", "", "secret access key for admin operations")
+	fs.StringVar(&cfg.SMTPURL, "smtp-url", "", "deliver codes by mail: smtp://user:pass@host:587?from=no-reply@example.com")
+	fs.StringVar(&logFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.Usage = func() {
+		io.WriteString(stderr, "usage: cognate serve [flags]\n\nEvery flag can also be set as COGNATE_<FLAG>, e.g. COGNATE_PUBLIC_URL.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := envDefaults(fs); err != nil {
+		return err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(logLevel)); err != nil {
+		return err
+	}
+	hopts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewTextHandler(stderr, hopts)
+	if logFormat == "json" {
+		h = slog.NewJSONHandler(stderr, hopts)
+	}
+	cfg.Logger = slog.New(reqid.Handler{Handler: h})
+	cfg.Out = stdout
+	srv, err := server.New(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	return srv.ListenAndServe(ctx)
+}

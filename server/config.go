@@ -1,0 +1,128 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+
+	"github.com/cognate-auth/cognate/userpool"
+)
+
+// Config is what `cognate serve` runs with. The zero value of every
+// optional field is a working development default.
+type Config struct {
+	// Addr is the HTTP listen address.
+	Addr string
+	// DataDir holds the SQLite database and generated files.
+	DataDir string
+	// ConfigFile optionally declares pools and app clients (see FileConfig).
+	ConfigFile string
+	// PublicURL is the base URL clients reach the server at; issuers
+	// derive from it.
+	PublicURL string
+	// Production turns off development conveniences (the outbox page) and
+	// requires real mail delivery.
+	Production bool
+
+	AdminAccessKeyID     string
+	AdminSecretAccessKey string
+	// SMTPURL configures mail delivery: smtp://user:pass@host:port?from=addr
+	// (STARTTLS when offered) or smtps:// for implicit TLS.
+	SMTPURL string
+
+	Logger *slog.Logger
+	// Out receives the start-up banner; nil means os.Stdout.
+	Out io.Writer
+}
+
+// Defaults for Config.
+const (
+	DefaultAddr      = "127.0.0.1:9229"
+	DefaultDataDir   = "./cognate-data"
+	DefaultPublicURL = "http://localhost:9229"
+)
+
+func (c *Config) setDefaults() error {
+	if c.Addr == "" {
+		c.Addr = DefaultAddr
+	}
+	if c.DataDir == "" {
+		c.DataDir = DefaultDataDir
+	}
+	if c.PublicURL == "" {
+		c.PublicURL = DefaultPublicURL
+	}
+	u, err := url.Parse(c.PublicURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("--public-url %q: want an absolute http(s) URL without query or fragment", c.PublicURL)
+	}
+	if c.Production && c.SMTPURL == "" {
+		return errors.New("--production requires --smtp-url: codes must reach real inboxes")
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Out == nil {
+		c.Out = os.Stdout
+	}
+	return nil
+}
+
+// FileConfig is the --config file: pools and their app clients, written
+// with Cognito's own member names (CreateUserPool and
+// CreateUserPoolClient requests), plus the ids to give them.
+//
+//	{"UserPools": [{"Id": "us-east-1_Example1", "PoolName": "app",
+//	  "UsernameAttributes": ["email"], "AutoVerifiedAttributes": ["email"],
+//	  "Clients": [{"ClientId": "web", "ClientName": "web",
+//	    "ExplicitAuthFlows": ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]}]}]}
+//
+// Pools and clients missing from the database are created at start;
+// existing clients get the file's settings (the file is the source of
+// truth for what it declares).
+type FileConfig struct {
+	UserPools []PoolConfig `json:"UserPools"`
+}
+
+// PoolConfig declares one pool.
+type PoolConfig struct {
+	Id string `json:"Id"`
+	userpool.CreateUserPoolInput
+	Clients []ClientConfig `json:"Clients"`
+}
+
+// ClientConfig declares one app client.
+type ClientConfig struct {
+	ClientId string `json:"ClientId"`
+	userpool.ClientSettingsInput
+	GenerateSecret bool `json:"GenerateSecret"`
+}
+
+func loadFileConfig(path string) (*FileConfig, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	defer f.Close()
+	dec := json.NewDecoder(io.LimitReader(f, 4<<20))
+	dec.DisallowUnknownFields()
+	var fc FileConfig
+	if err := dec.Decode(&fc); err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	for i, p := range fc.UserPools {
+		if p.Id == "" {
+			return nil, fmt.Errorf("config %s: UserPools[%d]: Id is required", path, i)
+		}
+		for j, c := range p.Clients {
+			if c.ClientId == "" {
+				return nil, fmt.Errorf("config %s: UserPools[%d].Clients[%d]: ClientId is required", path, i, j)
+			}
+		}
+	}
+	return &fc, nil
+}

@@ -1,0 +1,83 @@
+package server
+
+import (
+	"html/template"
+	"net"
+	"net/http"
+	"time"
+)
+
+// loopbackOnly hides development pages from anything but this machine:
+// the outbox shows live codes.
+func loopbackOnly(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		ip := net.ParseIP(host)
+		if err != nil || ip == nil || !ip.IsLoopback() {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		h(w, r)
+	}
+}
+
+type outboxEntry struct {
+	PoolID      string    `json:"pool_id"`
+	Username    string    `json:"username"`
+	Destination string    `json:"destination"`
+	Kind        string    `json:"kind"`
+	Code        string    `json:"code"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+const outboxLimit = 200
+
+func (s *Server) outbox(r *http.Request) ([]outboxEntry, error) {
+	msgs, err := s.store.ListMessages(r.Context(), outboxLimit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]outboxEntry, 0, len(msgs))
+	for _, m := range msgs {
+		out = append(out, outboxEntry{m.PoolID, m.Username, m.Destination, m.Kind, m.Code, m.CreatedAt.UTC()})
+	}
+	return out, nil
+}
+
+func (s *Server) outboxJSON(w http.ResponseWriter, r *http.Request) {
+	entries, err := s.outbox(r)
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "outbox", "err", err)
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"message": "Internal server error."})
+		return
+	}
+	writeJSON(w, http.StatusOK, entries)
+}
+
+var outboxPage = template.Must(template.New("outbox").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="refresh" content="5"><title>Cognate dev outbox</title>
+<style>
+body{font:15px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:60rem;padding:0 1rem;color:#1d2330}
+h1{font-size:1.4rem}p{color:#555}table{border-collapse:collapse;width:100%}
+th,td{text-align:left;padding:.5rem .6rem;border-bottom:1px solid #e3e6ec}th{font-weight:600;background:#f5f7fa}
+code{font:600 1.05rem ui-monospace,monospace;background:#eef2ff;padding:.1rem .4rem;border-radius:4px}
+</style></head><body>
+<h1>Development outbox</h1>
+<p>Codes Cognate would have emailed, newest first. This page refreshes every 5 seconds and is served only to this machine; it does not exist with <code>--production</code>.</p>
+{{if .}}<table><thead><tr><th scope="col">When (UTC)</th><th scope="col">To</th><th scope="col">Kind</th><th scope="col">Code</th><th scope="col">Pool</th></tr></thead><tbody>
+{{range .}}<tr><td>{{.CreatedAt.Format "2006-01-02 15:04:05"}}</td><td>{{.Destination}}</td><td>{{.Kind}}</td><td><code>{{.Code}}</code></td><td>{{.PoolID}}</td></tr>
+{{end}}</tbody></table>{{else}}<p>No messages yet.</p>{{end}}
+</body></html>`))
+
+func (s *Server) outboxHTML(w http.ResponseWriter, r *http.Request) {
+	entries, err := s.outbox(r)
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "outbox", "err", err)
+		http.Error(w, "Internal server error.", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	outboxPage.Execute(w, entries)
+}

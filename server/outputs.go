@@ -1,0 +1,121 @@
+package server
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/cognate-auth/cognate/storage"
+)
+
+// amplifyOutputs is the auth part of Amplify Gen 2's amplify_outputs.json.
+type amplifyOutputs struct {
+	Version string      `json:"version"`
+	Auth    outputsAuth `json:"auth"`
+}
+
+type outputsAuth struct {
+	AWSRegion                        string         `json:"aws_region"`
+	UserPoolID                       string         `json:"user_pool_id"`
+	UserPoolClientID                 string         `json:"user_pool_client_id"`
+	UsernameAttributes               []string       `json:"username_attributes"`
+	StandardRequiredAttributes       []string       `json:"standard_required_attributes"`
+	UserVerificationTypes            []string       `json:"user_verification_types"`
+	UnauthenticatedIdentitiesEnabled bool           `json:"unauthenticated_identities_enabled"`
+	PasswordPolicy                   passwordPolicy `json:"password_policy"`
+	MFAConfiguration                 string         `json:"mfa_configuration"`
+	MFAMethods                       []string       `json:"mfa_methods"`
+}
+
+type passwordPolicy struct {
+	MinLength        int  `json:"min_length"`
+	RequireLowercase bool `json:"require_lowercase"`
+	RequireNumbers   bool `json:"require_numbers"`
+	RequireSymbols   bool `json:"require_symbols"`
+	RequireUppercase bool `json:"require_uppercase"`
+}
+
+func outputsFor(p storage.Pool, c storage.Client) amplifyOutputs {
+	region, _, _ := strings.Cut(p.ID, "_")
+	pp := p.Settings.PasswordPolicy
+	var required []string
+	for _, a := range p.Settings.Schema {
+		if a.Required && !strings.HasPrefix(a.Name, "custom:") {
+			required = append(required, a.Name)
+		}
+	}
+	if contains(p.Settings.UsernameAttributes, "email") && !contains(required, "email") {
+		required = append(required, "email")
+	}
+	return amplifyOutputs{
+		Version: "1.4",
+		Auth: outputsAuth{
+			AWSRegion: region, UserPoolID: p.ID, UserPoolClientID: c.ClientID,
+			UsernameAttributes:         nonNil(p.Settings.UsernameAttributes),
+			StandardRequiredAttributes: nonNil(required),
+			UserVerificationTypes:      nonNil(p.Settings.AutoVerifiedAttributes),
+			PasswordPolicy: passwordPolicy{
+				MinLength: pp.MinimumLength, RequireLowercase: pp.RequireLowercase, RequireNumbers: pp.RequireNumbers,
+				RequireSymbols: pp.RequireSymbols, RequireUppercase: pp.RequireUppercase,
+			},
+			MFAConfiguration: "NONE",
+			MFAMethods:       []string{},
+		},
+	}
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func writeOutputs(dataDir string, p storage.Pool, c storage.Client) error {
+	b, err := json.MarshalIndent(outputsFor(p, c), "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(filepath.Join(dataDir, "amplify_outputs.json"), append(b, '\n'), 0o644)
+}
+
+// printBanner tells a developer everything needed to point Amplify here.
+func printBanner(w io.Writer, cfg *Config, p storage.Pool, c storage.Client, creds AdminCredentials, credsFromFile bool) {
+	fmt.Fprintf(w, "Cognate user pool listening on http://%s (public URL %s)\n\n", cfg.Addr, cfg.PublicURL)
+	fmt.Fprintf(w, "  User pool id:   %s\n  App client id:  %s (%s)\n  Issuer:         %s/%s\n", p.ID, c.ClientID, c.Name, cfg.PublicURL, p.ID)
+	fmt.Fprintf(w, "  Outputs file:   %s\n", filepath.Join(cfg.DataDir, "amplify_outputs.json"))
+	if credsFromFile {
+		fmt.Fprintf(w, "  Admin keys:     %s (access key id %s)\n", filepath.Join(cfg.DataDir, "admin-credentials.json"), creds.AccessKeyID)
+	}
+	if !cfg.Production {
+		fmt.Fprintf(w, "  Dev outbox:     %s/_dev/outbox\n", cfg.PublicURL)
+	}
+	fmt.Fprintf(w, `
+Configure Amplify (aws-amplify v6):
+
+  import { Amplify } from 'aws-amplify';
+
+  Amplify.configure({
+    Auth: {
+      Cognito: {
+        userPoolId: '%s',
+        userPoolClientId: '%s',
+        userPoolEndpoint: '%s',
+        loginWith: { email: true },
+      },
+    },
+  });
+
+`, p.ID, c.ClientID, cfg.PublicURL)
+}

@@ -1,0 +1,162 @@
+// Package server wires Cognate together: configuration → storage → the
+// user-pool domain → the HTTP protocols, on one listener with health,
+// metrics and graceful shutdown.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/cognate-auth/cognate/cognitoapi"
+	"github.com/cognate-auth/cognate/keys"
+	"github.com/cognate-auth/cognate/mail"
+	"github.com/cognate-auth/cognate/storage"
+	"github.com/cognate-auth/cognate/storage/sqlite"
+	"github.com/cognate-auth/cognate/userpool"
+)
+
+// Server is a configured Cognate instance.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	store   storage.Storage
+	svc     *userpool.Service
+	handler http.Handler
+	// Pool and Client are the pool and app client the outputs file names.
+	Pool   storage.Pool
+	Client storage.Client
+	// Admin are the credentials admin operations must be signed with.
+	Admin AdminCredentials
+}
+
+// New opens the data directory, creates the default (or configured)
+// pools, writes amplify_outputs.json and prints the banner.
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	if err := cfg.setDefaults(); err != nil {
+		return nil, err
+	}
+	var fc *FileConfig
+	if cfg.ConfigFile != "" {
+		var err error
+		if fc, err = loadFileConfig(cfg.ConfigFile); err != nil {
+			return nil, err
+		}
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	store, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "cognate.db"), sqlite.Options{Logger: cfg.Logger})
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, store: store}
+	if err := s.init(ctx, fc); err != nil {
+		store.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) init(ctx context.Context, fc *FileConfig) error {
+	cfg := &s.cfg
+	var sender userpool.Sender
+	if cfg.SMTPURL != "" {
+		m, err := mail.NewSMTP(cfg.SMTPURL, cfg.Logger)
+		if err != nil {
+			return err
+		}
+		sender = m
+	}
+	km := keys.NewManager(s.store, keys.Options{Logger: cfg.Logger})
+	svc, err := userpool.New(ctx, userpool.Options{
+		Storage: s.store, Keys: km, Sender: sender, Logger: cfg.Logger, IssuerBase: cfg.PublicURL,
+	})
+	if err != nil {
+		return err
+	}
+	s.svc = svc
+	if s.Pool, s.Client, err = ensurePools(ctx, svc, s.store, fc); err != nil {
+		return err
+	}
+	if err := km.EnsurePoolKeys(ctx, s.Pool.ID); err != nil {
+		return err
+	}
+	if err := writeOutputs(cfg.DataDir, s.Pool, s.Client); err != nil {
+		return fmt.Errorf("write amplify_outputs.json: %w", err)
+	}
+	if s.Admin, err = adminCredentials(cfg); err != nil {
+		return err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	api := cognitoapi.New(cognitoapi.Options{
+		Service: svc, Logger: cfg.Logger, Registerer: reg,
+		Credentials: func(id string) (string, bool) {
+			return s.Admin.SecretAccessKey, id == s.Admin.AccessKeyID
+		},
+	})
+	s.handler = s.routes(api, reg)
+	printBanner(cfg.Out, cfg, s.Pool, s.Client, s.Admin, cfg.AdminAccessKeyID == "")
+	return nil
+}
+
+// Handler is everything the server answers, for in-process use and tests.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Service is the user-pool domain the server runs.
+func (s *Server) Service() *userpool.Service { return s.svc }
+
+// Close releases the database.
+func (s *Server) Close() error { return s.store.Close() }
+
+// ListenAndServe serves until ctx is done, then shuts down gracefully:
+// in-flight requests get up to 10 seconds to finish.
+func (s *Server) ListenAndServe(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return err
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve is ListenAndServe on an existing listener.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	s.log.Info("listening", "addr", ln.Addr().String())
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

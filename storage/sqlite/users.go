@@ -1,0 +1,148 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"strings"
+
+	"github.com/cognate-auth/cognate/storage"
+)
+
+const userColumns = `pool_id, username, sub, email, attributes, pending_attributes, status, enabled,
+	srp_salt, srp_verifier, password_expires_at, failed_sign_ins, locked_until, created_at, updated_at`
+
+func scanUser(sc scanner) (storage.User, error) {
+	var (
+		u                                        storage.User
+		attrs, pending                           string
+		pwExpires, lockedUntil, created, updated int64
+	)
+	if err := sc.Scan(&u.PoolID, &u.Username, &u.Sub, &u.Email, &attrs, &pending, &u.Status, &u.Enabled,
+		&u.SRPSalt, &u.SRPVerifier, &pwExpires, &u.FailedSignIns, &lockedUntil, &created, &updated); err != nil {
+		return u, err
+	}
+	var err error
+	if u.Attributes, err = decodeMap(attrs); err != nil {
+		return u, err
+	}
+	if u.PendingAttributes, err = decodeMap(pending); err != nil {
+		return u, err
+	}
+	u.PasswordExpiresAt, u.LockedUntil = fromMicros(pwExpires), fromMicros(lockedUntil)
+	u.CreatedAt, u.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return u, nil
+}
+
+// userArgs returns u's columns in userColumns order, with the email alias
+// lower-cased so that uniqueness and lookups ignore case.
+func userArgs(u storage.User) ([]any, error) {
+	attrs, err := encodeMap(u.Attributes)
+	if err != nil {
+		return nil, err
+	}
+	pending, err := encodeMap(u.PendingAttributes)
+	if err != nil {
+		return nil, err
+	}
+	return []any{u.PoolID, u.Username, u.Sub, strings.ToLower(u.Email), attrs, pending, u.Status, u.Enabled,
+		u.SRPSalt, u.SRPVerifier, micros(u.PasswordExpiresAt), u.FailedSignIns, micros(u.LockedUntil),
+		micros(u.CreatedAt), micros(u.UpdatedAt)}, nil
+}
+
+// CreateUser implements storage.Storage. A missing pool is ErrNotFound; a
+// taken username, email alias or sub is ErrAlreadyExists.
+func (s *Store) CreateUser(ctx context.Context, u storage.User) error {
+	args, err := userArgs(u)
+	if err != nil {
+		return wrap("create user", err)
+	}
+	_, err = execRows(ctx, s.writes(), "create user",
+		`INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
+	return err
+}
+
+// GetUser implements storage.Storage.
+func (s *Store) GetUser(ctx context.Context, poolID, username string) (storage.User, error) {
+	return getOne(ctx, s.reads(), "get user", scanUser,
+		`SELECT `+userColumns+` FROM users WHERE pool_id = ? AND username = ?`, poolID, username)
+}
+
+// GetUserByEmail implements storage.Storage. The empty email matches no
+// one.
+func (s *Store) GetUserByEmail(ctx context.Context, poolID, email string) (storage.User, error) {
+	if email == "" {
+		return storage.User{}, wrap("get user by email", sql.ErrNoRows)
+	}
+	return getOne(ctx, s.reads(), "get user by email", scanUser,
+		`SELECT `+userColumns+` FROM users WHERE pool_id = ? AND email = ?`, poolID, strings.ToLower(email))
+}
+
+// GetUserBySub implements storage.Storage.
+func (s *Store) GetUserBySub(ctx context.Context, poolID, sub string) (storage.User, error) {
+	return getOne(ctx, s.reads(), "get user by sub", scanUser,
+		`SELECT `+userColumns+` FROM users WHERE pool_id = ? AND sub = ?`, poolID, sub)
+}
+
+// ListUsers implements storage.Storage. Usernames order bytewise; a limit
+// of zero or less means no limit.
+func (s *Store) ListUsers(ctx context.Context, poolID, after string, limit int) ([]storage.User, error) {
+	return getAll(ctx, s.reads(), "list users", scanUser,
+		`SELECT `+userColumns+` FROM users WHERE pool_id = ? AND username > ? ORDER BY username LIMIT ?`,
+		poolID, after, sqlLimit(limit))
+}
+
+// UpdateUser implements storage.Storage. The updater may not change
+// PoolID or Username.
+func (s *Store) UpdateUser(ctx context.Context, poolID, username string, fn func(storage.User) (storage.User, error)) error {
+	return s.inTx(ctx, func(tx *Store) error {
+		old, err := tx.GetUser(ctx, poolID, username)
+		if err != nil {
+			return err
+		}
+		u, err := fn(old)
+		if err != nil {
+			return err
+		}
+		if u.PoolID != poolID || u.Username != username {
+			return errKeyChanged("update user", poolID+"/"+username, u.PoolID+"/"+u.Username)
+		}
+		args, err := userArgs(u)
+		if err != nil {
+			return wrap("update user", err)
+		}
+		// args starts with the key; the SET list takes the rest.
+		return execOne(ctx, tx.tx, "update user",
+			`UPDATE users SET sub = ?, email = ?, attributes = ?, pending_attributes = ?, status = ?, enabled = ?,
+				srp_salt = ?, srp_verifier = ?, password_expires_at = ?, failed_sign_ins = ?, locked_until = ?,
+				created_at = ?, updated_at = ?
+			WHERE pool_id = ? AND username = ?`,
+			append(args[2:], poolID, username)...)
+	})
+}
+
+// DeleteUser implements storage.Storage. Memberships, codes and refresh
+// families (with their tokens) go by foreign-key cascade.
+func (s *Store) DeleteUser(ctx context.Context, poolID, username string) error {
+	return execOne(ctx, s.writes(), "delete user",
+		`DELETE FROM users WHERE pool_id = ? AND username = ?`, poolID, username)
+}
+
+// encodeMap encodes an attribute map as JSON, nil as {}.
+func encodeMap(m map[string]string) (string, error) {
+	if m == nil {
+		return "{}", nil
+	}
+	b, err := json.Marshal(m)
+	return string(b), err
+}
+
+// decodeMap decodes what encodeMap encodes, always to a non-nil map so
+// that updaters can assign into it.
+func decodeMap(s string) (map[string]string, error) {
+	m := map[string]string{}
+	if err := json.Unmarshal([]byte(s), &m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}

@@ -1,0 +1,116 @@
+// Package storage defines the persistence contract of Cognate's user pool.
+//
+// One interface, several backends (storage/sqlite today, PostgreSQL later),
+// and one conformance suite (storage/storagetest) that every backend runs.
+// Callers never see SQL: they get typed records, sentinel errors and
+// updater closures that give compare-and-swap semantics per record, plus
+// Atomic for the few operations that must change several records at once.
+package storage
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors every backend returns (wrapped or not) so callers can
+// branch with errors.Is.
+var (
+	ErrNotFound      = errors.New("storage: not found")
+	ErrAlreadyExists = errors.New("storage: already exists")
+)
+
+// Storage is the whole persistence contract. Every method is atomic on its
+// own. Update* methods read the record, call the updater with a copy and
+// write back what it returns; an updater error aborts the update and is
+// returned unchanged. Updaters may be called more than once and must have
+// no side effects.
+type Storage interface {
+	// Atomic runs fn with a Storage whose operations commit together or not
+	// at all. fn must use only the Storage it is given. Nested calls to
+	// Atomic on that Storage run in the same transaction.
+	Atomic(ctx context.Context, fn func(ctx context.Context, tx Storage) error) error
+
+	CreatePool(ctx context.Context, p Pool) error
+	GetPool(ctx context.Context, id string) (Pool, error)
+	ListPools(ctx context.Context) ([]Pool, error)
+	UpdatePool(ctx context.Context, id string, fn func(Pool) (Pool, error)) error
+
+	CreateClient(ctx context.Context, c Client) error
+	GetClient(ctx context.Context, clientID string) (Client, error)
+	ListClients(ctx context.Context, poolID string) ([]Client, error)
+	UpdateClient(ctx context.Context, clientID string, fn func(Client) (Client, error)) error
+
+	// CreateUser fails with ErrAlreadyExists when the username, or the
+	// email alias (User.Email, when set), is taken in the pool.
+	CreateUser(ctx context.Context, u User) error
+	GetUser(ctx context.Context, poolID, username string) (User, error)
+	// GetUserByEmail finds the user whose email alias equals email
+	// (compared after lower-casing).
+	GetUserByEmail(ctx context.Context, poolID, email string) (User, error)
+	GetUserBySub(ctx context.Context, poolID, sub string) (User, error)
+	// ListUsers returns users ordered by username, starting after the
+	// given username (empty for the first page), at most limit of them.
+	ListUsers(ctx context.Context, poolID, after string, limit int) ([]User, error)
+	// UpdateUser fails with ErrAlreadyExists when the new email alias is
+	// taken by another user.
+	UpdateUser(ctx context.Context, poolID, username string, fn func(User) (User, error)) error
+	// DeleteUser removes the user with its group memberships, codes and
+	// refresh tokens.
+	DeleteUser(ctx context.Context, poolID, username string) error
+
+	CreateGroup(ctx context.Context, g Group) error
+	GetGroup(ctx context.Context, poolID, name string) (Group, error)
+	ListGroups(ctx context.Context, poolID string) ([]Group, error)
+	// AddUserToGroup is idempotent.
+	AddUserToGroup(ctx context.Context, poolID, username, group string) error
+	// RemoveUserFromGroup is idempotent.
+	RemoveUserFromGroup(ctx context.Context, poolID, username, group string) error
+	// ListGroupsForUser returns the user's groups ordered by precedence
+	// (lowest first, groups without one last), then name.
+	ListGroupsForUser(ctx context.Context, poolID, username string) ([]Group, error)
+
+	// PutCode stores the one live code of its (pool, user, purpose),
+	// replacing any earlier one.
+	PutCode(ctx context.Context, c Code) error
+	GetCode(ctx context.Context, poolID, username, purpose string) (Code, error)
+	UpdateCode(ctx context.Context, poolID, username, purpose string, fn func(Code) (Code, error)) error
+	DeleteCode(ctx context.Context, poolID, username, purpose string) error
+
+	// AddMessage appends to the dev outbox.
+	AddMessage(ctx context.Context, m Message) error
+	// ListMessages returns the newest messages first, at most limit.
+	ListMessages(ctx context.Context, limit int) ([]Message, error)
+
+	CreateRefreshFamily(ctx context.Context, f RefreshFamily) error
+	GetRefreshFamily(ctx context.Context, id string) (RefreshFamily, error)
+	UpdateRefreshFamily(ctx context.Context, id string, fn func(RefreshFamily) (RefreshFamily, error)) error
+	// RevokeUserRefreshFamilies revokes every family of the user at once
+	// (global sign-out) and returns how many were live.
+	RevokeUserRefreshFamilies(ctx context.Context, poolID, username string, at time.Time) (int, error)
+
+	CreateRefreshToken(ctx context.Context, t RefreshToken) error
+	// GetRefreshToken looks a token up by the hash of its value.
+	GetRefreshToken(ctx context.Context, hash []byte) (RefreshToken, error)
+	UpdateRefreshToken(ctx context.Context, hash []byte, fn func(RefreshToken) (RefreshToken, error)) error
+
+	CreateSigningKey(ctx context.Context, k SigningKey) error
+	// ListSigningKeys returns the pool's keys, newest first.
+	ListSigningKeys(ctx context.Context, poolID string) ([]SigningKey, error)
+
+	// GetOrCreateSecret returns the named server secret, storing the value
+	// from gen the first time. Concurrent callers all get the same value.
+	GetOrCreateSecret(ctx context.Context, name string, gen func() ([]byte, error)) ([]byte, error)
+
+	// GarbageCollect deletes expired codes, refresh tokens and families.
+	GarbageCollect(ctx context.Context, now time.Time) (GCResult, error)
+
+	Close() error
+}
+
+// GCResult counts what GarbageCollect removed.
+type GCResult struct {
+	Codes           int64
+	RefreshTokens   int64
+	RefreshFamilies int64
+}

@@ -1,0 +1,256 @@
+package storagetest
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/cognate-auth/cognate/storage"
+)
+
+var userTests = []test{
+	{"User/RoundTrip", testUserRoundTrip},
+	{"User/EmailAlias", testUserEmailAlias},
+	{"User/UniquePerPool", testUserUniquePerPool},
+	{"User/List", testListUsers},
+	{"User/Update", testUpdateUser},
+	{"User/UpdateConflicts", testUpdateUserConflicts},
+	{"User/Delete", testDeleteUser},
+}
+
+func testUserRoundTrip(t *testing.T, s storage.Storage) {
+	must(t, s.CreatePool(t.Context(), poolRecord("pool-1")))
+	zoned := userRecord("pool-1", "zoned")
+	zoned.PasswordExpiresAt = zoned.PasswordExpiresAt.In(elsewhere)
+	zoned.LockedUntil = zoned.LockedUntil.In(elsewhere)
+	zoned.CreatedAt, zoned.UpdatedAt = zoned.CreatedAt.In(elsewhere), zoned.UpdatedAt.In(elsewhere)
+	empty := userRecord("pool-1", "empty")
+	empty.Attributes, empty.PendingAttributes = map[string]string{}, map[string]string{}
+	empty.SRPSalt, empty.SRPVerifier = []byte{}, []byte{}
+	for _, u := range []storage.User{
+		userRecord("pool-1", "full"),
+		// Nil maps and slices, zero times, no email alias.
+		{PoolID: "pool-1", Username: "minimal", Sub: "sub-minimal", Status: storage.StatusUnconfirmed},
+		empty,
+		zoned,
+	} {
+		t.Run(u.Username, func(t *testing.T) {
+			ctx := t.Context()
+			must(t, s.CreateUser(ctx, u))
+			got, err := s.GetUser(ctx, u.PoolID, u.Username)
+			must(t, err)
+			check(t, "GetUser", got, u)
+			got, err = s.GetUserBySub(ctx, u.PoolID, u.Sub)
+			must(t, err)
+			check(t, "GetUserBySub", got, u)
+			if u.Email == "" {
+				_, err := s.GetUserByEmail(ctx, u.PoolID, "")
+				wantErr(t, "GetUserByEmail with no alias", err, storage.ErrNotFound)
+				return
+			}
+			got, err = s.GetUserByEmail(ctx, u.PoolID, u.Email)
+			must(t, err)
+			check(t, "GetUserByEmail", got, u)
+		})
+	}
+}
+
+func testUserEmailAlias(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	must(t, s.CreatePool(ctx, poolRecord("pool-1")))
+	u := userRecord("pool-1", "carol")
+	u.Email = "Carol.Smith@Example.COM"
+	must(t, s.CreateUser(ctx, u))
+	u.Email = "carol.smith@example.com"
+	for _, email := range []string{"carol.smith@example.com", "CAROL.SMITH@EXAMPLE.COM", "Carol.Smith@Example.COM"} {
+		got, err := s.GetUserByEmail(ctx, "pool-1", email)
+		must(t, err)
+		check(t, "GetUserByEmail("+email+")", got, u)
+	}
+}
+
+func testUserUniquePerPool(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	must(t, s.CreatePool(ctx, poolRecord("pool-1")))
+	must(t, s.CreatePool(ctx, poolRecord("pool-2")))
+	// The same username, email alias and sub in two pools.
+	one := userRecord("pool-1", "dave")
+	two := one
+	two.PoolID = "pool-2"
+	must(t, s.CreateUser(ctx, one))
+	must(t, s.CreateUser(ctx, two))
+	// Users without an email alias do not collide on it.
+	for _, name := range []string{"erin", "frank"} {
+		u := userRecord("pool-1", name)
+		u.Email = ""
+		must(t, s.CreateUser(ctx, u))
+	}
+	for _, want := range []storage.User{one, two} {
+		got, err := s.GetUserByEmail(ctx, want.PoolID, want.Email)
+		must(t, err)
+		check(t, "GetUserByEmail", got, want)
+		got, err = s.GetUserBySub(ctx, want.PoolID, want.Sub)
+		must(t, err)
+		check(t, "GetUserBySub", got, want)
+	}
+}
+
+func testListUsers(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	must(t, s.CreatePool(ctx, poolRecord("pool-1")))
+	must(t, s.CreatePool(ctx, poolRecord("pool-2")))
+	users := map[string]storage.User{}
+	for _, name := range []string{"erin", "bob", "dave", "alice", "carol"} {
+		users[name] = userRecord("pool-1", name)
+		must(t, s.CreateUser(ctx, users[name]))
+	}
+	must(t, s.CreateUser(ctx, userRecord("pool-2", "bert")))
+	pick := func(names ...string) []storage.User {
+		var out []storage.User
+		for _, n := range names {
+			out = append(out, users[n])
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		after string
+		limit int
+		want  []storage.User
+	}{
+		{"", 2, pick("alice", "bob")},
+		{"bob", 2, pick("carol", "dave")},
+		{"dave", 2, pick("erin")},
+		{"erin", 2, nil},
+		{"", 10, pick("alice", "bob", "carol", "dave", "erin")},
+		{"b", 1, pick("bob")}, // after need not be a username
+	} {
+		t.Run(fmt.Sprintf("after=%q,limit=%d", tc.after, tc.limit), func(t *testing.T) {
+			got, err := s.ListUsers(t.Context(), "pool-1", tc.after, tc.limit)
+			must(t, err)
+			check(t, "ListUsers", got, tc.want)
+		})
+	}
+}
+
+func testUpdateUser(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	must(t, s.CreatePool(ctx, poolRecord("pool-1")))
+	old := userRecord("pool-1", "alice")
+	must(t, s.CreateUser(ctx, old))
+	want := old
+	want.Email = "alice@new.example.com"
+	want.Attributes = map[string]string{"email": "alice@new.example.com", "given_name": "Alice"}
+	want.PendingAttributes = nil
+	want.Status = storage.StatusResetRequired
+	want.Enabled = false
+	want.SRPSalt, want.SRPVerifier = []byte("salt2"), []byte("verifier2")
+	want.PasswordExpiresAt = time.Time{}
+	want.FailedSignIns = 0
+	want.LockedUntil = time.Time{}
+	want.UpdatedAt = base.Add(time.Hour)
+	must(t, s.UpdateUser(ctx, "pool-1", "alice", func(got storage.User) (storage.User, error) {
+		check(t, "updater argument", got, old)
+		return want, nil
+	}))
+	got, err := s.GetUser(ctx, "pool-1", "alice")
+	must(t, err)
+	check(t, "GetUser after UpdateUser", got, want)
+	got, err = s.GetUserByEmail(ctx, "pool-1", want.Email)
+	must(t, err)
+	check(t, "GetUserByEmail with the new alias", got, want)
+	_, err = s.GetUserByEmail(ctx, "pool-1", old.Email)
+	wantErr(t, "GetUserByEmail with the old alias", err, storage.ErrNotFound)
+
+	// The old alias is free for someone else.
+	bob := userRecord("pool-1", "bob")
+	bob.Email = old.Email
+	must(t, s.CreateUser(ctx, bob))
+}
+
+func testUpdateUserConflicts(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	must(t, s.CreatePool(ctx, poolRecord("pool-1")))
+	alice, bob := userRecord("pool-1", "alice"), userRecord("pool-1", "bob")
+	must(t, s.CreateUser(ctx, alice))
+	must(t, s.CreateUser(ctx, bob))
+	for _, tc := range []struct {
+		name   string
+		change func(*storage.User)
+		want   error
+	}{
+		{"email taken", func(u *storage.User) { u.Email = "BOB@example.com" }, storage.ErrAlreadyExists},
+		{"sub taken", func(u *storage.User) { u.Sub = bob.Sub }, storage.ErrAlreadyExists},
+		// Keeping one's own alias and sub is no conflict.
+		{"own email and sub", func(u *storage.User) { u.FailedSignIns = 7 }, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var want storage.User
+			err := s.UpdateUser(ctx, "pool-1", "alice", func(u storage.User) (storage.User, error) {
+				tc.change(&u)
+				want = u
+				return u, nil
+			})
+			if tc.want == nil {
+				must(t, err)
+			} else {
+				wantErr(t, "UpdateUser", err, tc.want)
+				want = alice
+			}
+			got, err := s.GetUser(ctx, "pool-1", "alice")
+			must(t, err)
+			check(t, "GetUser", got, want)
+			alice = got
+		})
+	}
+}
+
+// testDeleteUser checks that nothing of a deleted user survives, even for
+// a new user who takes the same username.
+func testDeleteUser(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	f := seed(t, s)
+	must(t, s.DeleteUser(ctx, "pool-1", "alice"))
+
+	_, err := s.GetUser(ctx, "pool-1", "alice")
+	wantErr(t, "GetUser", err, storage.ErrNotFound)
+	_, err = s.GetUserByEmail(ctx, "pool-1", f.user.Email)
+	wantErr(t, "GetUserByEmail", err, storage.ErrNotFound)
+	_, err = s.GetUserBySub(ctx, "pool-1", f.user.Sub)
+	wantErr(t, "GetUserBySub", err, storage.ErrNotFound)
+	_, err = s.GetCode(ctx, "pool-1", "alice", f.code.Purpose)
+	wantErr(t, "GetCode", err, storage.ErrNotFound)
+	checkFamilyUnusable(t, s, f.family.ID)
+	if tok, err := s.GetRefreshToken(ctx, f.token.Hash); err == nil {
+		checkFamilyUnusable(t, s, tok.FamilyID)
+	} else {
+		wantErr(t, "GetRefreshToken", err, storage.ErrNotFound)
+	}
+	// The group stays; the membership goes.
+	_, err = s.GetGroup(ctx, "pool-1", f.group.Name)
+	must(t, err)
+	wantErr(t, "DeleteUser again", s.DeleteUser(ctx, "pool-1", "alice"), storage.ErrNotFound)
+
+	must(t, s.CreateUser(ctx, f.user))
+	groups, err := s.ListGroupsForUser(ctx, "pool-1", "alice")
+	must(t, err)
+	check(t, "groups of the new alice", groups, nil)
+	_, err = s.GetCode(ctx, "pool-1", "alice", f.code.Purpose)
+	wantErr(t, "GetCode for the new alice", err, storage.ErrNotFound)
+	n, err := s.RevokeUserRefreshFamilies(ctx, "pool-1", "alice", base)
+	must(t, err)
+	if n != 0 {
+		t.Errorf("the new alice has %d live refresh families, want 0", n)
+	}
+}
+
+// checkFamilyUnusable fails t unless the family is gone or revoked.
+func checkFamilyUnusable(t *testing.T, s storage.Storage, id string) {
+	t.Helper()
+	fam, err := s.GetRefreshFamily(t.Context(), id)
+	switch {
+	case err == nil && fam.RevokedAt.IsZero():
+		t.Errorf("refresh family %s of a deleted user is still live", id)
+	case err != nil:
+		wantErr(t, "GetRefreshFamily", err, storage.ErrNotFound)
+	}
+}

@@ -1,0 +1,212 @@
+package storage
+
+import "time"
+
+// Pool is a user pool. Settings are stored as one document: backends
+// persist it as JSON, so adding a setting needs no migration.
+type Pool struct {
+	ID        string
+	Name      string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	Settings  PoolSettings
+}
+
+// PoolSettings mirrors the parts of Cognito's UserPoolType that Cognate
+// honours.
+type PoolSettings struct {
+	// UsernameAttributes lists attributes users sign in with instead of a
+	// username ("email"); when set, the username is the user's sub.
+	UsernameAttributes     []string          `json:"username_attributes,omitempty"`
+	AutoVerifiedAttributes []string          `json:"auto_verified_attributes,omitempty"`
+	PasswordPolicy         PasswordPolicy    `json:"password_policy"`
+	Schema                 []SchemaAttribute `json:"schema,omitempty"`
+	MFAConfiguration       string            `json:"mfa_configuration,omitempty"`
+	DeletionProtection     string            `json:"deletion_protection,omitempty"`
+	// AttributesRequireVerificationBeforeUpdate keeps the old value of
+	// these attributes until the new one is verified.
+	AttributesRequireVerificationBeforeUpdate []string `json:"attributes_require_verification_before_update,omitempty"`
+	AllowAdminCreateUserOnly                  bool     `json:"allow_admin_create_user_only,omitempty"`
+	Domain                                    string   `json:"domain,omitempty"`
+}
+
+// PasswordPolicy is Cognito's password policy.
+type PasswordPolicy struct {
+	MinimumLength                 int  `json:"minimum_length"`
+	RequireUppercase              bool `json:"require_uppercase"`
+	RequireLowercase              bool `json:"require_lowercase"`
+	RequireNumbers                bool `json:"require_numbers"`
+	RequireSymbols                bool `json:"require_symbols"`
+	TemporaryPasswordValidityDays int  `json:"temporary_password_validity_days"`
+}
+
+// SchemaAttribute declares a custom attribute ("custom:" + Name) or
+// overrides a standard one.
+type SchemaAttribute struct {
+	Name              string `json:"name"`
+	AttributeDataType string `json:"attribute_data_type"`
+	Mutable           bool   `json:"mutable"`
+	Required          bool   `json:"required"`
+	MinLength         int    `json:"min_length,omitempty"`
+	MaxLength         int    `json:"max_length,omitempty"`
+}
+
+// Client is an app client of a pool. A client with a Secret is
+// confidential: callers must prove it with SECRET_HASH or client auth.
+type Client struct {
+	ClientID  string
+	PoolID    string
+	Name      string
+	Secret    string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	Settings  ClientSettings
+}
+
+// ClientSettings mirrors the parts of Cognito's UserPoolClientType that
+// Cognate honours. Validities keep the caller's units so that Describe
+// returns what was set.
+type ClientSettings struct {
+	ExplicitAuthFlows          []string           `json:"explicit_auth_flows,omitempty"`
+	AccessTokenValidity        int64              `json:"access_token_validity,omitempty"`
+	IDTokenValidity            int64              `json:"id_token_validity,omitempty"`
+	RefreshTokenValidity       int64              `json:"refresh_token_validity,omitempty"`
+	TokenValidityUnits         TokenValidityUnits `json:"token_validity_units"`
+	AuthSessionValidity        int64              `json:"auth_session_validity,omitempty"`
+	PreventUserExistenceErrors string             `json:"prevent_user_existence_errors,omitempty"`
+	EnableTokenRevocation      bool               `json:"enable_token_revocation"`
+	RefreshTokenRotation       bool               `json:"refresh_token_rotation,omitempty"`
+	RetryGracePeriodSeconds    int64              `json:"retry_grace_period_seconds,omitempty"`
+	ReadAttributes             []string           `json:"read_attributes,omitempty"`
+	WriteAttributes            []string           `json:"write_attributes,omitempty"`
+
+	CallbackURLs                    []string `json:"callback_urls,omitempty"`
+	LogoutURLs                      []string `json:"logout_urls,omitempty"`
+	DefaultRedirectURI              string   `json:"default_redirect_uri,omitempty"`
+	AllowedOAuthFlows               []string `json:"allowed_oauth_flows,omitempty"`
+	AllowedOAuthScopes              []string `json:"allowed_oauth_scopes,omitempty"`
+	AllowedOAuthFlowsUserPoolClient bool     `json:"allowed_oauth_flows_user_pool_client,omitempty"`
+	SupportedIdentityProviders      []string `json:"supported_identity_providers,omitempty"`
+}
+
+// TokenValidityUnits holds "seconds", "minutes", "hours" or "days" per
+// token; empty means Cognito's default unit for that token.
+type TokenValidityUnits struct {
+	AccessToken  string `json:"access_token,omitempty"`
+	IDToken      string `json:"id_token,omitempty"`
+	RefreshToken string `json:"refresh_token,omitempty"`
+}
+
+// User statuses, as Cognito names them.
+const (
+	StatusUnconfirmed         = "UNCONFIRMED"
+	StatusConfirmed           = "CONFIRMED"
+	StatusForceChangePassword = "FORCE_CHANGE_PASSWORD"
+	StatusResetRequired       = "RESET_REQUIRED"
+)
+
+// User is a pool's user. Passwords exist only as an SRP salt and
+// verifier.
+type User struct {
+	PoolID   string
+	Username string
+	Sub      string
+	// Email is the lower-cased email alias used for sign-in lookups; empty
+	// when the user has no email. Unique within the pool.
+	Email      string
+	Attributes map[string]string
+	// PendingAttributes hold new values that wait for verification
+	// (AttributesRequireVerificationBeforeUpdate).
+	PendingAttributes map[string]string
+	Status            string
+	Enabled           bool
+	SRPSalt           []byte
+	SRPVerifier       []byte
+	// PasswordExpiresAt is set for temporary passwords.
+	PasswordExpiresAt time.Time
+	// FailedSignIns counts consecutive wrong passwords; LockedUntil is when
+	// the next attempt is allowed again.
+	FailedSignIns int
+	LockedUntil   time.Time
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// Group is a pool's group.
+type Group struct {
+	PoolID      string
+	Name        string
+	Description string
+	// Precedence orders groups in tokens; nil means none.
+	Precedence *int64
+	RoleArn    string
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// Code is a one-time verification code. Only its hash is stored.
+type Code struct {
+	PoolID   string
+	Username string
+	// Purpose is "signup", "forgot_password" or "verify:<attribute>".
+	Purpose string
+	Hash    []byte
+	// Value is what the code confirms (e.g. the email address being
+	// verified), so a code cannot confirm a value it was not sent to.
+	Value     string
+	Attempts  int
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// Message is a delivered code as kept by the development outbox.
+type Message struct {
+	ID          int64
+	PoolID      string
+	Username    string
+	Destination string
+	Kind        string
+	Code        string
+	CreatedAt   time.Time
+}
+
+// RefreshFamily is one sign-in: every refresh token rotated from it, and
+// every access token issued under it (their origin_jti is the family ID),
+// lives and dies with it.
+type RefreshFamily struct {
+	ID        string
+	PoolID    string
+	ClientID  string
+	Username  string
+	EventID   string
+	Scope     string
+	AuthTime  time.Time
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	// RevokedAt is zero while the family is live.
+	RevokedAt time.Time
+}
+
+// RefreshToken is one refresh token of a family, stored by the SHA-256 of
+// its value.
+type RefreshToken struct {
+	Hash      []byte
+	FamilyID  string
+	PoolID    string
+	ClientID  string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	// RotatedAt is when a successor was issued; zero for the current one.
+	RotatedAt time.Time
+}
+
+// SigningKey is an RSA private key a pool signs tokens with.
+type SigningKey struct {
+	ID     string // the JWT kid
+	PoolID string
+	// Use is "access" or "id": Cognito signs each kind with its own key.
+	Use           string
+	Algorithm     string
+	PrivateKeyDER []byte // PKCS #8
+	CreatedAt     time.Time
+}

@@ -1,0 +1,238 @@
+package userpool
+
+import (
+	"context"
+	"errors"
+
+	"github.com/cognate-auth/cognate/storage"
+)
+
+var validAuthFlows = map[string]bool{
+	"ALLOW_USER_SRP_AUTH": true, "ALLOW_USER_PASSWORD_AUTH": true, "ALLOW_REFRESH_TOKEN_AUTH": true,
+	"ALLOW_CUSTOM_AUTH": true, "ALLOW_ADMIN_USER_PASSWORD_AUTH": true, "ALLOW_USER_AUTH": true,
+}
+
+var validOAuthFlows = map[string]bool{"code": true, "implicit": true, "client_credentials": true}
+
+// CreateUserPoolClient creates an app client, with a secret if asked.
+func (s *Service) CreateUserPoolClient(ctx context.Context, in CreateUserPoolClientInput) (UserPoolClientOutput, error) {
+	id, err := randomString("abcdefghijklmnopqrstuvwxyz0123456789", 26)
+	if err != nil {
+		return UserPoolClientOutput{}, internal("client id", err)
+	}
+	return s.CreateUserPoolClientWithID(ctx, id, in)
+}
+
+// CreateUserPoolClientWithID creates an app client with a chosen id
+// (configured clients).
+func (s *Service) CreateUserPoolClientWithID(ctx context.Context, id string, in CreateUserPoolClientInput) (UserPoolClientOutput, error) {
+	p, err := s.pool(ctx, in.UserPoolId)
+	if err != nil {
+		return UserPoolClientOutput{}, err
+	}
+	if id == "" || len(id) > 128 {
+		return UserPoolClientOutput{}, invalidParam("Invalid client id")
+	}
+	set, err := clientSettings(in.ClientSettingsInput, defaultClientSettings())
+	if err != nil {
+		return UserPoolClientOutput{}, err
+	}
+	now := s.now()
+	c := storage.Client{ClientID: id, PoolID: p.ID, Name: in.ClientName, CreatedAt: now, UpdatedAt: now, Settings: set}
+	if in.GenerateSecret {
+		if c.Secret, err = randomString("abcdefghijklmnopqrstuvwxyz0123456789", 51); err != nil {
+			return UserPoolClientOutput{}, internal("client secret", err)
+		}
+	}
+	if err := s.store.CreateClient(ctx, c); errors.Is(err, storage.ErrAlreadyExists) {
+		return UserPoolClientOutput{}, invalidParam("User pool client %s already exists.", id)
+	} else if err != nil {
+		return UserPoolClientOutput{}, internal("create client", err)
+	}
+	return UserPoolClientOutput{UserPoolClient: clientType(c)}, nil
+}
+
+func defaultClientSettings() storage.ClientSettings {
+	return storage.ClientSettings{
+		AccessTokenValidity: 60, IDTokenValidity: 60, RefreshTokenValidity: 30,
+		TokenValidityUnits:         storage.TokenValidityUnits{AccessToken: "minutes", IDToken: "minutes", RefreshToken: "days"},
+		AuthSessionValidity:        3,
+		PreventUserExistenceErrors: "ENABLED",
+		EnableTokenRevocation:      true,
+	}
+}
+
+// clientSettings validates in and applies it over base. Like Cognito's
+// UpdateUserPoolClient, members left out take their defaults.
+func clientSettings(in ClientSettingsInput, base storage.ClientSettings) (storage.ClientSettings, error) {
+	set := base
+	if in.ClientName == "" || len(in.ClientName) > 128 {
+		return set, invalidParam("1 validation error detected: Value at 'clientName' failed to satisfy constraint: Member must have length between 1 and 128")
+	}
+	for _, f := range in.ExplicitAuthFlows {
+		if !validAuthFlows[f] {
+			return set, invalidParam("ExplicitAuthFlows: invalid value %.64q", f)
+		}
+	}
+	set.ExplicitAuthFlows = in.ExplicitAuthFlows
+	if u := in.TokenValidityUnits; u != nil {
+		for _, unit := range []string{u.AccessToken, u.IdToken, u.RefreshToken} {
+			switch unit {
+			case "", "seconds", "minutes", "hours", "days":
+			default:
+				return set, invalidParam("TokenValidityUnits: invalid unit %.16q", unit)
+			}
+		}
+		set.TokenValidityUnits = storage.TokenValidityUnits{AccessToken: u.AccessToken, IDToken: u.IdToken, RefreshToken: u.RefreshToken}
+	}
+	if in.AccessTokenValidity != 0 {
+		set.AccessTokenValidity = in.AccessTokenValidity
+	}
+	if in.IdTokenValidity != 0 {
+		set.IDTokenValidity = in.IdTokenValidity
+	}
+	if in.RefreshTokenValidity != 0 {
+		set.RefreshTokenValidity = in.RefreshTokenValidity
+	}
+	probe := storage.Client{Settings: set}
+	if a := accessTTL(probe); a < 5*minute || a > day {
+		return set, invalidParam("AccessTokenValidity must be between 5 minutes and 1 day")
+	}
+	if a := idTTL(probe); a < 5*minute || a > day {
+		return set, invalidParam("IdTokenValidity must be between 5 minutes and 1 day")
+	}
+	if r := refreshTTL(probe); r < hour || r > 3650*day {
+		return set, invalidParam("RefreshTokenValidity must be between 60 minutes and 10 years")
+	}
+	if in.AuthSessionValidity != 0 {
+		if in.AuthSessionValidity < 3 || in.AuthSessionValidity > 15 {
+			return set, invalidParam("AuthSessionValidity must be between 3 and 15")
+		}
+		set.AuthSessionValidity = in.AuthSessionValidity
+	}
+	switch in.PreventUserExistenceErrors {
+	case "":
+	case "ENABLED", "LEGACY":
+		set.PreventUserExistenceErrors = in.PreventUserExistenceErrors
+	default:
+		return set, invalidParam("PreventUserExistenceErrors must be ENABLED or LEGACY")
+	}
+	if in.EnableTokenRevocation != nil {
+		set.EnableTokenRevocation = *in.EnableTokenRevocation
+	}
+	if r := in.RefreshTokenRotation; r != nil {
+		switch r.Feature {
+		case "ENABLED", "DISABLED":
+		default:
+			return set, invalidParam("RefreshTokenRotation.Feature must be ENABLED or DISABLED")
+		}
+		if r.RetryGracePeriodSeconds < 0 || r.RetryGracePeriodSeconds > 60 {
+			return set, invalidParam("RefreshTokenRotation.RetryGracePeriodSeconds must be between 0 and 60")
+		}
+		set.RefreshTokenRotation = r.Feature == "ENABLED"
+		set.RetryGracePeriodSeconds = r.RetryGracePeriodSeconds
+	}
+	set.ReadAttributes, set.WriteAttributes = in.ReadAttributes, in.WriteAttributes
+	if err := oauthSettings(in, &set); err != nil {
+		return set, err
+	}
+	return set, nil
+}
+
+func oauthSettings(in ClientSettingsInput, set *storage.ClientSettings) error {
+	for _, list := range [][]string{in.CallbackURLs, in.LogoutURLs} {
+		if len(list) > 100 {
+			return invalidParam("At most 100 callback or logout URLs are allowed")
+		}
+		for _, u := range list {
+			if !validRedirectURL(u) {
+				return invalidParam("Invalid URL %.256q: must be absolute, without a fragment, and https unless on localhost", u)
+			}
+		}
+	}
+	if in.DefaultRedirectURI != "" && !contains(in.CallbackURLs, in.DefaultRedirectURI) {
+		return invalidParam("DefaultRedirectURI must be one of the CallbackURLs")
+	}
+	for _, f := range in.AllowedOAuthFlows {
+		if !validOAuthFlows[f] {
+			return invalidParam("AllowedOAuthFlows: invalid value %.64q", f)
+		}
+	}
+	if in.AllowedOAuthFlowsUserPoolClient && (len(in.AllowedOAuthFlows) == 0 || len(in.AllowedOAuthScopes) == 0) {
+		return invalidParam("AllowedOAuthFlows and AllowedOAuthScopes are required when AllowedOAuthFlowsUserPoolClient is true")
+	}
+	set.CallbackURLs, set.LogoutURLs, set.DefaultRedirectURI = in.CallbackURLs, in.LogoutURLs, in.DefaultRedirectURI
+	set.AllowedOAuthFlows, set.AllowedOAuthScopes = in.AllowedOAuthFlows, in.AllowedOAuthScopes
+	set.AllowedOAuthFlowsUserPoolClient = in.AllowedOAuthFlowsUserPoolClient
+	set.SupportedIdentityProviders = in.SupportedIdentityProviders
+	return nil
+}
+
+func clientType(c storage.Client) UserPoolClientType {
+	st := c.Settings
+	t := UserPoolClientType{
+		UserPoolId: c.PoolID, ClientName: c.Name, ClientId: c.ClientID, ClientSecret: c.Secret,
+		LastModifiedDate: Epoch(c.UpdatedAt), CreationDate: Epoch(c.CreatedAt),
+		RefreshTokenValidity: st.RefreshTokenValidity, AccessTokenValidity: st.AccessTokenValidity, IdTokenValidity: st.IDTokenValidity,
+		TokenValidityUnits: TokenValidityUnitsType{AccessToken: st.TokenValidityUnits.AccessToken, IdToken: st.TokenValidityUnits.IDToken, RefreshToken: st.TokenValidityUnits.RefreshToken},
+		ReadAttributes:     st.ReadAttributes, WriteAttributes: st.WriteAttributes, ExplicitAuthFlows: st.ExplicitAuthFlows,
+		SupportedIdentityProviders: st.SupportedIdentityProviders, CallbackURLs: st.CallbackURLs, LogoutURLs: st.LogoutURLs,
+		DefaultRedirectURI: st.DefaultRedirectURI, AllowedOAuthFlows: st.AllowedOAuthFlows, AllowedOAuthScopes: st.AllowedOAuthScopes,
+		AllowedOAuthFlowsUserPoolClient: st.AllowedOAuthFlowsUserPoolClient, PreventUserExistenceErrors: st.PreventUserExistenceErrors,
+		EnableTokenRevocation: st.EnableTokenRevocation, AuthSessionValidity: st.AuthSessionValidity,
+	}
+	if t.PreventUserExistenceErrors == "" {
+		t.PreventUserExistenceErrors = "ENABLED"
+	}
+	feature := "DISABLED"
+	if st.RefreshTokenRotation {
+		feature = "ENABLED"
+	}
+	t.RefreshTokenRotation = &RefreshTokenRotationType{Feature: feature, RetryGracePeriodSeconds: st.RetryGracePeriodSeconds}
+	return t
+}
+
+// poolClient loads a client and checks it belongs to the named pool.
+func (s *Service) poolClient(ctx context.Context, poolID, clientID string) (storage.Client, error) {
+	if _, err := s.pool(ctx, poolID); err != nil {
+		return storage.Client{}, err
+	}
+	c, _, err := s.client(ctx, clientID)
+	if err == nil && c.PoolID != poolID {
+		return c, errorf(ErrResourceNotFound, "User pool client %s does not exist.", clientID)
+	}
+	return c, err
+}
+
+// DescribeUserPoolClient describes an app client, secret included.
+func (s *Service) DescribeUserPoolClient(ctx context.Context, in DescribeUserPoolClientInput) (UserPoolClientOutput, error) {
+	c, err := s.poolClient(ctx, in.UserPoolId, in.ClientId)
+	if err != nil {
+		return UserPoolClientOutput{}, err
+	}
+	return UserPoolClientOutput{UserPoolClient: clientType(c)}, nil
+}
+
+// UpdateUserPoolClient replaces an app client's settings.
+func (s *Service) UpdateUserPoolClient(ctx context.Context, in UpdateUserPoolClientInput) (UserPoolClientOutput, error) {
+	if _, err := s.poolClient(ctx, in.UserPoolId, in.ClientId); err != nil {
+		return UserPoolClientOutput{}, err
+	}
+	var out storage.Client
+	err := s.store.UpdateClient(ctx, in.ClientId, func(c storage.Client) (storage.Client, error) {
+		if in.ClientName == "" {
+			in.ClientName = c.Name
+		}
+		set, err := clientSettings(in.ClientSettingsInput, defaultClientSettings())
+		if err != nil {
+			return c, err
+		}
+		c.Name, c.Settings, c.UpdatedAt = in.ClientName, set, s.now()
+		out = c
+		return c, nil
+	})
+	if err != nil {
+		return UserPoolClientOutput{}, internal("update client", err)
+	}
+	return UserPoolClientOutput{UserPoolClient: clientType(out)}, nil
+}

@@ -1,0 +1,129 @@
+package userpool
+
+import (
+	"context"
+	"errors"
+	"sort"
+
+	"github.com/cognate-auth/cognate/storage"
+)
+
+func groupType(g storage.Group) GroupType {
+	return GroupType{
+		GroupName: g.Name, UserPoolId: g.PoolID, Description: g.Description, RoleArn: g.RoleArn,
+		Precedence: g.Precedence, CreationDate: Epoch(g.CreatedAt), LastModifiedDate: Epoch(g.UpdatedAt),
+	}
+}
+
+// CreateGroup creates a group.
+func (s *Service) CreateGroup(ctx context.Context, in CreateGroupInput) (GroupOutput, error) {
+	p, err := s.pool(ctx, in.UserPoolId)
+	if err != nil {
+		return GroupOutput{}, err
+	}
+	if in.GroupName == "" || len(in.GroupName) > 128 {
+		return GroupOutput{}, invalidParam("1 validation error detected: Value at 'groupName' failed to satisfy constraint: Member must have length between 1 and 128")
+	}
+	if in.Precedence != nil && *in.Precedence < 0 {
+		return GroupOutput{}, invalidParam("Precedence must be a non-negative integer")
+	}
+	now := s.now()
+	g := storage.Group{PoolID: p.ID, Name: in.GroupName, Description: in.Description, RoleArn: in.RoleArn, Precedence: in.Precedence, CreatedAt: now, UpdatedAt: now}
+	if err := s.store.CreateGroup(ctx, g); errors.Is(err, storage.ErrAlreadyExists) {
+		return GroupOutput{}, errorf(ErrGroupExists, "A group with the name %s already exists.", in.GroupName)
+	} else if err != nil {
+		return GroupOutput{}, internal("create group", err)
+	}
+	return GroupOutput{Group: groupType(g)}, nil
+}
+
+// pageGroups pages a group list by name: NextToken is the last name
+// returned.
+func pageGroups(groups []storage.Group, limit int, next string) (GroupsOutput, error) {
+	if limit == 0 {
+		limit = 60
+	}
+	if limit < 0 || limit > 60 {
+		return GroupsOutput{}, invalidParam("1 validation error detected: Value at 'limit' failed to satisfy constraint: Member must have value between 0 and 60")
+	}
+	out := GroupsOutput{Groups: []GroupType{}}
+	passed := next == ""
+	for _, g := range groups {
+		if !passed {
+			passed = g.Name == next
+			continue
+		}
+		if len(out.Groups) == limit {
+			out.NextToken = out.Groups[limit-1].GroupName
+			break
+		}
+		out.Groups = append(out.Groups, groupType(g))
+	}
+	return out, nil
+}
+
+// ListGroups lists a pool's groups by name.
+func (s *Service) ListGroups(ctx context.Context, in ListGroupsInput) (GroupsOutput, error) {
+	p, err := s.pool(ctx, in.UserPoolId)
+	if err != nil {
+		return GroupsOutput{}, err
+	}
+	groups, err := s.store.ListGroups(ctx, p.ID)
+	if err != nil {
+		return GroupsOutput{}, internal("list groups", err)
+	}
+	sort.Slice(groups, func(i, j int) bool { return groups[i].Name < groups[j].Name })
+	return pageGroups(groups, in.Limit, in.NextToken)
+}
+
+// AdminListGroupsForUser lists a user's groups.
+func (s *Service) AdminListGroupsForUser(ctx context.Context, in AdminListGroupsForUserInput) (GroupsOutput, error) {
+	p, u, err := s.adminUser(ctx, in.UserPoolId, in.Username)
+	if err != nil {
+		return GroupsOutput{}, err
+	}
+	groups, err := s.store.ListGroupsForUser(ctx, p.ID, u.Username)
+	if err != nil {
+		return GroupsOutput{}, internal("list groups for user", err)
+	}
+	return pageGroups(groups, in.Limit, in.NextToken)
+}
+
+// groupMember resolves the user and group of a membership change.
+func (s *Service) groupMember(ctx context.Context, in AdminGroupMembershipInput) (storage.Pool, storage.User, error) {
+	p, u, err := s.adminUser(ctx, in.UserPoolId, in.Username)
+	if err != nil {
+		return p, u, err
+	}
+	if _, err := s.store.GetGroup(ctx, p.ID, in.GroupName); errors.Is(err, storage.ErrNotFound) {
+		return p, u, errorf(ErrResourceNotFound, "Group not found.")
+	} else if err != nil {
+		return p, u, internal("get group", err)
+	}
+	return p, u, nil
+}
+
+// AdminAddUserToGroup adds a user to a group; tokens issued from then on
+// carry it in cognito:groups.
+func (s *Service) AdminAddUserToGroup(ctx context.Context, in AdminGroupMembershipInput) (Empty, error) {
+	p, u, err := s.groupMember(ctx, in)
+	if err != nil {
+		return Empty{}, err
+	}
+	if err := s.store.AddUserToGroup(ctx, p.ID, u.Username, in.GroupName); err != nil {
+		return Empty{}, internal("add to group", err)
+	}
+	return Empty{}, nil
+}
+
+// AdminRemoveUserFromGroup removes a user from a group.
+func (s *Service) AdminRemoveUserFromGroup(ctx context.Context, in AdminGroupMembershipInput) (Empty, error) {
+	p, u, err := s.groupMember(ctx, in)
+	if err != nil {
+		return Empty{}, err
+	}
+	if err := s.store.RemoveUserFromGroup(ctx, p.ID, u.Username, in.GroupName); err != nil {
+		return Empty{}, internal("remove from group", err)
+	}
+	return Empty{}, nil
+}

@@ -1,0 +1,221 @@
+package userpool
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/cognate-auth/cognate/storage"
+)
+
+// maxRefreshTokenLen bounds lookups: Cognate's tokens are 64 characters,
+// Cognito's JWE ones under 2 KiB.
+const maxRefreshTokenLen = 4096
+
+var errRefreshInvalid = errorf(ErrNotAuthorized, "Invalid Refresh Token")
+
+// GetTokensFromRefreshToken refreshes tokens; with rotation on it also
+// returns a new refresh token and retires the old one after the client's
+// grace period.
+func (s *Service) GetTokensFromRefreshToken(ctx context.Context, in GetTokensFromRefreshTokenInput) (TokensOutput, error) {
+	c, p, err := s.client(ctx, in.ClientId)
+	if err != nil {
+		return TokensOutput{}, err
+	}
+	if err := checkClientSecret(c, in.ClientSecret); err != nil {
+		return TokensOutput{}, err
+	}
+	res, err := s.refresh(ctx, c, p, in.RefreshToken, nil)
+	return TokensOutput{AuthenticationResult: res}, err
+}
+
+// refresh redeems a refresh token. check, if set, vets the token's user
+// before anything is issued (SECRET_HASH for REFRESH_TOKEN_AUTH).
+func (s *Service) refresh(ctx context.Context, c storage.Client, p storage.Pool, token string, check func(storage.User) error) (*AuthenticationResult, error) {
+	if token == "" {
+		return nil, invalidParam("Missing required parameter REFRESH_TOKEN")
+	}
+	if len(token) > maxRefreshTokenLen {
+		return nil, errRefreshInvalid
+	}
+	hash := hashToken(token)
+	rt, err := s.store.GetRefreshToken(ctx, hash)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, errRefreshInvalid
+	}
+	if err != nil {
+		return nil, internal("get refresh token", err)
+	}
+	now := s.now()
+	if rt.ClientID != c.ClientID || rt.PoolID != p.ID {
+		return nil, errRefreshInvalid
+	}
+	if now.After(rt.ExpiresAt) {
+		return nil, errorf(ErrNotAuthorized, "Refresh Token has expired")
+	}
+	fam, err := s.store.GetRefreshFamily(ctx, rt.FamilyID)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && !fam.RevokedAt.IsZero()) {
+		return nil, errorf(ErrNotAuthorized, "Refresh Token has been revoked")
+	}
+	if err != nil {
+		return nil, internal("get refresh family", err)
+	}
+	u, err := s.store.GetUser(ctx, p.ID, fam.Username)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, errorf(ErrNotAuthorized, "Refresh Token has been revoked")
+	}
+	if err != nil {
+		return nil, internal("get user", err)
+	}
+	if check != nil {
+		if err := check(u); err != nil {
+			return nil, err
+		}
+	}
+	switch {
+	case !u.Enabled:
+		return nil, errorf(ErrNotAuthorized, "User is disabled.")
+	case u.Status == storage.StatusResetRequired:
+		return nil, ErrPasswordResetRequired
+	}
+	var next string
+	if c.Settings.RefreshTokenRotation {
+		if next, err = s.rotate(ctx, c, rt, fam); err != nil {
+			return nil, err
+		}
+	} else if !rt.RotatedAt.IsZero() {
+		// Rotation was switched off after this token was replaced.
+		return nil, s.reuse(ctx, fam)
+	}
+	res, err := s.mintTokens(ctx, c, p, u, fam)
+	if err != nil {
+		return nil, err
+	}
+	res.RefreshToken = next
+	return res, nil
+}
+
+// rotate retires rt and issues its successor in the same family. A token
+// already retired is honoured only within the grace period, which covers
+// concurrent refreshes racing with the same token; later it is reuse.
+func (s *Service) rotate(ctx context.Context, c storage.Client, rt storage.RefreshToken, fam storage.RefreshFamily) (string, error) {
+	next, hash, err := newRefreshToken()
+	if err != nil {
+		return "", internal("refresh token", err)
+	}
+	now := s.now()
+	grace := time.Duration(c.Settings.RetryGracePeriodSeconds) * time.Second
+	reused := false
+	err = s.store.Atomic(ctx, func(ctx context.Context, tx storage.Storage) error {
+		reused = false
+		err := tx.UpdateRefreshToken(ctx, rt.Hash, func(t storage.RefreshToken) (storage.RefreshToken, error) {
+			if !t.RotatedAt.IsZero() {
+				if now.Sub(t.RotatedAt) > grace {
+					reused = true
+				}
+				return t, nil
+			}
+			t.RotatedAt = now
+			return t, nil
+		})
+		if err != nil || reused {
+			return err
+		}
+		exp := now.Add(refreshTTL(c))
+		if err := tx.UpdateRefreshFamily(ctx, fam.ID, func(f storage.RefreshFamily) (storage.RefreshFamily, error) {
+			if !f.RevokedAt.IsZero() {
+				return f, errorf(ErrNotAuthorized, "Refresh Token has been revoked")
+			}
+			f.ExpiresAt = exp
+			return f, nil
+		}); err != nil {
+			return err
+		}
+		return tx.CreateRefreshToken(ctx, storage.RefreshToken{
+			Hash: hash, FamilyID: fam.ID, PoolID: rt.PoolID, ClientID: rt.ClientID, CreatedAt: now, ExpiresAt: exp,
+		})
+	})
+	if err != nil {
+		return "", internal("rotate refresh token", err)
+	}
+	if reused {
+		return "", s.reuse(ctx, fam)
+	}
+	return next, nil
+}
+
+// reuse revokes the family of a replayed refresh token: a retired token
+// presented late means it may have been stolen, so the whole sign-in ends.
+func (s *Service) reuse(ctx context.Context, fam storage.RefreshFamily) error {
+	if err := s.revokeFamily(ctx, fam.ID); err != nil {
+		return err
+	}
+	s.log.WarnContext(ctx, "refresh token reused; sign-in revoked", "pool", fam.PoolID, "family", fam.ID)
+	return ErrRefreshTokenReuse
+}
+
+func (s *Service) revokeFamily(ctx context.Context, id string) error {
+	err := s.store.UpdateRefreshFamily(ctx, id, func(f storage.RefreshFamily) (storage.RefreshFamily, error) {
+		if f.RevokedAt.IsZero() {
+			f.RevokedAt = s.now()
+		}
+		return f, nil
+	})
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return internal("revoke family", err)
+	}
+	return nil
+}
+
+// RevokeToken revokes a refresh token and everything issued under the
+// same sign-in. Unknown tokens succeed silently (RFC 7009).
+func (s *Service) RevokeToken(ctx context.Context, in RevokeTokenInput) (Empty, error) {
+	c, _, err := s.client(ctx, in.ClientId)
+	if err != nil {
+		return Empty{}, err
+	}
+	if err := checkClientSecret(c, in.ClientSecret); err != nil {
+		return Empty{}, err
+	}
+	if in.Token == "" {
+		return Empty{}, invalidParam("1 validation error detected: Value at 'token' failed to satisfy constraint: Member must not be null")
+	}
+	if !c.Settings.EnableTokenRevocation {
+		return Empty{}, errorf(ErrUnsupportedOperation, "Token revocation is not enabled for this client.")
+	}
+	if strings.Count(in.Token, ".") == 2 {
+		return Empty{}, errorf(ErrUnsupportedTokenType, "Only refresh tokens can be revoked.")
+	}
+	if len(in.Token) > maxRefreshTokenLen {
+		return Empty{}, nil
+	}
+	rt, err := s.store.GetRefreshToken(ctx, hashToken(in.Token))
+	if errors.Is(err, storage.ErrNotFound) {
+		return Empty{}, nil
+	}
+	if err != nil {
+		return Empty{}, internal("get refresh token", err)
+	}
+	if rt.ClientID != c.ClientID {
+		return Empty{}, errorf(ErrNotAuthorized, "The token was not issued to this client.")
+	}
+	return Empty{}, s.revokeFamily(ctx, rt.FamilyID)
+}
+
+// GlobalSignOut ends every sign-in of the token's user: refresh tokens
+// stop working and access tokens are refused from now on.
+func (s *Service) GlobalSignOut(ctx context.Context, in AccessTokenInput) (Empty, error) {
+	ts, err := s.authorize(ctx, in.AccessToken)
+	if err != nil {
+		return Empty{}, err
+	}
+	return Empty{}, s.signOutEverywhere(ctx, ts.pool.ID, ts.user.Username)
+}
+
+func (s *Service) signOutEverywhere(ctx context.Context, poolID, username string) error {
+	if _, err := s.store.RevokeUserRefreshFamilies(ctx, poolID, username, s.now()); err != nil {
+		return internal("revoke families", err)
+	}
+	return nil
+}

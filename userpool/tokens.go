@@ -1,0 +1,284 @@
+package userpool
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/cognate-auth/cognate/storage"
+)
+
+// ScopeSignInUserAdmin is the scope of tokens from the JSON API sign-in.
+const ScopeSignInUserAdmin = "aws.cognito.signin.user.admin"
+
+// Default token lifetimes (Cognito's).
+const (
+	defaultAccessValidity  = time.Hour
+	defaultIDValidity      = time.Hour
+	defaultRefreshValidity = 30 * 24 * time.Hour
+)
+
+func validity(n int64, unit, defUnit string, def time.Duration) time.Duration {
+	if n <= 0 {
+		return def
+	}
+	if unit == "" {
+		unit = defUnit
+	}
+	switch unit {
+	case "seconds":
+		return time.Duration(n) * time.Second
+	case "minutes":
+		return time.Duration(n) * time.Minute
+	case "hours":
+		return time.Duration(n) * time.Hour
+	default: // days
+		return time.Duration(n) * 24 * time.Hour
+	}
+}
+
+func accessTTL(c storage.Client) time.Duration {
+	return validity(c.Settings.AccessTokenValidity, c.Settings.TokenValidityUnits.AccessToken, "hours", defaultAccessValidity)
+}
+
+func idTTL(c storage.Client) time.Duration {
+	return validity(c.Settings.IDTokenValidity, c.Settings.TokenValidityUnits.IDToken, "hours", defaultIDValidity)
+}
+
+func refreshTTL(c storage.Client) time.Duration {
+	return validity(c.Settings.RefreshTokenValidity, c.Settings.TokenValidityUnits.RefreshToken, "days", defaultRefreshValidity)
+}
+
+// AccessClaims are the claims of an access token, in Cognito's order.
+type AccessClaims struct {
+	Sub       string   `json:"sub"`
+	Groups    []string `json:"cognito:groups,omitempty"`
+	Iss       string   `json:"iss"`
+	ClientID  string   `json:"client_id"`
+	OriginJTI string   `json:"origin_jti"`
+	EventID   string   `json:"event_id"`
+	TokenUse  string   `json:"token_use"`
+	Scope     string   `json:"scope"`
+	AuthTime  int64    `json:"auth_time"`
+	Exp       int64    `json:"exp"`
+	Iat       int64    `json:"iat"`
+	JTI       string   `json:"jti"`
+	Username  string   `json:"username"`
+}
+
+// newRefreshToken returns an opaque refresh token and the hash it is
+// stored under. 48 random bytes: guessing is hopeless, so a plain SHA-256
+// is a sufficient at-rest form.
+func newRefreshToken() (string, []byte, error) {
+	b := make([]byte, 48)
+	if _, err := io.ReadFull(rand.Reader, b); err != nil {
+		return "", nil, err
+	}
+	tok := base64.RawURLEncoding.EncodeToString(b)
+	return tok, hashToken(tok), nil
+}
+
+func hashToken(tok string) []byte {
+	h := sha256.Sum256([]byte(tok))
+	return h[:]
+}
+
+// signIn starts a refresh family for a fresh sign-in and issues its
+// tokens. scope is the granted scope (the API's, or OAuth scopes).
+func (s *Service) signIn(ctx context.Context, c storage.Client, p storage.Pool, u storage.User, scope string) (*AuthenticationResult, error) {
+	now := s.now()
+	fam := storage.RefreshFamily{
+		ID: uuid.NewString(), PoolID: p.ID, ClientID: c.ClientID, Username: u.Username,
+		EventID: uuid.NewString(), Scope: scope, AuthTime: now, CreatedAt: now,
+		ExpiresAt: now.Add(refreshTTL(c)),
+	}
+	refresh, hash, err := newRefreshToken()
+	if err != nil {
+		return nil, internal("refresh token", err)
+	}
+	err = s.store.Atomic(ctx, func(ctx context.Context, tx storage.Storage) error {
+		if err := tx.CreateRefreshFamily(ctx, fam); err != nil {
+			return err
+		}
+		return tx.CreateRefreshToken(ctx, storage.RefreshToken{
+			Hash: hash, FamilyID: fam.ID, PoolID: p.ID, ClientID: c.ClientID, CreatedAt: now, ExpiresAt: fam.ExpiresAt,
+		})
+	})
+	if err != nil {
+		return nil, internal("create refresh family", err)
+	}
+	res, err := s.mintTokens(ctx, c, p, u, fam)
+	if err != nil {
+		return nil, err
+	}
+	res.RefreshToken = refresh
+	return res, nil
+}
+
+// mintTokens signs an access and an id token for a family.
+func (s *Service) mintTokens(ctx context.Context, c storage.Client, p storage.Pool, u storage.User, fam storage.RefreshFamily) (*AuthenticationResult, error) {
+	groups, err := s.store.ListGroupsForUser(ctx, p.ID, u.Username)
+	if err != nil {
+		return nil, internal("list groups", err)
+	}
+	var names []string
+	for _, g := range groups {
+		names = append(names, g.Name)
+	}
+	now := s.now()
+	iss := s.Issuer(p.ID)
+	ac := AccessClaims{
+		Sub: u.Sub, Groups: names, Iss: iss, ClientID: c.ClientID, OriginJTI: fam.ID, EventID: fam.EventID,
+		TokenUse: "access", Scope: fam.Scope, AuthTime: fam.AuthTime.Unix(),
+		Exp: now.Add(accessTTL(c)).Unix(), Iat: now.Unix(), JTI: uuid.NewString(), Username: u.Username,
+	}
+	access, err := s.keys.Sign(ctx, p.ID, "access", ac)
+	if err != nil {
+		return nil, internal("sign access token", err)
+	}
+	idc := map[string]any{}
+	for k, v := range readableAttributes(c, u) {
+		idc[k] = attributeClaim(k, v)
+	}
+	if len(names) > 0 {
+		idc["cognito:groups"] = names
+	}
+	idc["sub"] = u.Sub
+	idc["iss"] = iss
+	idc["cognito:username"] = u.Username
+	idc["origin_jti"] = fam.ID
+	idc["aud"] = c.ClientID
+	idc["event_id"] = fam.EventID
+	idc["token_use"] = "id"
+	idc["auth_time"] = fam.AuthTime.Unix()
+	idc["exp"] = now.Add(idTTL(c)).Unix()
+	idc["iat"] = now.Unix()
+	idc["jti"] = uuid.NewString()
+	id, err := s.keys.Sign(ctx, p.ID, "id", idc)
+	if err != nil {
+		return nil, internal("sign id token", err)
+	}
+	return &AuthenticationResult{AccessToken: access, IdToken: id, ExpiresIn: int64(accessTTL(c) / time.Second), TokenType: "Bearer"}, nil
+}
+
+// attributeClaim types the attributes Cognito puts in tokens as booleans.
+func attributeClaim(name, v string) any {
+	if name == "email_verified" || name == "phone_number_verified" {
+		return v == "true"
+	}
+	return v
+}
+
+// readableAttributes filters a user's attributes by the client's
+// ReadAttributes (all when unset).
+func readableAttributes(c storage.Client, u storage.User) map[string]string {
+	if len(c.Settings.ReadAttributes) == 0 {
+		return u.Attributes
+	}
+	out := make(map[string]string, len(c.Settings.ReadAttributes))
+	for _, a := range c.Settings.ReadAttributes {
+		if v, ok := u.Attributes[a]; ok {
+			out[a] = v
+		}
+	}
+	return out
+}
+
+// tokenSubject is the verified identity behind an access token.
+type tokenSubject struct {
+	pool   storage.Pool
+	user   storage.User
+	claims AccessClaims
+}
+
+// authorize verifies an access token the way every token-authorised
+// operation needs: signature, issuer, use, expiry, the sign-in it belongs
+// to still live (RevokeToken, GlobalSignOut), and the user still there
+// and enabled.
+func (s *Service) authorize(ctx context.Context, token string) (tokenSubject, error) {
+	var ts tokenSubject
+	if token == "" {
+		return ts, invalidParam("1 validation error detected: Value at 'accessToken' failed to satisfy constraint: Member must not be null")
+	}
+	bad := errorf(ErrNotAuthorized, "Invalid Access Token")
+	poolID, ok := s.poolOfToken(token)
+	if !ok {
+		return ts, bad
+	}
+	payload, err := s.keys.Verify(ctx, poolID, "access", token)
+	if err != nil {
+		return ts, bad
+	}
+	if err := json.Unmarshal(payload, &ts.claims); err != nil {
+		return ts, bad
+	}
+	c := ts.claims
+	if c.TokenUse != "access" || c.Iss != s.Issuer(poolID) {
+		return ts, bad
+	}
+	if s.now().Unix() >= c.Exp {
+		return ts, errorf(ErrNotAuthorized, "Access Token has expired")
+	}
+	if !strings.Contains(c.Scope, ScopeSignInUserAdmin) {
+		return ts, errorf(ErrNotAuthorized, "Access Token does not have required scopes")
+	}
+	fam, err := s.store.GetRefreshFamily(ctx, c.OriginJTI)
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return ts, internal("get refresh family", err)
+	}
+	if err != nil || !fam.RevokedAt.IsZero() {
+		return ts, errorf(ErrNotAuthorized, "Access Token has been revoked")
+	}
+	if ts.pool, err = s.pool(ctx, poolID); err != nil {
+		return ts, bad
+	}
+	ts.user, err = s.store.GetUser(ctx, poolID, c.Username)
+	if errors.Is(err, storage.ErrNotFound) {
+		return ts, errorf(ErrNotAuthorized, "Access Token has been revoked")
+	}
+	if err != nil {
+		return ts, internal("get user", err)
+	}
+	if !ts.user.Enabled {
+		return ts, errorf(ErrNotAuthorized, "User is disabled.")
+	}
+	return ts, nil
+}
+
+// poolOfToken reads the pool from an unverified token's issuer; the
+// signature check that follows uses that pool's keys only.
+func (s *Service) poolOfToken(token string) (string, bool) {
+	if len(token) > 16<<10 {
+		return "", false
+	}
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return "", false
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return "", false
+	}
+	var c struct {
+		Iss string `json:"iss"`
+	}
+	if json.Unmarshal(raw, &c) != nil {
+		return "", false
+	}
+	poolID, ok := strings.CutPrefix(c.Iss, s.issuerBase+"/")
+	return poolID, ok && poolID != "" && !strings.Contains(poolID, "/")
+}
+
+const (
+	minute = time.Minute
+	hour   = time.Hour
+	day    = 24 * time.Hour
+)
