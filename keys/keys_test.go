@@ -900,3 +900,35 @@ func TestErrorDetail(t *testing.T) {
 		t.Errorf("error = %q", got)
 	}
 }
+
+// TestStorageOutage: once a pool's keys are in memory, signing, JWKS and
+// verification with known keys survive storage failures.
+func TestStorageOutage(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, Options{}, poolA)
+	tok, err := f.m.Sign(ctx, poolA, UseAccess, map[string]any{"exp": f.clock.Now().Add(time.Hour).Unix()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(DefaultRefreshInterval + DefaultReloadInterval)
+	if _, err := f.m.Sign(ctx, poolA, UseID, map[string]any{}); err != nil {
+		t.Errorf("Sign with stale keys and no storage: %v", err)
+	}
+	if _, err := f.m.JWKS(ctx, poolA); err != nil {
+		t.Errorf("JWKS with stale keys and no storage: %v", err)
+	}
+	if _, err := f.m.Verify(ctx, poolA, UseAccess, tok); err != nil {
+		t.Errorf("Verify of a known kid without storage: %v", err)
+	}
+	// An unknown kid needs storage: the failure is not ErrUnknownKey.
+	forged := forge(`{"kid":"unknown","alg":"RS256"}`, `{}`, "AAAA")
+	if _, err := f.m.Verify(ctx, poolA, UseAccess, forged); err == nil || errors.Is(err, ErrUnknownKey) {
+		t.Errorf("Verify of an unknown kid without storage: %v, want a storage error", err)
+	}
+	if _, err := f.m.Sign(ctx, poolB, UseID, map[string]any{}); err == nil || errors.Is(err, ErrNoKey) {
+		t.Errorf("Sign for an unloaded pool without storage: %v, want a storage error", err)
+	}
+}

@@ -143,6 +143,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
+	gcDone := make(chan struct{})
+	go func() { defer close(gcDone); s.collectGarbage(ctx, time.Hour) }()
+	defer func() { <-gcDone }()
 	s.log.Info("listening", "addr", ln.Addr().String())
 	select {
 	case err := <-errc:
@@ -159,4 +162,26 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	return nil
+}
+
+// collectGarbage deletes expired codes and refresh tokens now and then
+// every interval, until ctx is done. Expired records are already refused;
+// this only keeps the database from growing without bound.
+func (s *Server) collectGarbage(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		res, err := s.store.GarbageCollect(ctx, time.Now())
+		switch {
+		case err != nil && ctx.Err() == nil:
+			s.log.Warn("garbage collection failed", "err", err)
+		case err == nil && res.Codes+res.RefreshTokens+res.RefreshFamilies > 0:
+			s.log.Info("garbage collected", "codes", res.Codes, "refresh_tokens", res.RefreshTokens, "refresh_families", res.RefreshFamilies)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

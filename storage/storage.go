@@ -23,8 +23,11 @@ var (
 // Storage is the whole persistence contract. Every method is atomic on its
 // own. Update* methods read the record, call the updater with a copy and
 // write back what it returns; an updater error aborts the update and is
-// returned unchanged. Updaters may be called more than once and must have
-// no side effects.
+// returned unchanged, and an updater may not change the record's key.
+// Updaters may run more than once: what they capture must be overwritten
+// on every run. Creating a record whose parent (pool, user, family) is
+// missing fails with ErrNotFound. Times round-trip at microsecond
+// precision in UTC; maps and slices may come back nil where empty.
 type Storage interface {
 	// Atomic runs fn with a Storage whose operations commit together or not
 	// at all. fn must use only the Storage it is given. Nested calls to
@@ -50,13 +53,14 @@ type Storage interface {
 	GetUserByEmail(ctx context.Context, poolID, email string) (User, error)
 	GetUserBySub(ctx context.Context, poolID, sub string) (User, error)
 	// ListUsers returns users ordered by username, starting after the
-	// given username (empty for the first page), at most limit of them.
+	// given username (empty for the first page), at most limit of them
+	// (limit <= 0: all).
 	ListUsers(ctx context.Context, poolID, after string, limit int) ([]User, error)
 	// UpdateUser fails with ErrAlreadyExists when the new email alias is
 	// taken by another user.
 	UpdateUser(ctx context.Context, poolID, username string, fn func(User) (User, error)) error
-	// DeleteUser removes the user with its group memberships, codes and
-	// refresh tokens.
+	// DeleteUser removes the user with its group memberships, codes,
+	// refresh families and refresh tokens.
 	DeleteUser(ctx context.Context, poolID, username string) error
 
 	CreateGroup(ctx context.Context, g Group) error
@@ -85,8 +89,8 @@ type Storage interface {
 	CreateRefreshFamily(ctx context.Context, f RefreshFamily) error
 	GetRefreshFamily(ctx context.Context, id string) (RefreshFamily, error)
 	UpdateRefreshFamily(ctx context.Context, id string, fn func(RefreshFamily) (RefreshFamily, error)) error
-	// RevokeUserRefreshFamilies revokes every family of the user at once
-	// (global sign-out) and returns how many were live.
+	// RevokeUserRefreshFamilies revokes every not-yet-revoked family of the
+	// user at once (global sign-out) and returns how many it revoked.
 	RevokeUserRefreshFamilies(ctx context.Context, poolID, username string, at time.Time) (int, error)
 
 	CreateRefreshToken(ctx context.Context, t RefreshToken) error
@@ -102,7 +106,8 @@ type Storage interface {
 	// from gen the first time. Concurrent callers all get the same value.
 	GetOrCreateSecret(ctx context.Context, name string, gen func() ([]byte, error)) ([]byte, error)
 
-	// GarbageCollect deletes expired codes, refresh tokens and families.
+	// GarbageCollect deletes codes, refresh tokens and families whose
+	// ExpiresAt is before now (with the tokens of expired families).
 	GarbageCollect(ctx context.Context, now time.Time) (GCResult, error)
 
 	Close() error

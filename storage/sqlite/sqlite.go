@@ -13,10 +13,11 @@
 // # Durability
 //
 // synchronous=FULL makes SQLite fsync the WAL on every commit: once a write
-// has returned, it survives kill -9 and power loss. The price is one fsync
-// per write transaction (from tens of microseconds on tmpfs or a
-// battery-backed cache to several milliseconds on a plain disk); reads pay
-// nothing.
+// has returned, it survives kill -9 and, on storage that honours fsync,
+// power loss. The price is one fsync per write transaction, which bounds
+// write throughput (next to nothing on tmpfs or a battery-backed cache, a
+// fraction of a millisecond to several milliseconds on ordinary disks);
+// reads pay nothing.
 //
 // # Encoding
 //
@@ -142,6 +143,8 @@ func openReader(ctx context.Context, path string) (*sql.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open reader: %w", err)
 	}
+	// WAL readers run in parallel; allow one per CPU, and a few more for
+	// those waiting on I/O.
 	n := max(4, runtime.GOMAXPROCS(0))
 	db.SetMaxOpenConns(n)
 	db.SetMaxIdleConns(n)
@@ -169,13 +172,17 @@ func (s *Store) Close() error {
 // Atomic runs under a savepoint of the same transaction, so a failing
 // nested call undoes its own writes even if the outer fn carries on. fn's
 // error is returned unchanged.
+//
+// The transaction holds the only write connection: a write through the
+// outer Store from inside fn waits for fn to end, that is until ctx is
+// done.
 func (s *Store) Atomic(ctx context.Context, fn func(ctx context.Context, tx storage.Storage) error) error {
 	return s.inTx(ctx, func(tx *Store) error { return fn(ctx, tx) })
 }
 
 // inTx runs fn with a Store bound to a write transaction: a new one, or a
 // savepoint when s is already bound. fn's error is returned unchanged.
-func (s *Store) inTx(ctx context.Context, fn func(tx *Store) error) (err error) {
+func (s *Store) inTx(ctx context.Context, fn func(tx *Store) error) error {
 	if s.tx != nil {
 		return s.savepoint(ctx, fn)
 	}
@@ -183,20 +190,18 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *Store) error) (err error) 
 	if err != nil {
 		return fmt.Errorf("sqlite: begin: %w", err)
 	}
-	done := false
+	committing := false
 	defer func() {
 		// Also reached when fn panics, so the connection is not left
 		// holding the write lock.
-		if !done {
-			if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
-				s.log.Error("sqlite: rollback failed", "err", rerr)
-			}
+		if !committing {
+			s.logRollback("rollback", tx.Rollback())
 		}
 	}()
 	if err := fn(&Store{writer: s.writer, reader: s.reader, log: s.log, tx: tx}); err != nil {
 		return err
 	}
-	done = true
+	committing = true
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: commit: %w", err)
 	}
@@ -212,20 +217,28 @@ func (s *Store) savepoint(ctx context.Context, fn func(tx *Store) error) error {
 		return fmt.Errorf("sqlite: savepoint: %w", err)
 	}
 	if err := fn(&inner); err != nil {
-		if _, rerr := s.tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+name); rerr != nil {
-			s.log.Error("sqlite: rollback to savepoint failed", "err", rerr)
-		}
-		// RELEASE after ROLLBACK TO pops the savepoint, leaving the
-		// transaction as it was before it.
-		if _, rerr := s.tx.ExecContext(ctx, "RELEASE SAVEPOINT "+name); rerr != nil {
-			s.log.Error("sqlite: release savepoint failed", "err", rerr)
-		}
+		// Undo even when ctx is what failed fn. RELEASE after ROLLBACK TO
+		// pops the savepoint, leaving the transaction as it was before it.
+		undo := context.WithoutCancel(ctx)
+		_, rerr := s.tx.ExecContext(undo, "ROLLBACK TO SAVEPOINT "+name)
+		s.logRollback("rollback to savepoint", rerr)
+		_, rerr = s.tx.ExecContext(undo, "RELEASE SAVEPOINT "+name)
+		s.logRollback("release savepoint", rerr)
 		return err
 	}
 	if _, err := s.tx.ExecContext(ctx, "RELEASE SAVEPOINT "+name); err != nil {
 		return fmt.Errorf("sqlite: release savepoint: %w", err)
 	}
 	return nil
+}
+
+// logRollback logs a failure to undo writes, the caller already having an
+// error to return. ErrTxDone means database/sql rolled back already, as it
+// does when the transaction's context ends.
+func (s *Store) logRollback(what string, err error) {
+	if err != nil && !errors.Is(err, sql.ErrTxDone) {
+		s.log.Error("sqlite: "+what+" failed", "err", err)
+	}
 }
 
 // reads returns where read queries go: the transaction if any, else the

@@ -244,6 +244,15 @@ func TestReadersDoNotWaitForWriter(t *testing.T) {
 	}
 }
 
+// TestReadPoolIsReadOnly checks that the read connections cannot write,
+// so a write routed to them by mistake fails instead of racing the writer.
+func TestReadPoolIsReadOnly(t *testing.T) {
+	s := openStore(t, filepath.Join(t.TempDir(), "cognate.db"))
+	if _, err := s.reader.ExecContext(t.Context(), "INSERT INTO secrets (name, value) VALUES ('x', x'00')"); err == nil {
+		t.Error("write through the read pool succeeded")
+	}
+}
+
 // TestNestedAtomicSavepoint checks that a failed nested Atomic undoes its
 // own writes even when the outer callback carries on and commits.
 func TestNestedAtomicSavepoint(t *testing.T) {

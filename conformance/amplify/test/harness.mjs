@@ -305,7 +305,7 @@ export async function startServer() {
     process.off('exit', killOnExit);
     if (proc.exitCode === null && proc.signalCode === null) {
       proc.kill('SIGTERM');
-      const killed = await Promise.race([exited, sleep(10_000).then(() => null)]);
+      const killed = await Promise.race([exited, sleep(10_000, null, { ref: false })]);
       if (!killed) {
         proc.kill('SIGKILL');
         await exited;

@@ -1,0 +1,49 @@
+# Cognate: `make test` installs what the suites need and runs every test.
+
+GO          ?= go
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@2026.2.2
+NPM         ?= npm
+BIN         := bin/cognate
+
+.PHONY: all build test check vet staticcheck fmt-check go-test conformance fuzz bench clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/cognate
+
+test: check go-test conformance
+
+check: fmt-check vet staticcheck
+
+fmt-check:
+	@out="$$(gofmt -l $$(git ls-files '*.go'))"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+staticcheck:
+	$(GO) run $(STATICCHECK) ./...
+
+# Race detector on: the domain, storage and key caches are concurrent.
+go-test:
+	$(GO) test -race -count=1 ./...
+
+# The real aws-amplify client against a freshly built `cognate serve`.
+conformance: build
+	cd conformance/amplify && $(NPM) ci --no-audit --no-fund && COGNATE_BIN=$(CURDIR)/$(BIN) $(NPM) test
+
+# Short runs of every fuzz target (go test runs their seed corpora anyway).
+FUZZTIME ?= 10s
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+bench:
+	bash bench/run.sh
+
+clean:
+	rm -rf bin
