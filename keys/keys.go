@@ -87,16 +87,17 @@ var (
 
 // Options configure a Manager. The zero value is usable.
 type Options struct {
-	// Logger receives key creation, rotation and reload events; nil
-	// discards them.
+	// Logger receives key creation and rotation (info), reloads (debug)
+	// and unusable key records or failed refreshes (warn); nil discards
+	// them.
 	Logger *slog.Logger
 	// Now is the clock, for key timestamps, cache expiry and reload
 	// intervals; nil means time.Now.
 	Now func() time.Time
 	// CacheSize bounds the verified-token cache, in tokens; 0 means
 	// DefaultCacheSize, a negative value disables the cache. An entry
-	// costs about 150 bytes plus the payload (roughly 1 KiB for a
-	// Cognito-shaped token).
+	// costs about 150 bytes plus the payload (0.5 to 1 KiB for
+	// Cognito-shaped tokens).
 	CacheSize int
 	// KeyBits is the RSA modulus size of new keys; 0 means DefaultKeyBits.
 	// Values below 2048 make key creation fail.
@@ -401,7 +402,11 @@ func (m *Manager) JWKS(ctx context.Context, poolID string) ([]byte, error) {
 // the caller's. The returned slice is the caller's to keep or modify.
 //
 // Accepted tokens are cached by their SHA-256 until their exp claim (or
-// until evicted by size), so verifying a token again is cheap.
+// until evicted by size), so verifying a token again is cheap. A token
+// whose kid is unknown makes Verify read storage at most once per
+// ReloadInterval for a pool with keys, but on every call for a pool
+// without any: callers that take the pool ID from the unverified token
+// should check that the pool exists first.
 func (m *Manager) Verify(ctx context.Context, poolID, wantUse, token string) ([]byte, error) {
 	idx, err := useIndex(wantUse)
 	if err != nil {
@@ -492,6 +497,7 @@ func (m *Manager) load(ctx context.Context, poolID string, fresh bool) (*keySet,
 		if err != nil {
 			return nil, err
 		}
+		m.log.DebugContext(lctx, "keys: loaded pool keys", "pool", ks.poolID, "keys", len(ks.byKID))
 		if len(ks.byKID) > 0 {
 			m.sets.Store(ks.poolID, ks)
 		} else {

@@ -38,10 +38,11 @@
 //   - k hashes PAD(N) = 00 FF FF …, i.e. with the sign byte, and PAD(g) = 02.
 //     Hashing N without the 00, or N left-padded to 384 bytes, gives a
 //     different k; k must be 538282c4….
-//   - PAD strips leading zero bytes, so PAD(u) is shorter than 32 bytes when
-//     the hash u starts with a zero byte, and the salt is padded as the
-//     integer the client parsed from the SALT hex: a 16-byte salt that starts
-//     with 0x00 is hashed as 15 bytes. [Verifier] does the same.
+//   - PAD works on integers, so leading zero bytes vanish: PAD(u) is shorter
+//     than 32 bytes when the hash u starts with 00 0x (x < 8), and PAD(S) can
+//     be shorter than 384 bytes. The salt too is padded as the integer the
+//     client parsed from the SALT hex, so a 16-byte salt 00 7f … is hashed as
+//     15 bytes; [Verifier] does the same.
 //   - The HKDF salt is u and the input key material is S, not the other way
 //     round, and only the first 16 bytes of one HKDF block are the key.
 //   - SRP_A arrives as JavaScript's BigInteger.toString(16): lowercase, no

@@ -175,12 +175,13 @@ func computeU(A, B *big.Int) (*big.Int, error) {
 // deriveKey returns K: the first 16 bytes of the first HKDF-SHA256 output
 // block with salt PAD(u) and input key material PAD(S).
 func deriveKey(u, S *big.Int) []byte {
-	var buf [2*sha256.Size + 1]byte
-	extract := hmac.New(sha256.New, appendPadded(buf[:0], u))
+	var salt [sha256.Size + 1]byte // u is a SHA-256 value, plus PAD's 00
+	extract := hmac.New(sha256.New, appendPadded(salt[:0], u))
 	writePadded(extract, S)
-	prk := extract.Sum(buf[:0])
+	var prk [sha256.Size]byte
+	extract.Sum(prk[:0])
 
-	expand := hmac.New(sha256.New, prk)
+	expand := hmac.New(sha256.New, prk[:])
 	expand.Write(hkdfInfo)
 	return expand.Sum(nil)[:KeySize]
 }
