@@ -1,7 +1,7 @@
 # Cognate: `make test` installs what the suites need and runs every test.
 
 GO          ?= go
-STATICCHECK := honnef.co/go/tools/cmd/staticcheck@2026.2.2
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 NPM         ?= npm
 BIN         := bin/cognate
 

@@ -13,12 +13,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/cognate-auth/cognate/ratelimit"
 	"github.com/cognate-auth/cognate/sigv4"
 	"github.com/cognate-auth/cognate/userpool"
 )
@@ -43,19 +46,31 @@ type Options struct {
 	Registerer prometheus.Registerer
 	// Now is the clock for signature checks; nil means time.Now.
 	Now func() time.Time
+	// GuessLimiter throttles, per client address, the operations that
+	// test a password or a code; nil means no per-address limit (per-user
+	// lockout still applies).
+	GuessLimiter *ratelimit.Limiter
+	// ClientAddr names the client of a request for GuessLimiter; nil
+	// means the TCP peer's IP. Return "" to exempt a request.
+	ClientAddr func(*http.Request) string
 }
 
 // Handler is the http.Handler of the JSON protocol.
 type Handler struct {
-	ops     map[string]operation
-	verify  *sigv4.Verifier
-	log     *slog.Logger
-	latency *prometheus.HistogramVec
+	ops        map[string]operation
+	verify     *sigv4.Verifier
+	log        *slog.Logger
+	latency    *prometheus.HistogramVec
+	limiter    *ratelimit.Limiter
+	clientAddr func(*http.Request) string
 }
 
 type operation struct {
 	signed bool
-	run    func(ctx context.Context, body []byte) (any, error)
+	// guessable operations check a password or a code: they are what an
+	// attacker repeats, so they are rate limited per client address.
+	guessable bool
+	run       func(ctx context.Context, body []byte) (any, error)
 }
 
 // op adapts a userpool method to the wire: decode In, call, return Out.
@@ -71,7 +86,10 @@ func op[In, Out any](signed bool, fn func(context.Context, In) (Out, error)) ope
 
 // New returns the protocol handler.
 func New(opts Options) *Handler {
-	h := &Handler{log: opts.Logger}
+	h := &Handler{log: opts.Logger, limiter: opts.GuessLimiter, clientAddr: opts.ClientAddr}
+	if h.clientAddr == nil {
+		h.clientAddr = PeerIP
+	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -89,7 +107,26 @@ func New(opts Options) *Handler {
 		opts.Registerer.MustRegister(h.latency)
 	}
 	h.ops = operations(opts.Service)
+	for _, name := range guessable {
+		o := h.ops[name]
+		o.guessable = true
+		h.ops[name] = o
+	}
 	return h
+}
+
+var guessable = []string{
+	"InitiateAuth", "RespondToAuthChallenge", "SignUp", "ConfirmSignUp", "ResendConfirmationCode",
+	"ForgotPassword", "ConfirmForgotPassword", "ChangePassword", "VerifyUserAttribute", "GetUserAttributeVerificationCode",
+}
+
+// PeerIP is the IP of the TCP peer.
+func PeerIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 func operations(s *userpool.Service) map[string]operation {
@@ -153,6 +190,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !ok || !known {
 		h.fail(w, r, "", http.StatusBadRequest, "UnknownOperationException", "")
 		return
+	}
+	if o.guessable && h.limiter != nil {
+		if addr := h.clientAddr(r); addr != "" {
+			if ok, wait := h.limiter.Allow(addr); !ok {
+				secs := int(wait.Seconds()) + 1
+				w.Header().Set("Retry-After", strconv.Itoa(secs))
+				h.fail(w, r, name, http.StatusBadRequest, "TooManyRequestsException", fmt.Sprintf("Too many attempts from this address; retry in %d s.", secs))
+				return
+			}
+		}
 	}
 	if r.ContentLength > MaxBodyBytes {
 		h.fail(w, r, name, http.StatusRequestEntityTooLarge, "SerializationException", fmt.Sprintf("Request body exceeds %d bytes.", MaxBodyBytes))

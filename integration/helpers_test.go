@@ -126,12 +126,16 @@ func wantMessage(t testing.TB, err error, code, msg string) {
 	}
 }
 
-func must[T any](t testing.TB, v T, err error) T {
-	t.Helper()
-	if err != nil {
-		t.Fatalf("unexpected error: %v", err)
+// must takes a call's results and, given the test, fails it on error:
+// must(api.Op(ctx, in))(t).
+func must[T any](v T, err error) func(testing.TB) T {
+	return func(t testing.TB) T {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("unexpected error: %v", err)
+		}
+		return v
 	}
-	return v
 }
 
 // outboxEntry is one message of GET /_dev/outbox.json.
@@ -203,7 +207,7 @@ func (e *env) newClient(pool string, opts ...clientOpts) (id, secret string) {
 	for _, o := range opts {
 		o(in)
 	}
-	out := must(e.t, e.api.CreateUserPoolClient(e.ctx, in))
+	out := must(e.api.CreateUserPoolClient(e.ctx, in))(e.t)
 	return aws.ToString(out.UserPoolClient.ClientId), aws.ToString(out.UserPoolClient.ClientSecret)
 }
 
@@ -212,13 +216,13 @@ func (e *env) newClient(pool string, opts ...clientOpts) (id, secret string) {
 // pool).
 func (e *env) signUp(client, email string, attrs ...types.AttributeType) string {
 	e.t.Helper()
-	out := must(e.t, e.api.SignUp(e.ctx, &cip.SignUpInput{
+	out := must(e.api.SignUp(e.ctx, &cip.SignUpInput{
 		ClientId: aws.String(client), Username: aws.String(email), Password: aws.String(password),
 		UserAttributes: attrs,
-	}))
-	must(e.t, e.api.ConfirmSignUp(e.ctx, &cip.ConfirmSignUpInput{
+	}))(e.t)
+	must(e.api.ConfirmSignUp(e.ctx, &cip.ConfirmSignUpInput{
 		ClientId: aws.String(client), Username: aws.String(email), ConfirmationCode: aws.String(e.code(email, "sign_up")),
-	}))
+	}))(e.t)
 	return aws.ToString(out.UserSub)
 }
 
@@ -240,7 +244,7 @@ func (e *env) passwordAuth(client, user, pw string) (*types.AuthenticationResult
 // signIn is passwordAuth that must succeed.
 func (e *env) signIn(client, user, pw string) *types.AuthenticationResultType {
 	e.t.Helper()
-	return must(e.t, e.passwordAuth(client, user, pw))
+	return must(e.passwordAuth(client, user, pw))(e.t)
 }
 
 // srpStart is InitiateAuth USER_SRP_AUTH; it returns the SRP client and
@@ -291,7 +295,7 @@ func (e *env) respond(client string, challenge types.ChallengeNameType, session 
 func (e *env) srpSignIn(pool, client, user, pw string) *types.AuthenticationResultType {
 	e.t.Helper()
 	c, cp := mustSRP(e.t)(e.srpStart(pool, client, user, nil))
-	out := must(e.t, e.respond(client, types.ChallengeNameTypePasswordVerifier, nil, e.srpAnswer(c, cp, pw)))
+	out := must(e.respond(client, types.ChallengeNameTypePasswordVerifier, nil, e.srpAnswer(c, cp, pw)))(e.t)
 	if out.AuthenticationResult == nil {
 		e.t.Fatalf("SRP sign-in ended in challenge %q", out.ChallengeName)
 	}
@@ -348,7 +352,7 @@ func (e *env) countUsers(pool string) int {
 	n := 0
 	p := cip.NewListUsersPaginator(e.api, &cip.ListUsersInput{UserPoolId: aws.String(pool)})
 	for p.HasMorePages() {
-		n += len(must(e.t, p.NextPage(e.ctx)).Users)
+		n += len(must(p.NextPage(e.ctx))(e.t).Users)
 	}
 	return n
 }

@@ -34,6 +34,16 @@ type Config struct {
 	// (STARTTLS when offered) or smtps:// for implicit TLS.
 	SMTPURL string
 
+	// GuessRate and GuessBurst limit, per client address, operations that
+	// test a password or a code (sign-in, confirmation, reset): GuessRate
+	// per second after a burst of GuessBurst. A negative GuessRate turns
+	// the limit off; zero means the defaults.
+	GuessRate  float64
+	GuessBurst int
+	// TrustedProxies lists proxies (CIDRs, comma-separated) whose
+	// X-Forwarded-For names the client.
+	TrustedProxies string
+
 	Logger *slog.Logger
 	// Out receives the start-up banner; nil means os.Stdout.
 	Out io.Writer
@@ -44,6 +54,11 @@ const (
 	DefaultAddr      = "127.0.0.1:9229"
 	DefaultDataDir   = "./cognate-data"
 	DefaultPublicURL = "http://localhost:9229"
+	// A person signing in needs a handful of attempts; a guesser needs
+	// thousands. Amplify backs off and retries on TooManyRequestsException,
+	// so a throttled person is slowed, not failed.
+	DefaultGuessRate  = 5
+	DefaultGuessBurst = 30
 )
 
 func (c *Config) setDefaults() error {
@@ -62,6 +77,12 @@ func (c *Config) setDefaults() error {
 	}
 	if c.Production && c.SMTPURL == "" {
 		return errors.New("--production requires --smtp-url: codes must reach real inboxes")
+	}
+	if c.GuessRate == 0 {
+		c.GuessRate = DefaultGuessRate
+	}
+	if c.GuessBurst <= 0 {
+		c.GuessBurst = DefaultGuessBurst
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -20,6 +20,7 @@ import (
 	"github.com/cognate-auth/cognate/cognitoapi"
 	"github.com/cognate-auth/cognate/keys"
 	"github.com/cognate-auth/cognate/mail"
+	"github.com/cognate-auth/cognate/ratelimit"
 	"github.com/cognate-auth/cognate/storage"
 	"github.com/cognate-auth/cognate/storage/sqlite"
 	"github.com/cognate-auth/cognate/userpool"
@@ -99,7 +100,16 @@ func (s *Server) init(ctx context.Context, fc *FileConfig) error {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	trusted, err := parseCIDRs(cfg.TrustedProxies)
+	if err != nil {
+		return err
+	}
+	var limiter *ratelimit.Limiter
+	if cfg.GuessRate > 0 {
+		limiter = &ratelimit.Limiter{Rate: cfg.GuessRate, Burst: cfg.GuessBurst}
+	}
 	api := cognitoapi.New(cognitoapi.Options{
+		GuessLimiter: limiter, ClientAddr: clientAddr(trusted, cfg.Production),
 		Service: svc, Logger: cfg.Logger, Registerer: reg,
 		Credentials: func(id string) (string, bool) {
 			return s.Admin.SecretAccessKey, id == s.Admin.AccessKeyID

@@ -32,8 +32,9 @@
 //
 // # Traps
 //
-// Each of these has broken some other Cognito emulator, and each is pinned by
-// the Amplify-generated vectors in testdata:
+// These are where implementations go wrong (other Cognito emulators have
+// shipped the first and the last); the Amplify-generated vectors in testdata
+// pin each of them:
 //
 //   - k hashes PAD(N) = 00 FF FF …, i.e. with the sign byte, and PAD(g) = 02.
 //     Hashing N without the 00, or N left-padded to 384 bytes, gives a
@@ -49,10 +50,12 @@
 //     padding, possibly odd length. [ParseA] accepts any case and length up
 //     to [MaxAHexLen].
 //   - TIMESTAMP is "Mon Jan 2 15:04:05 UTC 2006" in Go layout: English names,
-//     day of month NOT zero-padded, 24-hour clock. The signature covers the
-//     client's string byte for byte; [ParseTimestamp] rejects anything that
-//     does not re-format to the same bytes (a zero-padded day, a wrong
-//     weekday, a 12-hour clock), as real Cognito does.
+//     day of month NOT zero-padded, 24-hour clock (a client formatting the
+//     hour with "03" signs the wrong time every afternoon). The signature
+//     covers the client's string byte for byte; [ParseTimestamp] rejects
+//     anything that does not re-format to the same bytes, such as a
+//     zero-padded day or a wrong weekday, which real Cognito reportedly
+//     refuses too.
 //
 // # The server's exponent
 //

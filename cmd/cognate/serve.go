@@ -23,6 +23,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.AdminAccessKeyID, "admin-access-key-id", "", "access key id for SigV4-signed admin operations (generated if empty)")
 	fs.StringVar(&cfg.AdminSecretAccessKey, "admin-secret-access-key", "", "secret access key for admin operations")
 	fs.StringVar(&cfg.SMTPURL, "smtp-url", "", "deliver codes by mail: smtp://user:pass@host:587?from=no-reply@example.com")
+	fs.Float64Var(&cfg.GuessRate, "guess-rate", server.DefaultGuessRate, "sign-in and code attempts per second per client address (negative: no limit)")
+	fs.IntVar(&cfg.GuessBurst, "guess-burst", server.DefaultGuessBurst, "attempts a client address may make at once before --guess-rate applies")
+	fs.StringVar(&cfg.TrustedProxies, "trusted-proxies", "", "comma-separated proxy CIDRs whose X-Forwarded-For names the client")
 	fs.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.Usage = func() {
