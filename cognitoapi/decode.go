@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/cognate-auth/cognate/userpool"
 )
@@ -28,7 +29,10 @@ func decode(body []byte, v any) error {
 		}
 		return serializationError("Malformed JSON in request body.")
 	}
-	if dec.More() {
+	// Anything but whitespace after the object is refused. dec.More alone
+	// would let a stray "]" or "}" through: it reports those as the end of
+	// an enclosing value, not as more input.
+	if _, err := dec.Token(); err != io.EOF {
 		return serializationError("Unexpected content after the JSON object.")
 	}
 	return nil

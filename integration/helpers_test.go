@@ -58,12 +58,20 @@ type env struct {
 }
 
 // newEnv starts a server whose PublicURL is the listener's own URL, so
-// the issuer in tokens and discovery is reachable by verifiers.
+// the issuer in tokens and discovery is reachable by verifiers. It runs
+// the default (development) configuration, in which loopback clients such
+// as these tests are exempt from the per-address guess limit.
 func newEnv(t *testing.T) *env {
+	t.Helper()
+	return newEnvWith(t, server.Config{})
+}
+
+func newEnvWith(t *testing.T, cfg server.Config) *env {
 	t.Helper()
 	ts := httptest.NewUnstartedServer(nil)
 	url := "http://" + ts.Listener.Addr().String()
-	srv, err := server.New(t.Context(), server.Config{DataDir: t.TempDir(), PublicURL: url, Out: io.Discard})
+	cfg.DataDir, cfg.PublicURL, cfg.Out = t.TempDir(), url, io.Discard
+	srv, err := server.New(t.Context(), cfg)
 	if err != nil {
 		t.Fatalf("server.New: %v", err)
 	}
@@ -388,8 +396,9 @@ type rawResult struct {
 }
 
 // raw posts body to the JSON API with the given target (no prefix added;
-// "" sends no X-Amz-Target), unsigned.
-func (e *env) raw(target string, body []byte) rawResult {
+// "" sends no X-Amz-Target), unsigned, with extra headers as name, value
+// pairs.
+func (e *env) raw(target string, body []byte, headers ...string) rawResult {
 	e.t.Helper()
 	req, err := http.NewRequestWithContext(e.ctx, http.MethodPost, e.url+"/", bytes.NewReader(body))
 	if err != nil {
@@ -399,12 +408,22 @@ func (e *env) raw(target string, body []byte) rawResult {
 	if target != "" {
 		req.Header.Set("X-Amz-Target", target)
 	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Add(headers[i], headers[i+1])
+	}
 	return e.do(req)
 }
 
 // signedRaw posts body to an admin operation, SigV4-signed with the
 // server's admin credentials, bypassing the SDK's input validation.
 func (e *env) signedRaw(op string, body []byte) rawResult {
+	e.t.Helper()
+	return e.signedRawWith(op, body, time.Now(), nil)
+}
+
+// signedRawWith is signedRaw signed at a given time, with tamper (if not
+// nil) applied to the request after signing.
+func (e *env) signedRawWith(op string, body []byte, at time.Time, tamper func(*http.Request)) rawResult {
 	e.t.Helper()
 	req, err := http.NewRequestWithContext(e.ctx, http.MethodPost, e.url+"/", bytes.NewReader(body))
 	if err != nil {
@@ -414,8 +433,11 @@ func (e *env) signedRaw(op string, body []byte) rawResult {
 	req.Header.Set("X-Amz-Target", targetPrefix+op)
 	sum := sha256.Sum256(body)
 	creds := aws.Credentials{AccessKeyID: e.creds.AccessKeyID, SecretAccessKey: e.creds.SecretAccessKey}
-	if err := v4.NewSigner().SignHTTP(e.ctx, creds, req, hex.EncodeToString(sum[:]), "cognito-idp", region, time.Now()); err != nil {
+	if err := v4.NewSigner().SignHTTP(e.ctx, creds, req, hex.EncodeToString(sum[:]), "cognito-idp", region, at); err != nil {
 		e.t.Fatal(err)
+	}
+	if tamper != nil {
+		tamper(req)
 	}
 	return e.do(req)
 }

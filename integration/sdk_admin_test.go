@@ -1,6 +1,7 @@
 package integration_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
@@ -70,6 +72,25 @@ func TestAdminSigning(t *testing.T) {
 	// A plain unsigned POST, as a browser would send it.
 	wantRaw(t, e.raw(targetPrefix+"ListUsers", []byte(`{"UserPoolId":"`+e.pool+`"}`)), 400, "MissingAuthenticationTokenException")
 	wantRaw(t, e.raw(targetPrefix+"AdminDeleteUser", []byte(`{"UserPoolId":"`+e.pool+`","Username":"x"}`)), 400, "MissingAuthenticationTokenException")
+
+	// Raw SigV4 failures: a stale signature, a body changed after signing,
+	// a signature for another service.
+	listBody := []byte(`{"MaxResults":10}`)
+	wantRaw(t, e.signedRawWith("ListUserPools", listBody, time.Now().Add(-20*time.Minute), nil), 400, "InvalidSignatureException")
+	wantRaw(t, e.signedRawWith("ListUserPools", listBody, time.Now().Add(20*time.Minute), nil), 400, "InvalidSignatureException")
+	wantRaw(t, e.signedRawWith("CreateUserPool", []byte(`{"PoolName":"a"}`), time.Now(), func(r *http.Request) {
+		b := []byte(`{"PoolName":"b"}`)
+		r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(b)), int64(len(b))
+	}), 400, "InvalidSignatureException")
+	wantRaw(t, e.signedRawWith("ListUserPools", listBody, time.Now(), func(r *http.Request) {
+		r.Header.Set("X-Amz-Target", targetPrefix+"CreateUserPool")
+	}), 400, "InvalidSignatureException")
+	wantRaw(t, e.signedRawWith("ListUserPools", listBody, time.Now(), func(r *http.Request) {
+		r.Header.Set("Authorization", "AWS4-HMAC-SHA256 garbage")
+	}), 400, "IncompleteSignatureException")
+	if r := e.signedRaw("ListUserPools", listBody); r.status != 200 {
+		t.Fatalf("a fresh signature: %d %s", r.status, r.body)
+	}
 
 	// None of the refused CreateUserPool calls made a pool.
 	out := must(e.api.ListUserPools(e.ctx, &cip.ListUserPoolsInput{MaxResults: aws.Int32(60)}))(t)
@@ -183,10 +204,31 @@ func TestUserPools(t *testing.T) {
 		if n := e.countUsers(id); n != 0 {
 			t.Fatalf("%d users after a refused sign-up", n)
 		}
+		// The explicit policy's omitted requirements are off: no symbol.
+		must(e.api.SignUp(e.ctx, &cip.SignUpInput{ClientId: aws.String(client), Username: aws.String("long@example.com"), Password: aws.String("LongEnough12")}))(t)
+
+		closed := must(e.api.CreateUserPool(e.ctx, &cip.CreateUserPoolInput{
+			PoolName: aws.String("closed"), AdminCreateUserConfig: &types.AdminCreateUserConfigType{AllowAdminCreateUserOnly: true},
+		}))(t).UserPool
+		if closed.AdminCreateUserConfig == nil || !closed.AdminCreateUserConfig.AllowAdminCreateUserOnly {
+			t.Fatalf("AdminCreateUserConfig %+v", closed.AdminCreateUserConfig)
+		}
+		cc, _ := e.newClient(aws.ToString(closed.Id))
+		_, err = e.api.SignUp(e.ctx, &cip.SignUpInput{ClientId: aws.String(cc), Username: aws.String("walk-in"), Password: aws.String(password)})
+		wantErr(t, err, "NotAuthorizedException")
+		if n := e.countUsers(aws.ToString(closed.Id)); n != 0 {
+			t.Fatalf("%d users in an admin-only pool", n)
+		}
 	})
 
 	t.Run("ListUserPools", func(t *testing.T) {
-		want := []string{e.pool, id}
+		var want []string
+		for _, p := range must(e.api.ListUserPools(e.ctx, &cip.ListUserPoolsInput{MaxResults: aws.Int32(60)}))(t).UserPools {
+			want = append(want, aws.ToString(p.Id))
+		}
+		if !slices.Contains(want, e.pool) || !slices.Contains(want, id) {
+			t.Fatalf("pools %v lack %s or %s", want, e.pool, id)
+		}
 		for i := 0; i < 5; i++ {
 			p := must(e.api.CreateUserPool(e.ctx, &cip.CreateUserPoolInput{PoolName: aws.String("p")}))(t)
 			want = append(want, aws.ToString(p.UserPool.Id))
@@ -206,8 +248,8 @@ func TestUserPools(t *testing.T) {
 				t.Fatal("pagination does not end")
 			}
 		}
-		if pages != 4 {
-			t.Errorf("%d pages for 7 pools of 2", pages)
+		if pages != (len(want)+1)/2 {
+			t.Errorf("%d pages for %d pools of 2", pages, len(want))
 		}
 		slices.Sort(got)
 		slices.Sort(want)
@@ -279,7 +321,9 @@ func TestAppClients(t *testing.T) {
 			{"http localhost", func(in *cip.CreateUserPoolClientInput) { in.CallbackURLs = []string{"http://localhost:8080/cb"} }, true},
 			{"http 127.0.0.1", func(in *cip.CreateUserPoolClientInput) { in.CallbackURLs = []string{"http://127.0.0.1/cb"} }, true},
 			{"http elsewhere", func(in *cip.CreateUserPoolClientInput) { in.CallbackURLs = []string{"http://app.example.com/cb"} }, false},
-			{"http localhost lookalike", func(in *cip.CreateUserPoolClientInput) { in.CallbackURLs = []string{"http://localhost.evil.example/cb"} }, false},
+			{"http localhost lookalike", func(in *cip.CreateUserPoolClientInput) {
+				in.CallbackURLs = []string{"http://localhost.evil.example/cb"}
+			}, false},
 			{"fragment", func(in *cip.CreateUserPoolClientInput) { in.CallbackURLs = []string{"https://x.example/cb#frag"} }, false},
 			{"empty fragment", func(in *cip.CreateUserPoolClientInput) { in.CallbackURLs = []string{"https://x.example/cb#"} }, false},
 			{"relative", func(in *cip.CreateUserPoolClientInput) { in.CallbackURLs = []string{"/cb"} }, false},
@@ -347,6 +391,15 @@ func TestAppClients(t *testing.T) {
 		}
 		if aws.ToInt32(d.AccessTokenValidity) != 2 {
 			t.Errorf("AccessTokenValidity %d", aws.ToInt32(d.AccessTokenValidity))
+		}
+		// Without a ClientName the name stays; other members left out
+		// take their defaults, as in Cognito.
+		kept := must(e.api.UpdateUserPoolClient(e.ctx, &cip.UpdateUserPoolClientInput{
+			UserPoolId: aws.String(e.pool), ClientId: aws.String(id), ExplicitAuthFlows: d.ExplicitAuthFlows,
+			AccessTokenValidity: aws.Int32(2), TokenValidityUnits: &types.TokenValidityUnitsType{AccessToken: types.TimeUnitsTypeHours},
+		}))(t).UserPoolClient
+		if aws.ToString(kept.ClientName) != "renamed" {
+			t.Errorf("name %q after an update without ClientName", aws.ToString(kept.ClientName))
 		}
 		// The new settings apply: USER_PASSWORD_AUTH is no longer allowed,
 		// and tokens live two hours.
@@ -434,6 +487,10 @@ func TestAdminCreateUser(t *testing.T) {
 			map[string]string{"USERNAME": username, "NEW_PASSWORD": "weak"})
 		wantErr(t, err, "InvalidPasswordException")
 		_, err = e.respond(e.pub, types.ChallengeNameTypeNewPasswordRequired, aws.String(aws.ToString(ia.Session)+"x"),
+			map[string]string{"USERNAME": username, "NEW_PASSWORD": password})
+		wantErr(t, err, "NotAuthorizedException")
+		other, _ := e.newClient(e.pool)
+		_, err = e.respond(other, types.ChallengeNameTypeNewPasswordRequired, ia.Session,
 			map[string]string{"USERNAME": username, "NEW_PASSWORD": password})
 		wantErr(t, err, "NotAuthorizedException")
 		done := must(e.respond(e.pub, types.ChallengeNameTypeNewPasswordRequired, ia.Session,

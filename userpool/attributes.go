@@ -95,6 +95,31 @@ func attributeList(attrs map[string]string) []AttributeType {
 	return out
 }
 
+// checkClientWritable refuses, from an app client, the attributes only an
+// administrator may set: a user asserting email_verified would vouch for
+// an address nobody proved (Cognito's "unauthorized attribute").
+func checkClientWritable(attrs []AttributeType) error {
+	for _, a := range attrs {
+		if a.Name == "email_verified" || a.Name == "phone_number_verified" {
+			return errorf(ErrNotAuthorized, "A client attempted to write unauthorized attribute")
+		}
+	}
+	return nil
+}
+
+// applyUnverified sets attributes a user chose: a changed email or phone
+// number loses its verification, since nobody proved the new one.
+func applyUnverified(u *storage.User, attrs []AttributeType) {
+	oldEmail, oldPhone := u.Attributes["email"], u.Attributes["phone_number"]
+	applyAttributes(u, attrs)
+	if u.Attributes["email"] != oldEmail {
+		u.Attributes["email_verified"] = "false"
+	}
+	if u.Attributes["phone_number"] != oldPhone {
+		u.Attributes["phone_number_verified"] = "false"
+	}
+}
+
 // applyAttributes sets attrs on u, keeping the email alias column in step.
 func applyAttributes(u *storage.User, attrs []AttributeType) {
 	if u.Attributes == nil {

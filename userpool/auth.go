@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/cognate-auth/cognate/srp"
 	"github.com/cognate-auth/cognate/storage"
 )
@@ -160,15 +162,26 @@ func (s *Service) startSRP(ctx context.Context, c storage.Client, p storage.Pool
 }
 
 // decoyUser derives a stable fake salt and verifier for a name that does
-// not exist, so repeated probes see consistent, plausible challenges.
+// not exist, so repeated probes see consistent, plausible challenges. When
+// the name is an email in a pool that signs in by email, a real user's
+// USER_ID_FOR_SRP is its sub, a UUID, so the decoy gets a stable fake one:
+// echoing the email back would tell the caller the user does not exist.
 func (s *Service) decoyUser(p storage.Pool, name string) storage.User {
 	m := hmac.New(sha256.New, s.fakeKey)
 	m.Write([]byte(p.ID + "\x00" + name))
 	sum := m.Sum(nil)
 	salt := sum[:srp.SaltSize]
+	username := name
+	if signsInByEmail(p) && strings.Contains(name, "@") {
+		var id uuid.UUID
+		copy(id[:], sum[srp.SaltSize:])
+		id[6] = id[6]&0x0f | 0x40 // version 4, like uuid.NewString's subs
+		id[8] = id[8]&0x3f | 0x80 // RFC 4122 variant
+		username = id.String()
+	}
 	return storage.User{
-		PoolID: p.ID, Username: name, Enabled: true,
-		SRPSalt: salt, SRPVerifier: srp.Verifier(srp.PoolName(p.ID), name, hex.EncodeToString(sum), salt),
+		PoolID: p.ID, Username: username, Enabled: true,
+		SRPSalt: salt, SRPVerifier: srp.Verifier(srp.PoolName(p.ID), username, hex.EncodeToString(sum), salt),
 	}
 }
 
@@ -275,10 +288,14 @@ func (s *Service) passwordAuth(ctx context.Context, c storage.Client, p storage.
 	}
 	u, err := s.findUser(ctx, p, name)
 	if errors.Is(err, ErrUserNotFound) {
-		if preventsExistenceErrors(c) {
-			return AuthOutput{}, ErrNotAuthorized
+		if !preventsExistenceErrors(c) {
+			return AuthOutput{}, err
 		}
-		return AuthOutput{}, err
+		// Spend what checking a real password costs, so response time
+		// does not tell a missing user from a wrong password.
+		d := s.decoyUser(p, name)
+		srp.Verifier(srp.PoolName(p.ID), d.Username, password, d.SRPSalt)
+		return AuthOutput{}, ErrNotAuthorized
 	}
 	if err != nil {
 		return AuthOutput{}, err
@@ -335,8 +352,8 @@ func (s *Service) finishPasswordAuth(ctx context.Context, c storage.Client, p st
 	return AuthOutput{AuthenticationResult: res}, nil
 }
 
-// recordFailure counts a wrong password and, past the free attempts,
-// locks the user out for a doubling delay.
+// recordFailure counts a wrong password and, from the last free attempt
+// on, locks the user out for a doubling delay.
 func (s *Service) recordFailure(ctx context.Context, u storage.User) error {
 	if u.Sub == "" { // decoy: nothing to record
 		return ErrNotAuthorized
@@ -344,10 +361,10 @@ func (s *Service) recordFailure(ctx context.Context, u storage.User) error {
 	lp := s.lockout
 	err := s.store.UpdateUser(ctx, u.PoolID, u.Username, func(u storage.User) (storage.User, error) {
 		u.FailedSignIns++
-		if over := u.FailedSignIns - lp.FreeAttempts; over > 0 {
+		if over := u.FailedSignIns - lp.FreeAttempts; over >= 0 {
 			d := lp.MaxDelay
 			if over < 30 {
-				d = min(lp.BaseDelay<<(over-1), lp.MaxDelay)
+				d = min(lp.BaseDelay<<over, lp.MaxDelay)
 			}
 			u.LockedUntil = s.now().Add(d)
 		}
@@ -409,6 +426,9 @@ func (s *Service) completeNewPassword(ctx context.Context, c storage.Client, p s
 			attrs = append(attrs, AttributeType{Name: name, Value: v})
 		}
 	}
+	if err := checkClientWritable(attrs); err != nil {
+		return AuthOutput{}, err
+	}
 	if err := checkAttributes(p, attrs); err != nil {
 		return AuthOutput{}, err
 	}
@@ -417,7 +437,7 @@ func (s *Service) completeNewPassword(ctx context.Context, c storage.Client, p s
 		if u.Status != storage.StatusForceChangePassword {
 			return u, errorf(ErrNotAuthorized, "Invalid session for the user, session is expired.")
 		}
-		applyAttributes(&u, attrs)
+		applyUnverified(&u, attrs)
 		setPassword(&u, p, pw)
 		u.Status = storage.StatusConfirmed
 		u.UpdatedAt = s.now()

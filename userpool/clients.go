@@ -75,6 +75,7 @@ func clientSettings(in ClientSettingsInput, base storage.ClientSettings) (storag
 		}
 	}
 	set.ExplicitAuthFlows = in.ExplicitAuthFlows
+	var units TokenValidityUnitsType
 	if u := in.TokenValidityUnits; u != nil {
 		for _, unit := range []string{u.AccessToken, u.IdToken, u.RefreshToken} {
 			switch unit {
@@ -83,17 +84,11 @@ func clientSettings(in ClientSettingsInput, base storage.ClientSettings) (storag
 				return set, invalidParam("TokenValidityUnits: invalid unit %.16q", unit)
 			}
 		}
-		set.TokenValidityUnits = storage.TokenValidityUnits{AccessToken: u.AccessToken, IDToken: u.IdToken, RefreshToken: u.RefreshToken}
+		units = *u
 	}
-	if in.AccessTokenValidity != 0 {
-		set.AccessTokenValidity = in.AccessTokenValidity
-	}
-	if in.IdTokenValidity != 0 {
-		set.IDTokenValidity = in.IdTokenValidity
-	}
-	if in.RefreshTokenValidity != 0 {
-		set.RefreshTokenValidity = in.RefreshTokenValidity
-	}
+	setValidity(&set.AccessTokenValidity, &set.TokenValidityUnits.AccessToken, in.AccessTokenValidity, units.AccessToken, "hours")
+	setValidity(&set.IDTokenValidity, &set.TokenValidityUnits.IDToken, in.IdTokenValidity, units.IdToken, "hours")
+	setValidity(&set.RefreshTokenValidity, &set.TokenValidityUnits.RefreshToken, in.RefreshTokenValidity, units.RefreshToken, "days")
 	probe := storage.Client{Settings: set}
 	if a := accessTTL(probe); a < 5*minute || a > day {
 		return set, invalidParam("AccessTokenValidity must be between 5 minutes and 1 day")
@@ -137,6 +132,22 @@ func clientSettings(in ClientSettingsInput, base storage.ClientSettings) (storag
 		return set, err
 	}
 	return set, nil
+}
+
+// setValidity applies one token's requested validity. A value given
+// without its unit is in Cognito's default unit for that token (hours;
+// days for refresh tokens). A token given no value keeps both its value
+// and its unit, so a request that sets only AccessTokenValidity, with
+// TokenValidityUnits{AccessToken: "hours"}, does not turn the id token's
+// default 60 minutes into 60 hours.
+func setValidity(value *int64, unit *string, n int64, u, defUnit string) {
+	if n == 0 {
+		return
+	}
+	if u == "" {
+		u = defUnit
+	}
+	*value, *unit = n, u
 }
 
 func oauthSettings(in ClientSettingsInput, set *storage.ClientSettings) error {

@@ -111,18 +111,18 @@ func wantErr(t *testing.T, err error, sentinel *userpool.Error, msg string) {
 func TestLockoutDoublesAndExpires(t *testing.T) {
 	e := newEnv(t, nil)
 	e.confirmedUser("ann@example.com", "Passw0rd!")
-	for i := 0; i < 6; i++ {
+	for i := 0; i < 5; i++ {
 		_, err := e.passwordSignIn("ann@example.com", "wrong-Passw0rd!")
 		wantErr(t, err, userpool.ErrNotAuthorized, "Incorrect username or password.")
 	}
-	// The sixth failure locked the account for 1 s: even the right
-	// password is refused, without being checked.
+	// The fifth failure locked the account for 1 s (Cognito's 2^(n-5) s):
+	// even the right password is refused, without being checked.
 	_, err := e.passwordSignIn("ann@example.com", "Passw0rd!")
 	wantErr(t, err, userpool.ErrNotAuthorized, "Password attempts exceeded")
 	e.clock.Advance(1100 * time.Millisecond)
 	_, err = e.passwordSignIn("ann@example.com", "wrong-Passw0rd!")
 	wantErr(t, err, userpool.ErrNotAuthorized, "Incorrect")
-	e.clock.Advance(1100 * time.Millisecond) // the 7th failure locks for 2 s
+	e.clock.Advance(1100 * time.Millisecond) // the 6th failure locks for 2 s
 	_, err = e.passwordSignIn("ann@example.com", "Passw0rd!")
 	wantErr(t, err, userpool.ErrNotAuthorized, "Password attempts exceeded")
 	e.clock.Advance(time.Second)

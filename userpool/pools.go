@@ -122,6 +122,10 @@ func poolSettings(in CreateUserPoolInput) (storage.PoolSettings, error) {
 			}
 			pol.MinimumLength = *pp.MinimumLength
 		}
+		// An explicit policy's requirements default to off, as in
+		// Cognito's model: the AWS SDKs omit a false boolean, so this is
+		// the only way their callers can turn a requirement off.
+		pol.RequireUppercase, pol.RequireLowercase, pol.RequireNumbers, pol.RequireSymbols = false, false, false, false
 		setBool(&pol.RequireUppercase, pp.RequireUppercase)
 		setBool(&pol.RequireLowercase, pp.RequireLowercase)
 		setBool(&pol.RequireNumbers, pp.RequireNumbers)

@@ -39,9 +39,10 @@ type Options struct {
 	Region string
 }
 
-// LockoutPolicy throttles password guessing per user: after FreeAttempts
-// consecutive failures each further failure locks the user out for
-// BaseDelay doubled per failure, up to MaxDelay.
+// LockoutPolicy throttles password guessing per user: the FreeAttempts-th
+// consecutive failure locks the user out for BaseDelay, and each further
+// one for double the last, up to MaxDelay. Cognito's: 2^(n-5) seconds
+// after n failures, so the fifth locks for one second.
 type LockoutPolicy struct {
 	FreeAttempts int
 	BaseDelay    time.Duration

@@ -79,6 +79,9 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (SignUpOutput, err
 	if in.Password == "" {
 		return SignUpOutput{}, invalidParam("1 validation error detected: Value at 'password' failed to satisfy constraint: Member must not be null")
 	}
+	if err := checkClientWritable(in.UserAttributes); err != nil {
+		return SignUpOutput{}, err
+	}
 	u, err := s.newUser(p, in.Username, in.Password, in.UserAttributes)
 	if err != nil {
 		return SignUpOutput{}, err

@@ -55,7 +55,9 @@ func (s *Service) UpdateUserAttributes(ctx context.Context, in UpdateUserAttribu
 	var updated storage.User
 	err = s.store.Atomic(ctx, func(ctx context.Context, tx storage.Storage) error {
 		err := tx.UpdateUser(ctx, p.ID, ts.user.Username, func(u storage.User) (storage.User, error) {
-			applyAttributes(&u, now)
+			// Pools that verify first never get here with a new email: it
+			// waits as pending. Elsewhere it applies, unverified.
+			applyUnverified(&u, now)
 			for _, a := range pending {
 				if u.PendingAttributes == nil {
 					u.PendingAttributes = map[string]string{}
