@@ -2,16 +2,17 @@
 # bench/run.sh — Cognate against cognito-local under the same load, and
 # Cognate's refresh against the raw RSA signing floor, all in one run.
 #
-#   bash bench/run.sh                 # ~3.5 minutes
+#   bash bench/run.sh                 # under 3 minutes
 #   DUR=5s WARM=1s bash bench/run.sh  # quicker, noisier
+#   PIN=no bash bench/run.sh          # servers and driver share both CPUs
 #
-# Builds cognate and bench/loadgen, starts Cognate and cognito-local (the
-# version pinned in bench/cognito-local) on free loopback ports with
-# temporary data directories, pins both servers to CPU $SERVER_CPU and the
-# load driver to CPU $DRIVER_CPU (taskset), runs the same loadgen
-# operations against each, measures raw RS256 signing with Cognate's pool
-# key on the servers' CPU, and prints the comparison table with the
-# issue's targets. Results land in $OUT (default artifacts/bench/<time>,
+# Builds cognate and bench/loadgen; starts Cognate, cognito-local (the
+# version pinned in bench/cognito-local) and a trivial net/http server (the
+# HTTP floor) on free loopback ports with temporary data directories; pins
+# the servers to CPU $SERVER_CPU and the load driver to CPU $DRIVER_CPU
+# (taskset); runs the same loadgen operations against each; measures raw
+# RS256 signing with Cognate's pool key on the servers' CPU; and prints
+# the comparison table with the issue's targets. Results land in $OUT (default artifacts/bench/<time>,
 # git-ignored): results.jsonl, table.md and the servers' logs.
 # Exits non-zero if any run had errors: such a run is not a result.
 set -euo pipefail
@@ -43,7 +44,7 @@ trap cleanup EXIT
 # SERVER_PIN and DRIVER_PIN prefix commands to run them on one CPU, when
 # the machine has two or more. They are plain command words (no shell
 # function), so that "$!" of a backgrounded server is the server's PID.
-pinning=yes
+pinning=${PIN:-yes}
 if ! command -v taskset >/dev/null || [ "$(nproc)" -lt 2 ]; then
 	pinning=no
 fi
@@ -75,7 +76,9 @@ clver=$(node -p 'require("./bench/cognito-local/node_modules/cognito-local/packa
 
 cport=$("$work/loadgen" -freeport)
 lport=$("$work/loadgen" -freeport)
+nport=$("$work/loadgen" -freeport)
 while [ "$lport" = "$cport" ]; do lport=$("$work/loadgen" -freeport); done
+while [ "$nport" = "$cport" ] || [ "$nport" = "$lport" ]; do nport=$("$work/loadgen" -freeport); done
 
 echo "== starting Cognate on 127.0.0.1:$cport and cognito-local $clver on 127.0.0.1:$lport (CPU $SERVER_CPU, pinning: $pinning)"
 "${SERVER_PIN[@]}" "$work/cognate" serve --addr "127.0.0.1:$cport" --data "$work/cognate-data" \
@@ -90,9 +93,14 @@ echo '{}' >"$work/cognito-local/.cognito/config.json"
 	node "$OLDPWD/bench/cognito-local/node_modules/cognito-local/lib/bin/start.js") >"$OUT/cognito-local.log" 2>&1 &
 lpid=$!
 pids+=("$lpid")
+# The HTTP floor: a trivial net/http handler, for scale.
+"${SERVER_PIN[@]}" "$work/loadgen" -noop-server "127.0.0.1:$nport" >"$OUT/noop.log" 2>&1 &
+npid=$!
+pids+=("$npid")
 waitfor "http://127.0.0.1:$cport/healthz" Cognate
 waitfor "http://127.0.0.1:$lport/health" cognito-local
-if [ "$(cat "/proc/$cpid/comm")" != cognate ] || [ "$(cat "/proc/$lpid/comm")" != node ]; then
+waitfor "http://127.0.0.1:$nport/" "the HTTP floor server"
+if [ "$(cat "/proc/$cpid/comm")" != cognate ] || [ "$(cat "/proc/$lpid/comm")" != node ] || [ "$(cat "/proc/$npid/comm")" != loadgen ]; then
 	echo "run.sh: the PIDs held are not the servers' own; their CPU figures would be wrong" >&2
 	exit 1
 fi
@@ -109,14 +117,17 @@ failed=0
 results="$OUT/results.jsonl"
 drive() { # KIND OP
 	local kind=$1 op=$2 url pid
-	if [ "$kind" = cognate ]; then
+	if [ "$op" = http-floor ]; then
+		url="http://127.0.0.1:$nport" pid=$npid
+	elif [ "$kind" = cognate ]; then
 		url="http://127.0.0.1:$cport" pid=$cpid
 	else
 		url="http://127.0.0.1:$lport" pid=$lpid
 	fi
 	echo "== $kind $op"
 	"${DRIVER_PIN[@]}" "$work/loadgen" -kind "$kind" -target "$url" -data "$work/cognate-data" -server-pid "$pid" \
-		-op "$op" -c "$CONC" -d "$DUR" -w "$WARM" -users "$USERS" -json "$results" || failed=$((failed + 1))
+		-op "$op" -c "$CONC" -d "$DUR" -w "$WARM" -users "$USERS" -label "$([ "$op" = http-floor ] && echo http-floor || echo "$kind")" \
+		-json "$results" || failed=$((failed + 1))
 }
 floor() {
 	echo "== RSA signing floor (CPU $SERVER_CPU, the servers' CPU, while they idle)"
@@ -128,6 +139,7 @@ floor() {
 # alike; the signing floor is measured before and after the refreshes.
 drive cognate getuser
 drive cognito-local getuser
+drive cognate http-floor
 floor
 drive cognate refresh
 drive cognate refresh-token-auth

@@ -6,6 +6,7 @@
 //	go run ./bench/loadgen -op password-signin -target http://127.0.0.1:9229 -data ./cognate-data
 //	go run ./bench/loadgen -op getuser -kind cognito-local -target http://127.0.0.1:9230
 //	go run ./bench/loadgen -op rsa-sign -data ./cognate-data
+//	go run ./bench/loadgen -noop-server 127.0.0.1:9300 &  go run ./bench/loadgen -op http-floor -target http://127.0.0.1:9300
 //	go run ./bench/loadgen -table results.jsonl
 //
 // Each run sets up its own pool (CreateUserPool), app clients
@@ -78,6 +79,7 @@ func run(ctx context.Context, args []string) (int, error) {
 	var cfg config
 	var table string
 	var printPort bool
+	var noopAddr string
 	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
 	fs.StringVar(&cfg.op, "op", opGetUser, "operation: "+strings.Join(allOps, ", "))
 	fs.StringVar(&cfg.target, "target", "", "server URL (loopback only), e.g. http://127.0.0.1:9229; empty with -start")
@@ -100,6 +102,7 @@ func run(ctx context.Context, args []string) (int, error) {
 	fs.StringVar(&cfg.label, "label", "", "label of the run in reports (default: -kind)")
 	fs.StringVar(&table, "table", "", "print the comparison table of a -json results file and exit")
 	fs.BoolVar(&printPort, "freeport", false, "print a free loopback TCP port and exit")
+	fs.StringVar(&noopAddr, "noop-server", "", "serve a trivial HTTP handler on this loopback address until stopped (the target of -op http-floor)")
 	if err := fs.Parse(args); err != nil {
 		return 2, nil
 	}
@@ -113,6 +116,11 @@ func run(ctx context.Context, args []string) (int, error) {
 		return 0, nil
 	case table != "":
 		return printTable(table)
+	case noopAddr != "":
+		if err := serveNoop(ctx, noopAddr); err != nil {
+			return 1, err
+		}
+		return 0, nil
 	}
 	if err := cfg.check(); err != nil {
 		return 2, err
@@ -207,6 +215,18 @@ func (c *config) check() error {
 // drive sets up the server and runs the op against it.
 func drive(ctx context.Context, cfg *config) (result, error) {
 	var creds *aws.Credentials
+	if cfg.op == opHTTPFloor {
+		a, err := newAPI(strings.TrimRight(cfg.target, "/"), cfg.conc, nil)
+		if err != nil {
+			return result{}, err
+		}
+		workers := make([]*worker, cfg.conc)
+		for i := range workers {
+			workers[i] = &worker{id: i}
+		}
+		fmt.Printf("%s: http-floor with %d workers for %s (+%s warm-up)\n", cfg.label, cfg.conc, cfg.dur, cfg.warmup)
+		return runLoad(ctx, cfg, httpFloorOp(a), workers, cfg.serverPID), nil
+	}
 	if cfg.kind == kindCognate {
 		switch {
 		case cfg.keyID != "":
@@ -217,7 +237,7 @@ func drive(ctx context.Context, cfg *config) (result, error) {
 				return result{}, err
 			}
 		default:
-			return result{}, errors.New("Cognate's admin calls are signed: give -data or -access-key-id/-secret-access-key")
+			return result{}, errors.New("admin calls to Cognate are signed: give -data or -access-key-id/-secret-access-key")
 		}
 	}
 	a, err := newAPI(strings.TrimRight(cfg.target, "/"), cfg.conc, creds)

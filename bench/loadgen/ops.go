@@ -9,6 +9,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
 	"time"
 )
 
@@ -22,9 +26,12 @@ const (
 	opRefreshRotate    = "refresh-rotate" // GetTokensFromRefreshToken, rotation on, chained
 	opRefreshTokenAuth = "refresh-token-auth"
 	opRSASign          = "rsa-sign" // raw RS256 signing with the pool's key; no server
+	// opHTTPFloor posts a GetUser-sized request to a trivial net/http
+	// handler (loadgen -noop-server): what HTTP alone costs.
+	opHTTPFloor = "http-floor"
 )
 
-var allOps = []string{opGetUser, opPasswordSignIn, opSRPSignIn, opRefresh, opRefreshRotate, opRefreshTokenAuth, opRSASign}
+var allOps = []string{opGetUser, opPasswordSignIn, opSRPSignIn, opRefresh, opRefreshRotate, opRefreshTokenAuth, opRSASign, opHTTPFloor}
 
 // worker is one load goroutine's state: it owns one keep-alive
 // connection's worth of requests at a time.
@@ -155,6 +162,42 @@ func prepare(ctx context.Context, a *api, cfg *config, f *fixture) (opFunc, func
 		}, init, nil
 	}
 	return nil, nil, fmt.Errorf("unknown -op %q", cfg.op)
+}
+
+// httpFloorOp posts what a GetUser posts (a ~1 KB access token) and
+// expects what a GetUser answers.
+func httpFloorOp(a *api) opFunc {
+	body := mustJSON(map[string]string{"AccessToken": strings.Repeat("x", 1100)})
+	return func(ctx context.Context, w *worker) error {
+		resp, err := a.call(ctx, "GetUser", body, false, &w.buf)
+		return expect(resp, err, "http-floor", `"Username"`)
+	}
+}
+
+// serveNoop answers every request with a small GetUser-shaped body: the
+// cheapest a Go HTTP server can be, to compare GetUser with.
+func serveNoop(ctx context.Context, addr string) error {
+	if err := checkLoopback("http://" + addr); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	const answer = `{"Username":"3f1e0c2a-0000-4000-8000-000000000000","UserAttributes":[{"Name":"email","Value":"someone@example.com"},{"Name":"email_verified","Value":"true"}]}`
+	hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", contentType)
+		io.WriteString(w, answer)
+	})}
+	go func() {
+		<-ctx.Done()
+		hs.Close()
+	}()
+	if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
 }
 
 // signOp is the RSA floor: one RS256 signature (PKCS #1 v1.5, SHA-256) of

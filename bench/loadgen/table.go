@@ -19,7 +19,7 @@ func printTable(path string) (int, error) {
 	}
 	defer f.Close()
 	byOp := map[string]map[string]result{} // op → label → last run
-	var floors []result
+	var floors, httpFloors []result
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
@@ -32,6 +32,10 @@ func printTable(path string) (int, error) {
 		}
 		if r.Op == opRSASign {
 			floors = append(floors, r)
+			continue
+		}
+		if r.Op == opHTTPFloor {
+			httpFloors = append(httpFloors, r)
 			continue
 		}
 		if byOp[r.Op] == nil {
@@ -104,6 +108,21 @@ func printTable(path string) (int, error) {
 			floorSig, floorCPU, strings.Join(okFloors, "; "), floorSig/2, 2*floorCPU)
 	}
 
+	var httpFloor result
+	for _, r := range httpFloors {
+		if r.OK {
+			httpFloor = r
+		}
+	}
+	if httpFloor.OK {
+		fmt.Printf("HTTP floor (a trivial net/http handler answering a GetUser-sized request, on the servers' core): %.0f requests/s", httpFloor.OpsPerSec)
+		if httpFloor.ServerCPUMsPerOp > 0 {
+			fmt.Printf(", %.1f µs CPU each, so %.0f/s per fully busy core (server core %.0f%% busy, driver core %.0f%%)",
+				1000*httpFloor.ServerCPUMsPerOp, 1/httpFloor.ServerCPUMsPerOp*1000, 100*httpFloor.ServerUtil, 100*httpFloor.DriverUtil)
+		}
+		fmt.Println()
+	}
+
 	fmt.Println("\nTargets:")
 	verdict := func(ok bool) string {
 		if ok {
@@ -143,6 +162,10 @@ func printTable(path string) (int, error) {
 			fmt.Printf(" (per CPU second: %.3f vs %.3f ms per GetUser = %.1f×)", c.ServerCPUMsPerOp, l.ServerCPUMsPerOp, l.ServerCPUMsPerOp/c.ServerCPUMsPerOp)
 		}
 		fmt.Println()
+		if httpFloor.OK && httpFloor.OpsPerSec > 0 {
+			fmt.Printf("  for scale: the HTTP floor is %.1f× cognito-local; 10× cognito-local (%.0f/s) is %.0f%% of the HTTP floor, Cognate's GetUser %.0f%%\n",
+				httpFloor.OpsPerSec/l.OpsPerSec, 10*l.OpsPerSec, 100*10*l.OpsPerSec/httpFloor.OpsPerSec, 100*c.OpsPerSec/httpFloor.OpsPerSec)
+		}
 	} else {
 		fmt.Println("- GetUser at ≥ 10× cognito-local: not measured")
 	}

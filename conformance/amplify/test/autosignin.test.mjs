@@ -36,11 +36,25 @@ step('signUp with autoSignIn: true still asks for CONFIRM_SIGN_UP', async () => 
   s.email = uniqueEmail('auto');
   s.password = strongPassword();
   const before = await outboxSnapshot(server);
-  const r = await signUp({
-    username: s.email,
-    password: s.password,
-    options: { userAttributes: { email: s.email }, autoSignIn: true },
-  });
+  // signUp with autoSignIn starts a 3-minute setTimeout that Amplify never
+  // clears, which would keep this process alive for 3 minutes after the
+  // tests. Unref long timers created during the call.
+  const realSetTimeout = globalThis.setTimeout;
+  globalThis.setTimeout = (fn, ms, ...args) => {
+    const timer = realSetTimeout(fn, ms, ...args);
+    if (ms >= 60_000) timer.unref?.();
+    return timer;
+  };
+  let r;
+  try {
+    r = await signUp({
+      username: s.email,
+      password: s.password,
+      options: { userAttributes: { email: s.email }, autoSignIn: true },
+    });
+  } finally {
+    globalThis.setTimeout = realSetTimeout;
+  }
   assert.equal(r.isSignUpComplete, false);
   assert.equal(r.nextStep.signUpStep, 'CONFIRM_SIGN_UP');
   s.sub = r.userId;

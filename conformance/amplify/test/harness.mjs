@@ -247,6 +247,9 @@ async function cognateBinary(dir) {
     if (!existsSync(bin)) throw new Error(`COGNATE_BIN=${bin} does not exist`);
     return bin;
   }
+  if (!existsSync(path.join(REPO_ROOT, 'cmd', 'cognate'))) {
+    throw new Error(`${REPO_ROOT}/cmd/cognate not found: set COGNATE_REPO to the module root or COGNATE_BIN to a binary`);
+  }
   const bin = path.join(dir, 'cognate');
   await run('go', ['build', '-o', bin, './cmd/cognate'], {
     cwd: REPO_ROOT,
@@ -278,7 +281,13 @@ async function waitForFile(file, proc, deadline, describe) {
 export async function startServer() {
   const workDir = await mkdtemp(path.join(os.tmpdir(), 'cognate-amplify-'));
   const dataDir = path.join(workDir, 'data');
-  const bin = await cognateBinary(workDir);
+  let bin;
+  try {
+    bin = await cognateBinary(workDir);
+  } catch (err) {
+    await rm(workDir, { recursive: true, force: true });
+    throw err;
+  }
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const args = ['serve', '--addr', `127.0.0.1:${port}`, '--public-url', url, '--data', dataDir];

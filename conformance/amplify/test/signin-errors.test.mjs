@@ -3,7 +3,18 @@
 import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { confirmSignUp, fetchAuthSession, getCurrentUser, signIn, signOut, signUp } from 'aws-amplify/auth';
+import {
+  confirmResetPassword,
+  confirmSignUp,
+  fetchAuthSession,
+  getCurrentUser,
+  resendSignUpCode,
+  resetPassword,
+  signIn,
+  signOut,
+  signUp,
+} from 'aws-amplify/auth';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 import {
   callsSince,
@@ -13,10 +24,12 @@ import {
   expectSignInRefused,
   mark,
   outboxSnapshot,
+  readOutbox,
   startServer,
   strongPassword,
   uniqueEmail,
   waitForCode,
+  wrongCode,
 } from './harness.mjs';
 
 let server;
@@ -74,4 +87,51 @@ check('signIn while already signed in is refused locally by Amplify (UserAlready
   assert.equal(err.name, 'UserAlreadyAuthenticatedException');
   await signOut();
   await assert.rejects(getCurrentUser(), { name: 'UserUnAuthenticatedException' });
+});
+
+// PreventUserExistenceErrors: ENABLED also covers account recovery and
+// confirmation: the answer for an unknown user looks like the answer for a
+// real one, and nothing is sent.
+
+check('resetPassword of an unknown email answers like a real one and sends nothing', async () => {
+  const email = uniqueEmail('ghost');
+  const r = await resetPassword({ username: email });
+  assert.equal(r.isPasswordReset, false);
+  assert.equal(r.nextStep.resetPasswordStep, 'CONFIRM_RESET_PASSWORD_WITH_CODE');
+  assert.equal(r.nextStep.codeDeliveryDetails?.deliveryMedium, 'EMAIL');
+  await sleep(300);
+  const sent = (await readOutbox(server)).filter((e) => e.destination === email);
+  assert.deepEqual(sent, []);
+});
+
+check('confirmResetPassword of an unknown email fails with CodeMismatchException', async () => {
+  const err = await expectError(
+    () => confirmResetPassword({ username: uniqueEmail('ghost'), confirmationCode: '123456', newPassword: strongPassword() }),
+    'confirmResetPassword of an unknown user',
+  );
+  assert.equal(err.name, 'CodeMismatchException', err.message);
+});
+
+check('confirmResetPassword of a real user with a wrong code fails with CodeMismatchException', async () => {
+  const snap = await outboxSnapshot(server);
+  await resetPassword({ username: user.email });
+  const code = await waitForCode(server, { destination: user.email, kind: 'forgot_password', exclude: snap });
+  const err = await expectError(
+    () => confirmResetPassword({ username: user.email, confirmationCode: wrongCode(code), newPassword: strongPassword() }),
+    'confirmResetPassword with a wrong code',
+  );
+  assert.equal(err.name, 'CodeMismatchException', err.message);
+  // The password did not change.
+  const r = await signIn({ username: user.email, password: user.password });
+  assert.equal(r.isSignedIn, true);
+  await signOut();
+});
+
+check('resendSignUpCode of an unknown email answers like a real one and sends nothing', async () => {
+  const email = uniqueEmail('ghost');
+  const r = await resendSignUpCode({ username: email });
+  assert.equal(r.deliveryMedium, 'EMAIL');
+  await sleep(300);
+  const sent = (await readOutbox(server)).filter((e) => e.destination === email);
+  assert.deepEqual(sent, []);
 });
