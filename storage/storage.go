@@ -60,7 +60,8 @@ type Storage interface {
 	// taken by another user.
 	UpdateUser(ctx context.Context, poolID, username string, fn func(User) (User, error)) error
 	// DeleteUser removes the user with its group memberships, codes,
-	// refresh families and refresh tokens.
+	// authorization codes, login sessions, refresh families and refresh
+	// tokens.
 	DeleteUser(ctx context.Context, poolID, username string) error
 
 	CreateGroup(ctx context.Context, g Group) error
@@ -98,6 +99,18 @@ type Storage interface {
 	GetRefreshToken(ctx context.Context, hash []byte) (RefreshToken, error)
 	UpdateRefreshToken(ctx context.Context, hash []byte, fn func(RefreshToken) (RefreshToken, error)) error
 
+	// CreateAuthCode stores an OAuth authorization code by its hash.
+	CreateAuthCode(ctx context.Context, c AuthCode) error
+	GetAuthCode(ctx context.Context, hash []byte) (AuthCode, error)
+	UpdateAuthCode(ctx context.Context, hash []byte, fn func(AuthCode) (AuthCode, error)) error
+
+	// CreateLoginSession stores a hosted-UI browser session by the hash of
+	// its cookie value.
+	CreateLoginSession(ctx context.Context, s LoginSession) error
+	GetLoginSession(ctx context.Context, hash []byte) (LoginSession, error)
+	// DeleteLoginSession fails with ErrNotFound for an unknown hash.
+	DeleteLoginSession(ctx context.Context, hash []byte) error
+
 	CreateSigningKey(ctx context.Context, k SigningKey) error
 	// ListSigningKeys returns the pool's keys, newest first.
 	ListSigningKeys(ctx context.Context, poolID string) ([]SigningKey, error)
@@ -106,8 +119,9 @@ type Storage interface {
 	// from gen the first time. Concurrent callers all get the same value.
 	GetOrCreateSecret(ctx context.Context, name string, gen func() ([]byte, error)) ([]byte, error)
 
-	// GarbageCollect deletes codes, refresh tokens and families whose
-	// ExpiresAt is before now (with the tokens of expired families).
+	// GarbageCollect deletes codes, authorization codes, login sessions,
+	// refresh tokens and families whose ExpiresAt is before now (with the
+	// tokens of expired families).
 	GarbageCollect(ctx context.Context, now time.Time) (GCResult, error)
 
 	Close() error
@@ -116,6 +130,8 @@ type Storage interface {
 // GCResult counts what GarbageCollect removed.
 type GCResult struct {
 	Codes           int64
+	AuthCodes       int64
+	LoginSessions   int64
 	RefreshTokens   int64
 	RefreshFamilies int64
 }

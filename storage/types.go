@@ -210,3 +210,38 @@ type SigningKey struct {
 	PrivateKeyDER []byte // PKCS #8
 	CreatedAt     time.Time
 }
+
+// AuthCode is an OAuth 2.0 authorization code, stored by the SHA-256 of
+// its value. It remembers what the authorization granted, and once
+// redeemed, which sign-in (refresh family) the redemption started, so a
+// replay can revoke it.
+type AuthCode struct {
+	Hash        []byte
+	PoolID      string
+	ClientID    string
+	Username    string
+	RedirectURI string
+	Scope       string
+	Nonce       string
+	// CodeChallenge is the PKCE S256 challenge; empty when none was sent.
+	CodeChallenge string
+	AuthTime      time.Time
+	CreatedAt     time.Time
+	ExpiresAt     time.Time
+	// RedeemedAt is zero until the code is exchanged; FamilyID is then
+	// the sign-in it started.
+	RedeemedAt time.Time
+	FamilyID   string
+}
+
+// LoginSession is a browser signed in to a pool's hosted pages, stored by
+// the SHA-256 of its cookie value. Within its life a new authorization
+// needs no password.
+type LoginSession struct {
+	Hash      []byte
+	PoolID    string
+	Username  string
+	AuthTime  time.Time
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}

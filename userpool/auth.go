@@ -277,35 +277,45 @@ func (s *Service) claimBlock(block string, now time.Time) bool {
 // passwordAuth is USER_PASSWORD_AUTH: the password is checked against the
 // same SRP verifier the SRP flow uses.
 func (s *Service) passwordAuth(ctx context.Context, c storage.Client, p storage.Pool, name, password string) (AuthOutput, error) {
+	u, err := s.verifyPassword(ctx, c, p, name, password)
+	if err != nil {
+		return AuthOutput{}, err
+	}
+	return s.afterPassword(ctx, c, p, u)
+}
+
+// verifyPassword checks a user's password, counting failures toward the
+// lockout. It returns the user only when the password is right.
+func (s *Service) verifyPassword(ctx context.Context, c storage.Client, p storage.Pool, name, password string) (storage.User, error) {
 	if name == "" {
-		return AuthOutput{}, invalidParam("Missing required parameter USERNAME")
+		return storage.User{}, invalidParam("Missing required parameter USERNAME")
 	}
 	if password == "" {
-		return AuthOutput{}, invalidParam("Missing required parameter PASSWORD")
+		return storage.User{}, invalidParam("Missing required parameter PASSWORD")
 	}
 	if len(password) > 4*maxPasswordLen {
-		return AuthOutput{}, ErrNotAuthorized
+		return storage.User{}, ErrNotAuthorized
 	}
 	u, err := s.findUser(ctx, p, name)
 	if errors.Is(err, ErrUserNotFound) {
 		if !preventsExistenceErrors(c) {
-			return AuthOutput{}, err
+			return u, err
 		}
 		// Spend what checking a real password costs, so response time
 		// does not tell a missing user from a wrong password.
 		d := s.decoyUser(p, name)
 		srp.Verifier(srp.PoolName(p.ID), d.Username, password, d.SRPSalt)
-		return AuthOutput{}, ErrNotAuthorized
+		return u, ErrNotAuthorized
 	}
 	if err != nil {
-		return AuthOutput{}, err
+		return u, err
 	}
 	if err := s.checkLock(u); err != nil {
-		return AuthOutput{}, err
+		return u, err
 	}
 	ok := len(u.SRPVerifier) > 0 &&
 		hmac.Equal(srp.Verifier(srp.PoolName(p.ID), u.Username, password, u.SRPSalt), u.SRPVerifier)
-	return s.finishPasswordAuth(ctx, c, p, u, ok)
+	return u, s.passwordProven(ctx, u, ok)
 }
 
 // checkLock refuses attempts while the user is locked out.
@@ -317,35 +327,68 @@ func (s *Service) checkLock(u storage.User) error {
 }
 
 // finishPasswordAuth records the outcome of a password proof and, on
-// success, reports the user's state or issues tokens. Account state is
-// revealed only to a caller who proved the password.
+// success, answers as afterPassword does.
 func (s *Service) finishPasswordAuth(ctx context.Context, c storage.Client, p storage.Pool, u storage.User, ok bool) (AuthOutput, error) {
+	if err := s.passwordProven(ctx, u, ok); err != nil {
+		return AuthOutput{}, err
+	}
+	return s.afterPassword(ctx, c, p, u)
+}
+
+// passwordProven records a password check: a failure counts toward the
+// lockout (and is returned as NotAuthorizedException), a success clears
+// the count.
+func (s *Service) passwordProven(ctx context.Context, u storage.User, ok bool) error {
 	if !ok {
-		return AuthOutput{}, s.recordFailure(ctx, u)
+		return s.recordFailure(ctx, u)
 	}
-	if u.FailedSignIns != 0 || !u.LockedUntil.IsZero() {
-		err := s.store.UpdateUser(ctx, p.ID, u.Username, func(u storage.User) (storage.User, error) {
-			u.FailedSignIns, u.LockedUntil = 0, time.Time{}
-			return u, nil
-		})
-		if err != nil {
-			return AuthOutput{}, internal("reset failures", err)
-		}
+	if u.FailedSignIns == 0 && u.LockedUntil.IsZero() {
+		return nil
 	}
+	err := s.store.UpdateUser(ctx, u.PoolID, u.Username, func(u storage.User) (storage.User, error) {
+		u.FailedSignIns, u.LockedUntil = 0, time.Time{}
+		return u, nil
+	})
+	if err != nil {
+		return internal("reset failures", err)
+	}
+	return nil
+}
+
+// errNewPasswordRequired is gate's answer for a user who must replace a
+// temporary password; callers turn it into their challenge.
+var errNewPasswordRequired = errors.New("new password required")
+
+// gate reports why a user who proved the password may not have tokens
+// yet. Account state is revealed only to a caller who proved the
+// password.
+func (s *Service) gate(u storage.User) error {
 	switch {
 	case !u.Enabled:
-		return AuthOutput{}, errorf(ErrNotAuthorized, "User is disabled.")
+		return errorf(ErrNotAuthorized, "User is disabled.")
 	case u.Status == storage.StatusUnconfirmed:
-		return AuthOutput{}, ErrUserNotConfirmed
+		return ErrUserNotConfirmed
 	case u.Status == storage.StatusResetRequired:
-		return AuthOutput{}, ErrPasswordResetRequired
+		return ErrPasswordResetRequired
 	case u.Status == storage.StatusForceChangePassword:
 		if !u.PasswordExpiresAt.IsZero() && s.now().After(u.PasswordExpiresAt) {
-			return AuthOutput{}, errorf(ErrNotAuthorized, "Temporary password has expired and must be reset by an administrator.")
+			return errorf(ErrNotAuthorized, "Temporary password has expired and must be reset by an administrator.")
 		}
-		return s.newPasswordChallenge(c, p, u)
+		return errNewPasswordRequired
 	}
-	res, err := s.signIn(ctx, c, p, u, ScopeSignInUserAdmin)
+	return nil
+}
+
+// afterPassword answers a proven password: a challenge, an account-state
+// error, or tokens.
+func (s *Service) afterPassword(ctx context.Context, c storage.Client, p storage.Pool, u storage.User) (AuthOutput, error) {
+	switch err := s.gate(u); {
+	case errors.Is(err, errNewPasswordRequired):
+		return s.newPasswordChallenge(c, p, u)
+	case err != nil:
+		return AuthOutput{}, err
+	}
+	res, err := s.signIn(ctx, c, p, u, grant{scope: ScopeSignInUserAdmin})
 	if err != nil {
 		return AuthOutput{}, err
 	}
@@ -409,28 +452,41 @@ func sessionTTL(c storage.Client) time.Duration {
 }
 
 func (s *Service) completeNewPassword(ctx context.Context, c storage.Client, p storage.Pool, session string, cr map[string]string) (AuthOutput, error) {
-	var st newPasswordState
-	if err := s.sealer.open(sealNewPassword, p.ID+"|"+c.ClientID, session, sessionTTL(c), s.now(), &st); err != nil {
-		return AuthOutput{}, errorf(ErrNotAuthorized, "Invalid session for the user, session is expired.")
-	}
-	pw := cr["NEW_PASSWORD"]
-	if pw == "" {
-		return AuthOutput{}, invalidParam("Missing required parameter NEW_PASSWORD")
-	}
-	if err := checkPassword(p.Settings.PasswordPolicy, pw); err != nil {
-		return AuthOutput{}, err
-	}
 	var attrs []AttributeType
 	for k, v := range cr {
 		if name, ok := strings.CutPrefix(k, "userAttributes."); ok {
 			attrs = append(attrs, AttributeType{Name: name, Value: v})
 		}
 	}
-	if err := checkClientWritable(attrs); err != nil {
+	u, err := s.setNewPassword(ctx, c, p, session, cr["NEW_PASSWORD"], attrs)
+	if err != nil {
 		return AuthOutput{}, err
 	}
-	if err := checkAttributes(p, attrs); err != nil {
+	res, err := s.signIn(ctx, c, p, u, grant{scope: ScopeSignInUserAdmin})
+	if err != nil {
 		return AuthOutput{}, err
+	}
+	return AuthOutput{AuthenticationResult: res}, nil
+}
+
+// setNewPassword answers NEW_PASSWORD_REQUIRED: the session proves the
+// temporary password, pw replaces it and the user is confirmed.
+func (s *Service) setNewPassword(ctx context.Context, c storage.Client, p storage.Pool, session, pw string, attrs []AttributeType) (storage.User, error) {
+	var st newPasswordState
+	if err := s.sealer.open(sealNewPassword, p.ID+"|"+c.ClientID, session, sessionTTL(c), s.now(), &st); err != nil {
+		return storage.User{}, errorf(ErrNotAuthorized, "Invalid session for the user, session is expired.")
+	}
+	if pw == "" {
+		return storage.User{}, invalidParam("Missing required parameter NEW_PASSWORD")
+	}
+	if err := checkPassword(p.Settings.PasswordPolicy, pw); err != nil {
+		return storage.User{}, err
+	}
+	if err := checkClientWritable(attrs); err != nil {
+		return storage.User{}, err
+	}
+	if err := checkAttributes(p, attrs); err != nil {
+		return storage.User{}, err
 	}
 	var updated storage.User
 	err := s.store.UpdateUser(ctx, p.ID, st.Username, func(u storage.User) (storage.User, error) {
@@ -446,15 +502,11 @@ func (s *Service) completeNewPassword(ctx context.Context, c storage.Client, p s
 	})
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
-		return AuthOutput{}, ErrNotAuthorized
+		return updated, ErrNotAuthorized
 	case errors.Is(err, storage.ErrAlreadyExists):
-		return AuthOutput{}, ErrAliasExists
+		return updated, ErrAliasExists
 	case err != nil:
-		return AuthOutput{}, internal("set new password", err)
+		return updated, internal("set new password", err)
 	}
-	res, err := s.signIn(ctx, c, p, updated, ScopeSignInUserAdmin)
-	if err != nil {
-		return AuthOutput{}, err
-	}
-	return AuthOutput{AuthenticationResult: res}, nil
+	return updated, nil
 }

@@ -230,6 +230,7 @@ func (s *Service) UpdateUserPoolClient(ctx context.Context, in UpdateUserPoolCli
 		return UserPoolClientOutput{}, err
 	}
 	var out storage.Client
+	defer s.clientCache.drop(in.ClientId)
 	err := s.store.UpdateClient(ctx, in.ClientId, func(c storage.Client) (storage.Client, error) {
 		if in.ClientName == "" {
 			in.ClientName = c.Name

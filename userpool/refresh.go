@@ -88,7 +88,7 @@ func (s *Service) refresh(ctx context.Context, c storage.Client, p storage.Pool,
 		// Rotation was switched off after this token was replaced.
 		return nil, s.reuse(ctx, fam)
 	}
-	res, err := s.mintTokens(ctx, c, p, u, fam)
+	res, err := s.mintTokens(ctx, c, p, u, fam, "")
 	if err != nil {
 		return nil, err
 	}
@@ -156,6 +156,7 @@ func (s *Service) reuse(ctx context.Context, fam storage.RefreshFamily) error {
 }
 
 func (s *Service) revokeFamily(ctx context.Context, id string) error {
+	defer s.familyCache.drop(id)
 	err := s.store.UpdateRefreshFamily(ctx, id, func(f storage.RefreshFamily) (storage.RefreshFamily, error) {
 		if f.RevokedAt.IsZero() {
 			f.RevokedAt = s.now()
@@ -214,6 +215,8 @@ func (s *Service) GlobalSignOut(ctx context.Context, in AccessTokenInput) (Empty
 }
 
 func (s *Service) signOutEverywhere(ctx context.Context, poolID, username string) error {
+	// The cache is keyed by family, not user: forget every live answer.
+	defer s.familyCache.clear()
 	if _, err := s.store.RevokeUserRefreshFamilies(ctx, poolID, username, s.now()); err != nil {
 		return internal("revoke families", err)
 	}

@@ -82,6 +82,11 @@ type Service struct {
 	usedMu     sync.Mutex
 	usedBlocks map[string]time.Time
 	nextSweep  time.Time
+
+	poolCache   *ttlCache[string, storage.Pool]
+	clientCache *ttlCache[string, storage.Client]
+	familyCache *ttlCache[string, struct{}]
+	tokenCache  *ttlCache[[32]byte, verifiedToken]
 }
 
 // New returns a Service. It loads (or creates, on first use) the server
@@ -100,6 +105,13 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		lockout:    opts.Lockout.withDefaults(),
 		usedBlocks: make(map[string]time.Time),
 		region:     opts.Region,
+
+		poolCache:   newTTLCache[string, storage.Pool](configCacheTTL),
+		clientCache: newTTLCache[string, storage.Client](configCacheTTL),
+		familyCache: newTTLCache[string, struct{}](familyCacheTTL),
+		// Entries end at the token's exp; the TTL only bounds how long a
+		// verified token's claims are trusted without re-verification.
+		tokenCache: newTTLCache[[32]byte, verifiedToken](time.Hour),
 	}
 	if s.region == "" {
 		s.region = "us-east-1"
@@ -140,10 +152,24 @@ func (s *Service) Issuer(poolID string) string { return s.issuerBase + "/" + poo
 // Keys returns the signing-key manager (for JWKS).
 func (s *Service) Keys() *keys.Manager { return s.keys }
 
+// Secret returns a random 32-byte secret of the OAuth layer, created on
+// first use and stored, so that every node behind a load balancer (and a
+// restarted one) keys its HMACs the same way.
+func (s *Service) Secret(ctx context.Context, name string) ([]byte, error) {
+	return s.store.GetOrCreateSecret(ctx, "oauth/"+name, func() ([]byte, error) {
+		b := make([]byte, 32)
+		_, err := io.ReadFull(rand.Reader, b)
+		return b, err
+	})
+}
+
 // pool loads a pool, mapping a miss to ResourceNotFoundException.
 func (s *Service) pool(ctx context.Context, id string) (storage.Pool, error) {
 	if id == "" {
 		return storage.Pool{}, invalidParam("1 validation error detected: Value at 'userPoolId' failed to satisfy constraint: Member must not be null")
+	}
+	if p, ok := s.poolCache.get(id, s.now()); ok {
+		return p, nil
 	}
 	p, err := s.store.GetPool(ctx, id)
 	if errors.Is(err, storage.ErrNotFound) {
@@ -152,6 +178,7 @@ func (s *Service) pool(ctx context.Context, id string) (storage.Pool, error) {
 	if err != nil {
 		return p, internal("get pool", err)
 	}
+	s.poolCache.put(id, p, s.now(), time.Time{})
 	return p, nil
 }
 
@@ -160,12 +187,17 @@ func (s *Service) client(ctx context.Context, clientID string) (storage.Client, 
 	if clientID == "" {
 		return storage.Client{}, storage.Pool{}, invalidParam("1 validation error detected: Value at 'clientId' failed to satisfy constraint: Member must not be null")
 	}
-	c, err := s.store.GetClient(ctx, clientID)
-	if errors.Is(err, storage.ErrNotFound) {
-		return c, storage.Pool{}, errorf(ErrResourceNotFound, "User pool client %s does not exist.", clientID)
-	}
-	if err != nil {
-		return c, storage.Pool{}, internal("get client", err)
+	c, ok := s.clientCache.get(clientID, s.now())
+	if !ok {
+		var err error
+		c, err = s.store.GetClient(ctx, clientID)
+		if errors.Is(err, storage.ErrNotFound) {
+			return c, storage.Pool{}, errorf(ErrResourceNotFound, "User pool client %s does not exist.", clientID)
+		}
+		if err != nil {
+			return c, storage.Pool{}, internal("get client", err)
+		}
+		s.clientCache.put(clientID, c, s.now(), time.Time{})
 	}
 	p, err := s.pool(ctx, c.PoolID)
 	return c, p, err
@@ -190,9 +222,16 @@ func (s *Service) findUser(ctx context.Context, p storage.Pool, name string) (st
 	if name == "" {
 		return storage.User{}, invalidParam("1 validation error detected: Value at 'username' failed to satisfy constraint: Member must not be null")
 	}
-	u, err := s.store.GetUser(ctx, p.ID, name)
-	if errors.Is(err, storage.ErrNotFound) && signsInByEmail(p) && strings.Contains(name, "@") {
+	// In email pools usernames are UUIDs, so a name with "@" is an email:
+	// look it up as one first and save a miss.
+	byEmail := signsInByEmail(p) && strings.Contains(name, "@")
+	var u storage.User
+	var err error
+	if byEmail {
 		u, err = s.store.GetUserByEmail(ctx, p.ID, strings.ToLower(name))
+	}
+	if !byEmail || errors.Is(err, storage.ErrNotFound) {
+		u, err = s.store.GetUser(ctx, p.ID, name)
 	}
 	if errors.Is(err, storage.ErrNotFound) {
 		return u, ErrUserNotFound

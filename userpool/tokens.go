@@ -91,21 +91,58 @@ func hashToken(tok string) []byte {
 	return h[:]
 }
 
+// grant is what a sign-in was granted and how its tokens are shaped.
+type grant struct {
+	scope string
+	// authTime is when the user proved who they are (a hosted-UI session
+	// may be older than this authorization); zero means now.
+	authTime time.Time
+	// familyID names the sign-in in advance (an authorization code records
+	// it before the tokens exist); empty means a new id.
+	familyID string
+	nonce    string
+	// noRefresh issues no refresh token (the implicit grant).
+	noRefresh bool
+}
+
+// oauthScoped reports whether a family came from the OAuth endpoints:
+// the JSON API grants exactly the user-admin scope.
+func oauthScoped(scope string) bool { return scope != ScopeSignInUserAdmin }
+
+func hasScope(scope, want string) bool {
+	for _, s := range strings.Fields(scope) {
+		if s == want {
+			return true
+		}
+	}
+	return false
+}
+
 // signIn starts a refresh family for a fresh sign-in and issues its
-// tokens. scope is the granted scope (the API's, or OAuth scopes).
-func (s *Service) signIn(ctx context.Context, c storage.Client, p storage.Pool, u storage.User, scope string) (*AuthenticationResult, error) {
+// tokens.
+func (s *Service) signIn(ctx context.Context, c storage.Client, p storage.Pool, u storage.User, g grant) (*AuthenticationResult, error) {
 	now := s.now()
+	if g.authTime.IsZero() {
+		g.authTime = now
+	}
+	if g.familyID == "" {
+		g.familyID = uuid.NewString()
+	}
 	fam := storage.RefreshFamily{
-		ID: uuid.NewString(), PoolID: p.ID, ClientID: c.ClientID, Username: u.Username,
-		EventID: uuid.NewString(), Scope: scope, AuthTime: now, CreatedAt: now,
+		ID: g.familyID, PoolID: p.ID, ClientID: c.ClientID, Username: u.Username,
+		EventID: uuid.NewString(), Scope: g.scope, AuthTime: g.authTime, CreatedAt: now,
 		ExpiresAt: now.Add(refreshTTL(c)),
 	}
-	refresh, hash, err := newRefreshToken()
-	if err != nil {
-		return nil, internal("refresh token", err)
+	var refresh string
+	var hash []byte
+	if !g.noRefresh {
+		var err error
+		if refresh, hash, err = newRefreshToken(); err != nil {
+			return nil, internal("refresh token", err)
+		}
 	}
-	err = s.store.Atomic(ctx, func(ctx context.Context, tx storage.Storage) error {
-		if err := tx.CreateRefreshFamily(ctx, fam); err != nil {
+	err := s.store.Atomic(ctx, func(ctx context.Context, tx storage.Storage) error {
+		if err := tx.CreateRefreshFamily(ctx, fam); err != nil || g.noRefresh {
 			return err
 		}
 		return tx.CreateRefreshToken(ctx, storage.RefreshToken{
@@ -115,7 +152,7 @@ func (s *Service) signIn(ctx context.Context, c storage.Client, p storage.Pool, 
 	if err != nil {
 		return nil, internal("create refresh family", err)
 	}
-	res, err := s.mintTokens(ctx, c, p, u, fam)
+	res, err := s.mintTokens(ctx, c, p, u, fam, g.nonce)
 	if err != nil {
 		return nil, err
 	}
@@ -123,8 +160,10 @@ func (s *Service) signIn(ctx context.Context, c storage.Client, p storage.Pool, 
 	return res, nil
 }
 
-// mintTokens signs an access and an id token for a family.
-func (s *Service) mintTokens(ctx context.Context, c storage.Client, p storage.Pool, u storage.User, fam storage.RefreshFamily) (*AuthenticationResult, error) {
+// mintTokens signs an access token and, unless an OAuth sign-in lacks the
+// openid scope, an id token for a family. OAuth id tokens carry at_hash
+// and, on the first issue, the authorization's nonce.
+func (s *Service) mintTokens(ctx context.Context, c storage.Client, p storage.Pool, u storage.User, fam storage.RefreshFamily, nonce string) (*AuthenticationResult, error) {
 	groups, err := s.store.ListGroupsForUser(ctx, p.ID, u.Username)
 	if err != nil {
 		return nil, internal("list groups", err)
@@ -144,8 +183,21 @@ func (s *Service) mintTokens(ctx context.Context, c storage.Client, p storage.Po
 	if err != nil {
 		return nil, internal("sign access token", err)
 	}
+	res := &AuthenticationResult{AccessToken: access, ExpiresIn: int64(accessTTL(c) / time.Second), TokenType: "Bearer"}
+	oauth := oauthScoped(fam.Scope)
+	if oauth && !hasScope(fam.Scope, "openid") {
+		return res, nil
+	}
 	idc := map[string]any{}
-	for k, v := range readableAttributes(c, u) {
+	attrs := readableAttributes(c, u)
+	if oauth {
+		attrs = scopedAttributes(fam.Scope, attrs)
+		idc["at_hash"] = atHash(access)
+		if nonce != "" {
+			idc["nonce"] = nonce
+		}
+	}
+	for k, v := range attrs {
 		idc[k] = attributeClaim(k, v)
 	}
 	if len(names) > 0 {
@@ -162,11 +214,43 @@ func (s *Service) mintTokens(ctx context.Context, c storage.Client, p storage.Po
 	idc["exp"] = now.Add(idTTL(c)).Unix()
 	idc["iat"] = now.Unix()
 	idc["jti"] = uuid.NewString()
-	id, err := s.keys.Sign(ctx, p.ID, "id", idc)
-	if err != nil {
+	if res.IdToken, err = s.keys.Sign(ctx, p.ID, "id", idc); err != nil {
 		return nil, internal("sign id token", err)
 	}
-	return &AuthenticationResult{AccessToken: access, IdToken: id, ExpiresIn: int64(accessTTL(c) / time.Second), TokenType: "Bearer"}, nil
+	return res, nil
+}
+
+// atHash is OIDC's at_hash for RS256: the left half of SHA-256 of the
+// access token, base64url.
+func atHash(access string) string {
+	h := sha256.Sum256([]byte(access))
+	return base64.RawURLEncoding.EncodeToString(h[:16])
+}
+
+// scopedAttributes keeps the attributes an OAuth scope set releases: email
+// for "email", phone for "phone", the rest for "profile" (OIDC's standard
+// claim groups).
+func scopedAttributes(scope string, attrs map[string]string) map[string]string {
+	out := map[string]string{}
+	email, phone, profile := hasScope(scope, "email"), hasScope(scope, "phone"), hasScope(scope, "profile")
+	for k, v := range attrs {
+		switch k {
+		case "sub":
+		case "email", "email_verified":
+			if email {
+				out[k] = v
+			}
+		case "phone_number", "phone_number_verified":
+			if phone {
+				out[k] = v
+			}
+		default:
+			if profile {
+				out[k] = v
+			}
+		}
+	}
+	return out
 }
 
 // attributeClaim types the attributes Cognito puts in tokens as booleans.
@@ -204,41 +288,34 @@ type tokenSubject struct {
 // to still live (RevokeToken, GlobalSignOut), and the user still there
 // and enabled.
 func (s *Service) authorize(ctx context.Context, token string) (tokenSubject, error) {
+	return s.authorizeScope(ctx, token, ScopeSignInUserAdmin)
+}
+
+// authorizeScope is authorize for a token that must carry scope.
+func (s *Service) authorizeScope(ctx context.Context, token, scope string) (tokenSubject, error) {
 	var ts tokenSubject
 	if token == "" {
 		return ts, invalidParam("1 validation error detected: Value at 'accessToken' failed to satisfy constraint: Member must not be null")
 	}
-	bad := errorf(ErrNotAuthorized, "Invalid Access Token")
-	poolID, ok := s.poolOfToken(token)
-	if !ok {
-		return ts, bad
-	}
-	payload, err := s.keys.Verify(ctx, poolID, "access", token)
+	poolID, claims, err := s.verifyAccessToken(ctx, token)
 	if err != nil {
-		return ts, bad
+		return ts, err
 	}
-	if err := json.Unmarshal(payload, &ts.claims); err != nil {
-		return ts, bad
-	}
+	ts.claims = claims
 	c := ts.claims
-	if c.TokenUse != "access" || c.Iss != s.Issuer(poolID) {
-		return ts, bad
-	}
 	if s.now().Unix() >= c.Exp {
 		return ts, errorf(ErrNotAuthorized, "Access Token has expired")
 	}
-	if !strings.Contains(c.Scope, ScopeSignInUserAdmin) {
+	if !hasScope(c.Scope, scope) {
 		return ts, errorf(ErrNotAuthorized, "Access Token does not have required scopes")
 	}
-	fam, err := s.store.GetRefreshFamily(ctx, c.OriginJTI)
-	if err != nil && !errors.Is(err, storage.ErrNotFound) {
-		return ts, internal("get refresh family", err)
-	}
-	if err != nil || !fam.RevokedAt.IsZero() {
+	if live, err := s.familyLive(ctx, c.OriginJTI); err != nil {
+		return ts, err
+	} else if !live {
 		return ts, errorf(ErrNotAuthorized, "Access Token has been revoked")
 	}
 	if ts.pool, err = s.pool(ctx, poolID); err != nil {
-		return ts, bad
+		return ts, errorf(ErrNotAuthorized, "Invalid Access Token")
 	}
 	ts.user, err = s.store.GetUser(ctx, poolID, c.Username)
 	if errors.Is(err, storage.ErrNotFound) {
@@ -251,6 +328,63 @@ func (s *Service) authorize(ctx context.Context, token string) (tokenSubject, er
 		return ts, errorf(ErrNotAuthorized, "User is disabled.")
 	}
 	return ts, nil
+}
+
+// verifiedToken is a verified access token's pool and claims.
+type verifiedToken struct {
+	poolID string
+	claims AccessClaims
+}
+
+// verifyAccessToken checks an access token's signature, issuer and use,
+// and remembers the result until the token expires, so a token presented
+// again costs one hash and a map lookup.
+func (s *Service) verifyAccessToken(ctx context.Context, token string) (string, AccessClaims, error) {
+	bad := errorf(ErrNotAuthorized, "Invalid Access Token")
+	if len(token) > 16<<10 {
+		return "", AccessClaims{}, bad
+	}
+	key := sha256.Sum256([]byte(token))
+	now := s.now()
+	if v, ok := s.tokenCache.get(key, now); ok {
+		return v.poolID, v.claims, nil
+	}
+	poolID, ok := s.poolOfToken(token)
+	if !ok {
+		return "", AccessClaims{}, bad
+	}
+	payload, err := s.keys.Verify(ctx, poolID, "access", token)
+	if err != nil {
+		return "", AccessClaims{}, bad
+	}
+	var c AccessClaims
+	if err := json.Unmarshal(payload, &c); err != nil || c.TokenUse != "access" || c.Iss != s.Issuer(poolID) {
+		return "", AccessClaims{}, bad
+	}
+	s.tokenCache.put(key, verifiedToken{poolID, c}, now, time.Unix(c.Exp, 0))
+	return poolID, c, nil
+}
+
+// familyLive reports whether the sign-in an access token belongs to is
+// still live. Live answers are cached briefly; revocations through this
+// Service drop them at once.
+func (s *Service) familyLive(ctx context.Context, id string) (bool, error) {
+	now := s.now()
+	if _, ok := s.familyCache.get(id, now); ok {
+		return true, nil
+	}
+	fam, err := s.store.GetRefreshFamily(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, internal("get refresh family", err)
+	}
+	if !fam.RevokedAt.IsZero() {
+		return false, nil
+	}
+	s.familyCache.put(id, struct{}{}, now, fam.ExpiresAt)
+	return true, nil
 }
 
 // poolOfToken reads the pool from an unverified token's issuer; the

@@ -298,6 +298,7 @@ func (s *Service) ConfirmForgotPassword(ctx context.Context, in ConfirmForgotPas
 		_, err := tx.RevokeUserRefreshFamilies(ctx, p.ID, u.Username, s.now())
 		return err
 	})
+	s.familyCache.clear() // after the commit, so no stale "live" can be re-cached
 	if err != nil {
 		return Empty{}, internal("confirm forgot password", err)
 	}

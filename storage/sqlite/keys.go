@@ -81,6 +81,14 @@ func (s *Store) GarbageCollect(ctx context.Context, now time.Time) (storage.GCRe
 			`DELETE FROM codes WHERE expires_at <> 0 AND expires_at < ?`, at); err != nil {
 			return err
 		}
+		if r.AuthCodes, err = execRows(ctx, tx.tx, "gc auth codes",
+			`DELETE FROM auth_codes WHERE expires_at <> 0 AND expires_at < ?`, at); err != nil {
+			return err
+		}
+		if r.LoginSessions, err = execRows(ctx, tx.tx, "gc login sessions",
+			`DELETE FROM login_sessions WHERE expires_at <> 0 AND expires_at < ?`, at); err != nil {
+			return err
+		}
 		if r.RefreshTokens, err = execRows(ctx, tx.tx, "gc refresh tokens",
 			`DELETE FROM refresh_tokens WHERE (expires_at <> 0 AND expires_at < ?)
 			OR family_id IN (SELECT id FROM refresh_families WHERE expires_at <> 0 AND expires_at < ?)`, at, at); err != nil {

@@ -122,10 +122,22 @@ func (s *Store) UpdateUser(ctx context.Context, poolID, username string, fn func
 }
 
 // DeleteUser implements storage.Storage. Memberships, codes and refresh
-// families (with their tokens) go by foreign-key cascade.
+// families (with their tokens) go by foreign-key cascade; authorization
+// codes and login sessions, which hang off the pool, are deleted here.
 func (s *Store) DeleteUser(ctx context.Context, poolID, username string) error {
-	return execOne(ctx, s.writes(), "delete user",
-		`DELETE FROM users WHERE pool_id = ? AND username = ?`, poolID, username)
+	return s.inTx(ctx, func(tx *Store) error {
+		if err := execOne(ctx, tx.tx, "delete user",
+			`DELETE FROM users WHERE pool_id = ? AND username = ?`, poolID, username); err != nil {
+			return err
+		}
+		if _, err := execRows(ctx, tx.tx, "delete user auth codes",
+			`DELETE FROM auth_codes WHERE pool_id = ? AND username = ?`, poolID, username); err != nil {
+			return err
+		}
+		_, err := execRows(ctx, tx.tx, "delete user login sessions",
+			`DELETE FROM login_sessions WHERE pool_id = ? AND username = ?`, poolID, username)
+		return err
+	})
 }
 
 // encodeMap encodes an attribute map as JSON, nil as {}.

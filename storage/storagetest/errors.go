@@ -57,6 +57,15 @@ func testAlreadyExists(t *testing.T, s storage.Storage) {
 		{"CreateSigningKey", func(ctx context.Context, s storage.Storage, f fixture) error {
 			return s.CreateSigningKey(ctx, f.key)
 		}},
+		{"CreateAuthCode", func(ctx context.Context, s storage.Storage, f fixture) error {
+			// Only the hash is the same.
+			c := authCodeRecord(string(f.authCode.Hash), f.otherPool.ID, "bob")
+			c.ClientID = "client-2"
+			return s.CreateAuthCode(ctx, c)
+		}},
+		{"CreateLoginSession", func(ctx context.Context, s storage.Storage, f fixture) error {
+			return s.CreateLoginSession(ctx, loginSessionRecord(string(f.session.Hash), f.otherPool.ID, "bob"))
+		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			wantErr(t, c.name, c.do(t.Context(), s, f), storage.ErrAlreadyExists)
@@ -66,6 +75,12 @@ func testAlreadyExists(t *testing.T, s storage.Storage) {
 	got, err := s.GetUser(t.Context(), f.pool.ID, f.user.Username)
 	must(t, err)
 	check(t, "GetUser", got, f.user)
+	code, err := s.GetAuthCode(t.Context(), f.authCode.Hash)
+	must(t, err)
+	check(t, "GetAuthCode", code, f.authCode)
+	session, err := s.GetLoginSession(t.Context(), f.session.Hash)
+	must(t, err)
+	check(t, "GetLoginSession", session, f.session)
 }
 
 func testNotFound(t *testing.T, s storage.Storage) {
@@ -111,6 +126,21 @@ func testNotFound(t *testing.T, s storage.Storage) {
 		{"DeleteCode", func(ctx context.Context, s storage.Storage, f fixture) error {
 			return s.DeleteCode(ctx, f.pool.ID, f.user.Username, "forgot_password")
 		}},
+		{"GetAuthCode", func(ctx context.Context, s storage.Storage, f fixture) error {
+			return get(s.GetAuthCode(ctx, []byte("no-such-auth-code")))
+		}},
+		{"GetAuthCode/login session hash", func(ctx context.Context, s storage.Storage, f fixture) error {
+			return get(s.GetAuthCode(ctx, f.session.Hash))
+		}},
+		{"GetLoginSession", func(ctx context.Context, s storage.Storage, f fixture) error {
+			return get(s.GetLoginSession(ctx, []byte("no-such-session")))
+		}},
+		{"GetLoginSession/auth code hash", func(ctx context.Context, s storage.Storage, f fixture) error {
+			return get(s.GetLoginSession(ctx, f.authCode.Hash))
+		}},
+		{"DeleteLoginSession", func(ctx context.Context, s storage.Storage, f fixture) error {
+			return s.DeleteLoginSession(ctx, []byte("no-such-session"))
+		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			wantErr(t, c.name, c.do(t.Context(), s, f), storage.ErrNotFound)
@@ -147,6 +177,12 @@ func testMissingParent(t *testing.T, s storage.Storage) {
 		}},
 		{"CreateRefreshToken/family", func(ctx context.Context, s storage.Storage, f fixture) error {
 			return s.CreateRefreshToken(ctx, tokenRecord("token-9", familyRecord("no-such-family", f.pool.ID, "alice")))
+		}},
+		{"CreateAuthCode/pool", func(ctx context.Context, s storage.Storage, f fixture) error {
+			return s.CreateAuthCode(ctx, authCodeRecord("auth-code-9", "no-such-pool", "alice"))
+		}},
+		{"CreateLoginSession/pool", func(ctx context.Context, s storage.Storage, f fixture) error {
+			return s.CreateLoginSession(ctx, loginSessionRecord("session-9", "no-such-pool", "alice"))
 		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -243,6 +279,19 @@ var updateCases = []updateCase{
 		},
 		stored: func(f fixture) any { return f.token },
 	},
+	{
+		name: "UpdateAuthCode",
+		update: func(ctx context.Context, s storage.Storage, f fixture, fn func(any) error) error {
+			return s.UpdateAuthCode(ctx, f.authCode.Hash, func(c storage.AuthCode) (storage.AuthCode, error) {
+				c.RedeemedAt, c.FamilyID = base, "family-1"
+				return c, fn(c)
+			})
+		},
+		reread: func(ctx context.Context, s storage.Storage, f fixture) (any, error) {
+			return s.GetAuthCode(ctx, f.authCode.Hash)
+		},
+		stored: func(f fixture) any { return f.authCode },
+	},
 }
 
 func testUpdaterError(t *testing.T, s storage.Storage) {
@@ -275,6 +324,8 @@ func testUpdateMissing(t *testing.T, s storage.Storage) {
 	f.user.PoolID, f.user.Username = seeded.pool.ID, "nobody"
 	f.code = codeRecord(seeded.pool.ID, seeded.user.Username, "forgot_password")
 	f.family.ID, f.token.Hash = "no-such-family", []byte("no-such-token")
+	// The login session's hash: the same bytes in another kind of record.
+	f.authCode.Hash = seeded.session.Hash
 	for _, c := range updateCases {
 		t.Run(c.name, func(t *testing.T) {
 			err := c.update(t.Context(), s, f, func(any) error {

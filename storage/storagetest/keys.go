@@ -140,9 +140,30 @@ func testGarbageCollect(t *testing.T, s storage.Storage) {
 	liveCode.ExpiresAt, expiredCode.ExpiresAt = future, past
 	must(t, s.PutCode(ctx, liveCode))
 	must(t, s.PutCode(ctx, expiredCode))
+	// A redeemed code is collected like any other; a zero ExpiresAt never
+	// expires.
+	liveAuthCode, expiredAuthCode := authCodeRecord("live", "pool-1", "alice"), authCodeRecord("expired", "pool-1", "alice")
+	liveAuthCode.ExpiresAt, expiredAuthCode.ExpiresAt = future, past
+	expiredAuthCode.RedeemedAt, expiredAuthCode.FamilyID = base, live.ID
+	eternalAuthCode := authCodeRecord("eternal", "pool-1", "alice")
+	eternalAuthCode.ExpiresAt = time.Time{}
+	for _, c := range []storage.AuthCode{liveAuthCode, expiredAuthCode, eternalAuthCode} {
+		must(t, s.CreateAuthCode(ctx, c))
+	}
+	liveSession, expiredSession := loginSessionRecord("live", "pool-1", "alice"), loginSessionRecord("expired", "pool-1", "alice")
+	liveSession.ExpiresAt, expiredSession.ExpiresAt = future, past
+	// Expiring exactly now is not yet expired.
+	nowSession := loginSessionRecord("now", "pool-1", "alice")
+	nowSession.ExpiresAt = now.In(elsewhere)
+	eternalSession := loginSessionRecord("eternal", "pool-1", "alice")
+	eternalSession.ExpiresAt = time.Time{}
+	for _, ls := range []storage.LoginSession{liveSession, expiredSession, nowSession, eternalSession} {
+		must(t, s.CreateLoginSession(ctx, ls))
+	}
 
-	// The seeded signup code expires at base+1h, before now.
-	want := storage.GCResult{Codes: 2, RefreshTokens: 2, RefreshFamilies: 1}
+	// The seeded signup code expires at base+1h, the seeded auth code at
+	// base+5m and the seeded login session at base+1h, all before now.
+	want := storage.GCResult{Codes: 2, AuthCodes: 2, LoginSessions: 2, RefreshTokens: 2, RefreshFamilies: 1}
 	got, err := s.GarbageCollect(ctx, now)
 	must(t, err)
 	check(t, "GarbageCollect", got, want)
@@ -166,6 +187,24 @@ func testGarbageCollect(t *testing.T, s storage.Storage) {
 	gotToken, err := s.GetRefreshToken(ctx, liveToken.Hash)
 	must(t, err)
 	check(t, "live token", gotToken, liveToken)
+	for _, h := range []string{"auth-code-1", "expired"} {
+		_, err = s.GetAuthCode(ctx, []byte(h))
+		wantErr(t, "GetAuthCode of "+h, err, storage.ErrNotFound)
+	}
+	for _, c := range []storage.AuthCode{liveAuthCode, eternalAuthCode} {
+		got, err := s.GetAuthCode(ctx, c.Hash)
+		must(t, err)
+		check(t, "auth code "+string(c.Hash), got, c)
+	}
+	for _, h := range []string{"session-1", "expired"} {
+		_, err = s.GetLoginSession(ctx, []byte(h))
+		wantErr(t, "GetLoginSession of "+h, err, storage.ErrNotFound)
+	}
+	for _, ls := range []storage.LoginSession{liveSession, nowSession, eternalSession} {
+		got, err := s.GetLoginSession(ctx, ls.Hash)
+		must(t, err)
+		check(t, "login session "+string(ls.Hash), got, ls)
+	}
 
 	got, err = s.GarbageCollect(ctx, now)
 	must(t, err)

@@ -139,6 +139,33 @@ func tokenRecord(hash string, f storage.RefreshFamily) storage.RefreshToken {
 	}
 }
 
+func authCodeRecord(hash, poolID, username string) storage.AuthCode {
+	return storage.AuthCode{
+		Hash:          []byte(hash),
+		PoolID:        poolID,
+		ClientID:      "client-1",
+		Username:      username,
+		RedirectURI:   "https://app.example.com/cb?from=" + hash,
+		Scope:         "openid email",
+		Nonce:         "nonce-" + hash,
+		CodeChallenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+		AuthTime:      base.Add(-time.Minute),
+		CreatedAt:     base,
+		ExpiresAt:     base.Add(5 * time.Minute),
+	}
+}
+
+func loginSessionRecord(hash, poolID, username string) storage.LoginSession {
+	return storage.LoginSession{
+		Hash:      []byte(hash),
+		PoolID:    poolID,
+		Username:  username,
+		AuthTime:  base.Add(-time.Minute),
+		CreatedAt: base,
+		ExpiresAt: base.Add(time.Hour),
+	}
+}
+
 func keyRecord(id, poolID string, created time.Time) storage.SigningKey {
 	return storage.SigningKey{
 		ID:            id,
@@ -161,11 +188,14 @@ type fixture struct {
 	family          storage.RefreshFamily
 	token           storage.RefreshToken
 	key             storage.SigningKey
+	authCode        storage.AuthCode
+	session         storage.LoginSession
 }
 
 // seed stores a fixture: pools "pool-1" and "pool-2", and in pool-1
 // client "client-1", user "alice" in group "admins", her signup code, a
-// refresh family with one token, and a signing key.
+// refresh family with one token, a signing key, an unredeemed
+// authorization code and a login session.
 func seed(t *testing.T, s storage.Storage) fixture {
 	t.Helper()
 	ctx := t.Context()
@@ -178,6 +208,8 @@ func seed(t *testing.T, s storage.Storage) fixture {
 		code:      codeRecord("pool-1", "alice", "signup"),
 		family:    familyRecord("family-1", "pool-1", "alice"),
 		key:       keyRecord("key-1", "pool-1", base),
+		authCode:  authCodeRecord("auth-code-1", "pool-1", "alice"),
+		session:   loginSessionRecord("session-1", "pool-1", "alice"),
 	}
 	f.token = tokenRecord("token-1", f.family)
 	must(t, s.CreatePool(ctx, f.pool))
@@ -190,5 +222,7 @@ func seed(t *testing.T, s storage.Storage) fixture {
 	must(t, s.CreateRefreshFamily(ctx, f.family))
 	must(t, s.CreateRefreshToken(ctx, f.token))
 	must(t, s.CreateSigningKey(ctx, f.key))
+	must(t, s.CreateAuthCode(ctx, f.authCode))
+	must(t, s.CreateLoginSession(ctx, f.session))
 	return f
 }

@@ -29,11 +29,17 @@
 //   - Creating a record whose parent is missing (a pool, user, group or
 //     refresh family) fails with storage.ErrNotFound.
 //   - Email aliases are stored lower-cased; the empty alias matches no one.
-//   - Deleting a missing user or code is storage.ErrNotFound.
+//   - Deleting a missing user, code or login session is
+//     storage.ErrNotFound.
+//   - DeleteUser also removes the user's authorization codes and login
+//     sessions.
 //   - Revoking families counts as "live" the ones not yet revoked, and
 //     leaves the RevokedAt of the others alone.
-//   - GarbageCollect deletes records whose ExpiresAt is before now; the
-//     tokens of an expired family go (and are counted) with it.
+//   - GarbageCollect deletes records whose ExpiresAt is before now (a
+//     zero ExpiresAt never expires); the tokens of an expired family go
+//     (and are counted) with it.
+//   - UpdateAuthCode is a compare-and-swap: of concurrent updaters that
+//     each redeem a code only if it is unredeemed, exactly one succeeds.
 //   - An error returned by fn, from any Atomic, nested or not, undoes
 //     every write fn made.
 package storagetest
@@ -64,7 +70,7 @@ type test struct {
 func Run(t *testing.T, open func(t *testing.T) storage.Storage) {
 	t.Helper()
 	tests := slices.Concat(poolTests, errorTests, userTests, groupTests, codeTests,
-		refreshTests, keyTests, txTests)
+		refreshTests, oauthTests, keyTests, txTests)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -209,6 +209,27 @@ func testUpdateUserConflicts(t *testing.T, s storage.Storage) {
 func testDeleteUser(t *testing.T, s storage.Storage) {
 	ctx := t.Context()
 	f := seed(t, s)
+	// Auth codes and login sessions of others, some sharing alice's pool
+	// or username, stay.
+	var keptCodes []storage.AuthCode
+	var keptSessions []storage.LoginSession
+	for _, u := range []storage.User{userRecord("pool-1", "bob"), userRecord("pool-2", "alice"), userRecord("pool-1", "alice2")} {
+		must(t, s.CreateUser(ctx, u))
+		key := u.PoolID + "/" + u.Username
+		keptCodes = append(keptCodes, authCodeRecord("code of "+key, u.PoolID, u.Username))
+		keptSessions = append(keptSessions, loginSessionRecord("session of "+key, u.PoolID, u.Username))
+	}
+	for i := range keptCodes {
+		must(t, s.CreateAuthCode(ctx, keptCodes[i]))
+		must(t, s.CreateLoginSession(ctx, keptSessions[i]))
+	}
+	redeemed := authCodeRecord("redeemed", "pool-1", "alice")
+	redeemed.RedeemedAt, redeemed.FamilyID = base, f.family.ID
+	must(t, s.CreateAuthCode(ctx, redeemed))
+	eternal := loginSessionRecord("eternal", "pool-1", "alice")
+	eternal.ExpiresAt = time.Time{}
+	must(t, s.CreateLoginSession(ctx, eternal))
+
 	must(t, s.DeleteUser(ctx, "pool-1", "alice"))
 
 	_, err := s.GetUser(ctx, "pool-1", "alice")
@@ -225,6 +246,22 @@ func testDeleteUser(t *testing.T, s storage.Storage) {
 	} else {
 		wantErr(t, "GetRefreshToken", err, storage.ErrNotFound)
 	}
+	for _, h := range [][]byte{f.authCode.Hash, redeemed.Hash} {
+		_, err = s.GetAuthCode(ctx, h)
+		wantErr(t, "GetAuthCode "+string(h), err, storage.ErrNotFound)
+	}
+	for _, h := range [][]byte{f.session.Hash, eternal.Hash} {
+		_, err = s.GetLoginSession(ctx, h)
+		wantErr(t, "GetLoginSession "+string(h), err, storage.ErrNotFound)
+	}
+	for i := range keptCodes {
+		code, err := s.GetAuthCode(ctx, keptCodes[i].Hash)
+		must(t, err)
+		check(t, "auth code of another user", code, keptCodes[i])
+		session, err := s.GetLoginSession(ctx, keptSessions[i].Hash)
+		must(t, err)
+		check(t, "login session of another user", session, keptSessions[i])
+	}
 	// The group stays; the membership goes.
 	_, err = s.GetGroup(ctx, "pool-1", f.group.Name)
 	must(t, err)
@@ -236,6 +273,10 @@ func testDeleteUser(t *testing.T, s storage.Storage) {
 	check(t, "groups of the new alice", groups, nil)
 	_, err = s.GetCode(ctx, "pool-1", "alice", f.code.Purpose)
 	wantErr(t, "GetCode for the new alice", err, storage.ErrNotFound)
+	_, err = s.GetAuthCode(ctx, f.authCode.Hash)
+	wantErr(t, "GetAuthCode for the new alice", err, storage.ErrNotFound)
+	_, err = s.GetLoginSession(ctx, f.session.Hash)
+	wantErr(t, "GetLoginSession for the new alice", err, storage.ErrNotFound)
 	n, err := s.RevokeUserRefreshFamilies(ctx, "pool-1", "alice", base)
 	must(t, err)
 	if n != 0 {
