@@ -5,7 +5,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 NPM         ?= npm
 BIN         := bin/cognate
 
-.PHONY: all build test check vet staticcheck fmt-check go-test conformance fuzz bench clean
+.PHONY: all build test check vet staticcheck fmt-check go-test conformance browser-deps fuzz bench clean
 
 all: build
 
@@ -29,9 +29,17 @@ staticcheck:
 go-test:
 	$(GO) test -race -count=1 ./...
 
-# The real aws-amplify client against a freshly built `cognate serve`.
-conformance: build
+# Real clients against a freshly built `cognate serve`: the aws-amplify
+# client in Node (conformance/amplify), then the hosted pages and Amplify's
+# signInWithRedirect in Debian's Chromium (conformance/browser).
+conformance: build browser-deps
 	cd conformance/amplify && $(NPM) ci --no-audit --no-fund && COGNATE_BIN=$(CURDIR)/$(BIN) $(NPM) test
+	cd conformance/browser && $(NPM) ci --no-audit --no-fund && COGNATE_BIN=$(CURDIR)/$(BIN) $(NPM) test
+
+# The browser suite drives Debian's chromium package (never a downloaded
+# browser build).
+browser-deps:
+	command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 
 # Short runs of every fuzz target (go test runs their seed corpora anyway).
 FUZZTIME ?= 10s

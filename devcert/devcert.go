@@ -83,12 +83,13 @@ type Paths struct {
 // The first call generates both, as ECDSA P-256 keys: the authority
 // "Cognate Local CA <random>", valid for CAValidity, that may sign only
 // end-entity certificates (MaxPathLen 0) and only for the hosts named
-// (name constraints, which Go, OpenSSL/Node.js, Chromium and Firefox
-// enforce); and the server certificate, valid for LeafValidity. Later
-// calls reuse the files as they are, except that the server certificate
-// (never the authority) is replaced when it is missing or unreadable,
-// expires within RenewBefore, does not cover every host asked for, or no
-// longer verifies against the authority.
+// (critical name constraints: Go, OpenSSL and so Node.js and curl, and
+// Chromium 156 were checked to accept its certificates and to refuse one
+// it signs for another name); and the server certificate, valid for
+// LeafValidity. Later calls reuse the files as they are, except that the
+// server certificate (never the authority) is replaced when it is missing
+// or unreadable, expires within RenewBefore, does not cover every host
+// asked for, or no longer verifies against the authority.
 //
 // An existing authority is never overwritten: if ca.pem or ca-key.pem is
 // present but the pair cannot be used (one is missing or damaged, the

@@ -17,6 +17,13 @@ import (
 type Config struct {
 	// Addr is the HTTP listen address.
 	Addr string
+	// TLSAddr is the HTTPS listen address; TLSOff serves plain HTTP only.
+	TLSAddr string
+	// TLSCert and TLSKey are PEM files holding a certificate (followed by
+	// any intermediates) and its private key to serve HTTPS with. Both or
+	// neither: without them, a local CA and a certificate for localhost
+	// are generated under <DataDir>/tls (see package devcert).
+	TLSCert, TLSKey string
 	// DataDir holds the SQLite database and generated files.
 	DataDir string
 	// ConfigFile optionally declares pools and app clients (see FileConfig).
@@ -52,8 +59,11 @@ type Config struct {
 // Defaults for Config.
 const (
 	DefaultAddr      = "127.0.0.1:9229"
+	DefaultTLSAddr   = "127.0.0.1:9443"
 	DefaultDataDir   = "./cognate-data"
 	DefaultPublicURL = "http://localhost:9229"
+	// TLSOff as TLSAddr turns HTTPS off.
+	TLSOff = "off"
 	// A person signing in needs a handful of attempts; a guesser needs
 	// thousands. Amplify backs off and retries on TooManyRequestsException,
 	// so a throttled person is slowed, not failed.
@@ -64,6 +74,15 @@ const (
 func (c *Config) setDefaults() error {
 	if c.Addr == "" {
 		c.Addr = DefaultAddr
+	}
+	if c.TLSAddr == "" {
+		c.TLSAddr = DefaultTLSAddr
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return errors.New("--tls-cert and --tls-key go together")
+	}
+	if c.TLSAddr == TLSOff && c.TLSCert != "" {
+		return errors.New("--tls-cert and --tls-key need HTTPS on, but --tls-addr is off")
 	}
 	if c.DataDir == "" {
 		c.DataDir = DefaultDataDir

@@ -90,8 +90,9 @@ func writeOutputs(dataDir string, p storage.Pool, c storage.Client) error {
 	return writeFileAtomic(filepath.Join(dataDir, "amplify_outputs.json"), append(b, '\n'), 0o644)
 }
 
-// printBanner tells a developer everything needed to point Amplify here.
-func printBanner(w io.Writer, cfg *Config, p storage.Pool, c storage.Client, creds AdminCredentials, credsFromFile bool) {
+// printBanner tells a developer everything needed to point Amplify here,
+// and, with the local CA, how to trust it (ts nil: HTTPS off).
+func printBanner(w io.Writer, cfg *Config, p storage.Pool, c storage.Client, creds AdminCredentials, credsFromFile bool, ts *tlsSetup) {
 	fmt.Fprintf(w, "Cognate user pool listening on http://%s (public URL %s)\n\n", cfg.Addr, cfg.PublicURL)
 	fmt.Fprintf(w, "  User pool id:   %s\n  App client id:  %s (%s)\n  Issuer:         %s/%s\n", p.ID, c.ClientID, c.Name, cfg.PublicURL, p.ID)
 	fmt.Fprintf(w, "  Outputs file:   %s\n", filepath.Join(cfg.DataDir, "amplify_outputs.json"))
@@ -100,6 +101,13 @@ func printBanner(w io.Writer, cfg *Config, p storage.Pool, c storage.Client, cre
 	}
 	if !cfg.Production {
 		fmt.Fprintf(w, "  Dev outbox:     %s/_dev/outbox\n", cfg.PublicURL)
+	}
+	switch {
+	case ts == nil:
+	case ts.caFile == "":
+		fmt.Fprintf(w, "  HTTPS:          https://%s (certificate %s)\n", cfg.TLSAddr, ts.certFile)
+	default:
+		fmt.Fprintf(w, "  HTTPS:          https://%s (certificate from the local CA below)\n", cfg.TLSAddr)
 	}
 	fmt.Fprintf(w, `
 Configure Amplify (aws-amplify v6):
@@ -118,4 +126,23 @@ Configure Amplify (aws-amplify v6):
   });
 
 `, p.ID, c.ClientID, cfg.PublicURL)
+	if ts != nil && ts.caFile != "" {
+		printTrust(w, ts.caFile)
+	}
+}
+
+// printTrust tells how to trust the local CA that signs the HTTPS
+// certificate.
+func printTrust(w io.Writer, ca string) {
+	fmt.Fprintf(w, `HTTPS uses a certificate from Cognate's local CA: %[1]s
+It can sign only for localhost, 127.0.0.1 and ::1 (name constraints). Trust it once:
+
+  Node.js:        NODE_EXTRA_CA_CERTS=%[1]s node app.js
+  Debian/Ubuntu:  sudo cp %[1]s /usr/local/share/ca-certificates/cognate.crt && sudo update-ca-certificates
+  macOS:          sudo security add-trusted-cert -d -r trustRoot -k /Library/Keychains/System.keychain %[1]s
+  Browsers:       import ca.pem as a certificate authority (Chrome: Settings > Privacy and security >
+                  Security > Manage certificates; Firefox: Settings > Privacy & Security > View Certificates >
+                  Authorities > Import), rather than skipping certificate errors.
+
+`, ca)
 }

@@ -8,18 +8,24 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/cognate-auth/cognate/oauth"
 	"github.com/cognate-auth/cognate/reqid"
 	"github.com/cognate-auth/cognate/storage"
+	"github.com/cognate-auth/cognate/userpool"
 )
 
-func (s *Server) routes(api http.Handler, reg *prometheus.Registry) http.Handler {
+func (s *Server) routes(api, hosted http.Handler, reg *prometheus.Registry) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/{$}", api)
+	for _, p := range oauth.Paths {
+		mux.Handle(p, hosted)
+	}
 	mux.HandleFunc("GET /{$}", s.index)
 	mux.HandleFunc("GET /{pool}/.well-known/jwks.json", s.jwks)
 	mux.HandleFunc("GET /{pool}/.well-known/openid-configuration", s.discovery)
@@ -153,9 +159,19 @@ func (s *Server) discovery(w http.ResponseWriter, r *http.Request) {
 	iss := s.svc.Issuer(p.ID)
 	w.Header().Set("Access-Control-Allow-Origin", "*")
 	w.Header().Set("Cache-Control", "public, max-age=300")
+	base := strings.TrimRight(s.cfg.PublicURL, "/")
 	writeJSON(w, http.StatusOK, map[string]any{
 		"issuer":                                iss,
 		"jwks_uri":                              iss + "/.well-known/jwks.json",
+		"authorization_endpoint":                base + "/oauth2/authorize",
+		"token_endpoint":                        base + "/oauth2/token",
+		"userinfo_endpoint":                     base + "/oauth2/userInfo",
+		"revocation_endpoint":                   base + "/oauth2/revoke",
+		"response_types_supported":              []string{"code", "token"},
+		"grant_types_supported":                 []string{"authorization_code", "implicit", "refresh_token", "client_credentials"},
+		"scopes_supported":                      userpool.StandardScopes,
+		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post"},
+		"code_challenge_methods_supported":      []string{"S256"},
 		"subject_types_supported":               []string{"public"},
 		"id_token_signing_alg_values_supported": []string{"RS256"},
 		"claims_supported": []string{

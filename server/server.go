@@ -1,6 +1,6 @@
 // Package server wires Cognate together: configuration → storage → the
-// user-pool domain → the HTTP protocols, on one listener with health,
-// metrics and graceful shutdown.
+// user-pool domain → the HTTP protocols, on an HTTP and an HTTPS listener
+// with health, metrics and graceful shutdown.
 package server
 
 import (
@@ -20,6 +20,7 @@ import (
 	"github.com/cognate-auth/cognate/cognitoapi"
 	"github.com/cognate-auth/cognate/keys"
 	"github.com/cognate-auth/cognate/mail"
+	"github.com/cognate-auth/cognate/oauth"
 	"github.com/cognate-auth/cognate/ratelimit"
 	"github.com/cognate-auth/cognate/storage"
 	"github.com/cognate-auth/cognate/storage/sqlite"
@@ -33,6 +34,7 @@ type Server struct {
 	store   storage.Storage
 	svc     *userpool.Service
 	handler http.Handler
+	tls     *tlsSetup // nil with HTTPS off
 	// Pool and Client are the pool and app client the outputs file names.
 	Pool   storage.Pool
 	Client storage.Client
@@ -115,8 +117,15 @@ func (s *Server) init(ctx context.Context, fc *FileConfig) error {
 			return s.Admin.SecretAccessKey, id == s.Admin.AccessKeyID
 		},
 	})
-	s.handler = s.routes(api, reg)
-	printBanner(cfg.Out, cfg, s.Pool, s.Client, s.Admin, cfg.AdminAccessKeyID == "")
+	hosted := oauth.New(oauth.Options{
+		Service: svc, Logger: cfg.Logger, Registerer: reg, PublicURL: cfg.PublicURL,
+		GuessLimiter: limiter, ClientAddr: clientAddr(trusted, cfg.Production),
+	})
+	s.handler = s.routes(api, hosted, reg)
+	if s.tls, err = setupTLS(cfg); err != nil {
+		return err
+	}
+	printBanner(cfg.Out, cfg, s.Pool, s.Client, s.Admin, cfg.AdminAccessKeyID == "", s.tls)
 	return nil
 }
 
@@ -129,18 +138,36 @@ func (s *Server) Service() *userpool.Service { return s.svc }
 // Close releases the database.
 func (s *Server) Close() error { return s.store.Close() }
 
-// ListenAndServe serves until ctx is done, then shuts down gracefully:
-// in-flight requests get up to 10 seconds to finish.
+// ListenAndServe serves HTTP on Config.Addr and, unless TLSAddr is
+// TLSOff, HTTPS on Config.TLSAddr, until ctx is done; then it shuts down
+// gracefully: in-flight requests get up to 10 seconds to finish.
 func (s *Server) ListenAndServe(ctx context.Context) error {
 	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
 		return err
 	}
-	return s.Serve(ctx, ln)
+	var tlsLn net.Listener
+	if s.tls != nil {
+		if tlsLn, err = net.Listen("tcp", s.cfg.TLSAddr); err != nil {
+			ln.Close()
+			return fmt.Errorf("%w (--tls-addr takes another address, or off for HTTP only)", err)
+		}
+	}
+	return s.Serve(ctx, ln, tlsLn)
 }
 
-// Serve is ListenAndServe on an existing listener.
-func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+// Serve is ListenAndServe on existing listeners: plain HTTP on ln and
+// HTTPS on tlsLn, with the same handler. Either may be nil, not both; an
+// HTTPS listener needs HTTPS on (TLSAddr not TLSOff). Each listener is
+// logged as "listening" with its addr and scheme. If one listener fails,
+// the other is shut down too and the error returned.
+func (s *Server) Serve(ctx context.Context, ln, tlsLn net.Listener) error {
+	if ln == nil && tlsLn == nil {
+		return errors.New("serve: no listener")
+	}
+	if tlsLn != nil && s.tls == nil {
+		return errors.New("serve: an HTTPS listener needs HTTPS on, but --tls-addr is off")
+	}
 	hs := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -151,27 +178,44 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	if tlsLn != nil {
+		hs.TLSConfig = s.tls.config
+	}
+	errc := make(chan error, 2)
+	running := 0
+	if ln != nil {
+		running++
+		s.log.Info("listening", "addr", ln.Addr().String(), "scheme", "http")
+		go func() { errc <- hs.Serve(ln) }()
+	}
+	if tlsLn != nil {
+		running++
+		s.log.Info("listening", "addr", tlsLn.Addr().String(), "scheme", "https")
+		// The certificate is in TLSConfig; ServeTLS adds HTTP/2.
+		go func() { errc <- hs.ServeTLS(tlsLn, "", "") }()
+	}
+	gcCtx, stopGC := context.WithCancel(ctx)
 	gcDone := make(chan struct{})
-	go func() { defer close(gcDone); s.collectGarbage(ctx, time.Hour) }()
-	defer func() { <-gcDone }()
-	s.log.Info("listening", "addr", ln.Addr().String())
+	go func() { defer close(gcDone); s.collectGarbage(gcCtx, time.Hour) }()
+	defer func() { stopGC(); <-gcDone }()
+	var failed error
 	select {
-	case err := <-errc:
-		return err
+	case failed = <-errc:
+		running--
 	case <-ctx.Done():
 	}
 	s.log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := hs.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+	if err := hs.Shutdown(sctx); err != nil && failed == nil {
+		failed = fmt.Errorf("shutdown: %w", err)
 	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
+	for ; running > 0; running-- {
+		if err := <-errc; failed == nil && !errors.Is(err, http.ErrServerClosed) {
+			failed = err
+		}
 	}
-	return nil
+	return failed
 }
 
 // collectGarbage deletes expired codes and refresh tokens now and then

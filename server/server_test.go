@@ -214,7 +214,7 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx, ln) }()
+	go func() { done <- s.Serve(ctx, ln, nil) }()
 	resp, err := http.Get("http://" + ln.Addr().String() + "/healthz")
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("healthz over TCP: %v %v", resp, err)

@@ -93,7 +93,7 @@ func newSession(v, b *big.Int) (*ServerSession, error) {
 		return nil, fmt.Errorf("%w: zero", ErrInvalidSecret)
 	}
 	B := new(big.Int).Mul(groupK, v)
-	B.Add(B, new(big.Int).Exp(groupG, b, groupN))
+	B.Add(B, gPow.exp(b)) // g^b mod N
 	B.Mod(B, groupN)
 	if B.Sign() == 0 {
 		// Clients reject B ≡ 0; so do we.

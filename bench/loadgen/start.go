@@ -55,7 +55,7 @@ func startInProcess(ctx context.Context) (*started, error) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		srv.Serve(sctx, ln)
+		srv.Serve(sctx, ln, nil)
 	}()
 	return &started{url: url, dataDir: dir, stop: func() {
 		cancel()
@@ -90,7 +90,7 @@ func startSubprocess(ctx context.Context, bin, cpus string) (*started, error) {
 	}
 	url := fmt.Sprintf("http://127.0.0.1:%d", port)
 	data := filepath.Join(dir, "data")
-	args := []string{"serve", "--addr", fmt.Sprintf("127.0.0.1:%d", port), "--data", data, "--public-url", url, "--log-level", "warn"}
+	args := []string{"serve", "--addr", fmt.Sprintf("127.0.0.1:%d", port), "--data", data, "--public-url", url, "--tls-addr", "off", "--log-level", "warn"}
 	var cmd *exec.Cmd
 	if cpus != "" {
 		cmd = exec.Command("taskset", append([]string{"-c", cpus, bin}, args...)...)

@@ -27,7 +27,7 @@ func TestAdminCLIAgainstRunningServer(t *testing.T) {
 	defer srv.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go srv.Serve(ctx, ln)
+	go srv.Serve(ctx, ln, nil)
 
 	admin := func(args ...string) string {
 		t.Helper()

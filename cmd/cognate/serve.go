@@ -16,6 +16,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg server.Config
 	var logFormat, logLevel string
 	fs.StringVar(&cfg.Addr, "addr", server.DefaultAddr, "HTTP listen address")
+	fs.StringVar(&cfg.TLSAddr, "tls-addr", server.DefaultTLSAddr, `HTTPS listen address ("off": HTTP only)`)
+	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "PEM certificate (chain) to serve HTTPS with, instead of one from a local CA generated under <data>/tls")
+	fs.StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key of --tls-cert")
 	fs.StringVar(&cfg.DataDir, "data", server.DefaultDataDir, "data directory (SQLite database, generated files)")
 	fs.StringVar(&cfg.ConfigFile, "config", "", "optional JSON file declaring pools and app clients")
 	fs.StringVar(&cfg.PublicURL, "public-url", server.DefaultPublicURL, "URL clients reach this server at; token issuers derive from it")

@@ -9,20 +9,33 @@ import (
 
 const groupColumns = `pool_id, name, description, precedence, role_arn, created_at, updated_at`
 
+// sqlListGroupsForUser sorts "precedence IS NULL" false (0) before true
+// (1): groups without a precedence go last, in SQLite and PostgreSQL
+// alike.
+const sqlListGroupsForUser = `SELECT g.pool_id, g.name, g.description, g.precedence, g.role_arn, g.created_at, g.updated_at
+	FROM group_members m
+	JOIN pool_groups g ON g.pool_id = m.pool_id AND g.name = m.group_name
+	WHERE m.pool_id = ? AND m.username = ?
+	ORDER BY g.precedence IS NULL, g.precedence, g.name`
+
 func scanGroup(sc scanner) (storage.Group, error) {
-	var (
+	r := new(struct { // one allocation, see scanUser
 		g                storage.Group
 		precedence       sql.NullInt64
 		created, updated int64
-	)
-	if err := sc.Scan(&g.PoolID, &g.Name, &g.Description, &precedence, &g.RoleArn, &created, &updated); err != nil {
-		return g, err
+		dest             [7]any
+	})
+	g := &r.g
+	r.dest = [...]any{&g.PoolID, &g.Name, &g.Description, &r.precedence, &g.RoleArn, &r.created, &r.updated}
+	if err := sc.Scan(r.dest[:]...); err != nil {
+		return storage.Group{}, err
 	}
-	if precedence.Valid {
-		g.Precedence = &precedence.Int64
+	if r.precedence.Valid {
+		p := r.precedence.Int64
+		g.Precedence = &p
 	}
-	g.CreatedAt, g.UpdatedAt = fromMicros(created), fromMicros(updated)
-	return g, nil
+	g.CreatedAt, g.UpdatedAt = fromMicros(r.created), fromMicros(r.updated)
+	return *g, nil
 }
 
 // CreateGroup implements storage.Storage. A missing pool is ErrNotFound.
@@ -72,13 +85,5 @@ func (s *Store) RemoveUserFromGroup(ctx context.Context, poolID, username, group
 // ListGroupsForUser implements storage.Storage. An unknown user has no
 // groups.
 func (s *Store) ListGroupsForUser(ctx context.Context, poolID, username string) ([]storage.Group, error) {
-	// "precedence IS NULL" sorts false (0) before true (1): groups
-	// without a precedence go last, in SQLite and PostgreSQL alike.
-	return getAll(ctx, s.reads(), "list groups for user", scanGroup,
-		`SELECT g.pool_id, g.name, g.description, g.precedence, g.role_arn, g.created_at, g.updated_at
-		FROM group_members m
-		JOIN pool_groups g ON g.pool_id = m.pool_id AND g.name = m.group_name
-		WHERE m.pool_id = ? AND m.username = ?
-		ORDER BY g.precedence IS NULL, g.precedence, g.name`,
-		poolID, username)
+	return getAllStmt(ctx, s.stmt(ctx, stListGroupsForUser), "list groups for user", scanGroup, poolID, username)
 }

@@ -9,17 +9,25 @@ import (
 
 const poolColumns = `id, name, settings, created_at, updated_at`
 
+const sqlGetPool = `SELECT ` + poolColumns + ` FROM pools WHERE id = ?`
+
 func scanPool(sc scanner) (storage.Pool, error) {
-	var (
+	r := new(struct { // one allocation, see scanUser
 		p                storage.Pool
 		settings         string
 		created, updated int64
-	)
-	if err := sc.Scan(&p.ID, &p.Name, &settings, &created, &updated); err != nil {
-		return p, err
+		dest             [5]any
+	})
+	p := &r.p
+	r.dest = [...]any{&p.ID, &p.Name, &r.settings, &r.created, &r.updated}
+	if err := sc.Scan(r.dest[:]...); err != nil {
+		return storage.Pool{}, err
 	}
-	p.CreatedAt, p.UpdatedAt = fromMicros(created), fromMicros(updated)
-	return p, json.Unmarshal([]byte(settings), &p.Settings)
+	p.CreatedAt, p.UpdatedAt = fromMicros(r.created), fromMicros(r.updated)
+	if err := poolSettings.decode(r.settings, &p.Settings); err != nil {
+		return storage.Pool{}, err
+	}
+	return *p, nil
 }
 
 // CreatePool implements storage.Storage.
@@ -36,8 +44,7 @@ func (s *Store) CreatePool(ctx context.Context, p storage.Pool) error {
 
 // GetPool implements storage.Storage.
 func (s *Store) GetPool(ctx context.Context, id string) (storage.Pool, error) {
-	return getOne(ctx, s.reads(), "get pool", scanPool,
-		`SELECT `+poolColumns+` FROM pools WHERE id = ?`, id)
+	return getOneStmt(ctx, s.stmt(ctx, stGetPool), "get pool", scanPool, id)
 }
 
 // ListPools implements storage.Storage; pools come ordered by ID.
@@ -72,17 +79,25 @@ func (s *Store) UpdatePool(ctx context.Context, id string, fn func(storage.Pool)
 
 const clientColumns = `client_id, pool_id, name, secret, settings, created_at, updated_at`
 
+const sqlGetClient = `SELECT ` + clientColumns + ` FROM clients WHERE client_id = ?`
+
 func scanClient(sc scanner) (storage.Client, error) {
-	var (
+	r := new(struct { // one allocation, see scanUser
 		c                storage.Client
 		settings         string
 		created, updated int64
-	)
-	if err := sc.Scan(&c.ClientID, &c.PoolID, &c.Name, &c.Secret, &settings, &created, &updated); err != nil {
-		return c, err
+		dest             [7]any
+	})
+	c := &r.c
+	r.dest = [...]any{&c.ClientID, &c.PoolID, &c.Name, &c.Secret, &r.settings, &r.created, &r.updated}
+	if err := sc.Scan(r.dest[:]...); err != nil {
+		return storage.Client{}, err
 	}
-	c.CreatedAt, c.UpdatedAt = fromMicros(created), fromMicros(updated)
-	return c, json.Unmarshal([]byte(settings), &c.Settings)
+	c.CreatedAt, c.UpdatedAt = fromMicros(r.created), fromMicros(r.updated)
+	if err := clientSettings.decode(r.settings, &c.Settings); err != nil {
+		return storage.Client{}, err
+	}
+	return *c, nil
 }
 
 // CreateClient implements storage.Storage. A missing pool is ErrNotFound.
@@ -99,8 +114,7 @@ func (s *Store) CreateClient(ctx context.Context, c storage.Client) error {
 
 // GetClient implements storage.Storage.
 func (s *Store) GetClient(ctx context.Context, clientID string) (storage.Client, error) {
-	return getOne(ctx, s.reads(), "get client", scanClient,
-		`SELECT `+clientColumns+` FROM clients WHERE client_id = ?`, clientID)
+	return getOneStmt(ctx, s.stmt(ctx, stGetClient), "get client", scanClient, clientID)
 }
 
 // ListClients implements storage.Storage; clients come ordered by ID.

@@ -62,6 +62,9 @@ type Store struct {
 	writer *sql.DB
 	reader *sql.DB
 	log    *slog.Logger
+	// st holds the prepared statements of the hot paths, shared by the
+	// Stores that Atomic makes.
+	st *stmts
 
 	// tx is set on the Store that Atomic hands to its callback: every
 	// query, reads included, then goes through it.
@@ -101,7 +104,13 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		writer.Close()
 		return nil, err
 	}
-	return &Store{writer: writer, reader: reader, log: log}, nil
+	st, err := prepareStmts(ctx, writer, reader)
+	if err != nil {
+		reader.Close()
+		writer.Close()
+		return nil, err
+	}
+	return &Store{writer: writer, reader: reader, log: log, st: st}, nil
 }
 
 // openWriter opens the single write connection. Pragmas go in the DSN so
@@ -159,13 +168,14 @@ func dsn(path string, params ...string) string {
 	return path + "?" + strings.Join(params, "&")
 }
 
-// Close closes both connection pools. On the Storage given to an Atomic
-// callback it is an error: the transaction belongs to Atomic.
+// Close closes the prepared statements and both connection pools. On the
+// Storage given to an Atomic callback it is an error: the transaction
+// belongs to Atomic.
 func (s *Store) Close() error {
 	if s.tx != nil {
 		return errors.New("sqlite: Close called inside Atomic")
 	}
-	return errors.Join(s.reader.Close(), s.writer.Close())
+	return errors.Join(s.st.close(), s.reader.Close(), s.writer.Close())
 }
 
 // Atomic runs fn in one write transaction. On the Store given to fn,
@@ -198,7 +208,7 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *Store) error) error {
 			s.logRollback("rollback", tx.Rollback())
 		}
 	}()
-	if err := fn(&Store{writer: s.writer, reader: s.reader, log: s.log, tx: tx}); err != nil {
+	if err := fn(&Store{writer: s.writer, reader: s.reader, log: s.log, st: s.st, tx: tx}); err != nil {
 		return err
 	}
 	committing = true
@@ -266,7 +276,17 @@ type scanner interface {
 
 // getOne runs a single-row query and scans it; no row is ErrNotFound.
 func getOne[T any](ctx context.Context, q querier, op string, scan func(scanner) (T, error), query string, args ...any) (T, error) {
-	v, err := scan(q.QueryRowContext(ctx, query, args...))
+	return scanOne(op, scan, q.QueryRowContext(ctx, query, args...))
+}
+
+// getOneStmt is getOne for a prepared statement.
+func getOneStmt[T any](ctx context.Context, st *sql.Stmt, op string, scan func(scanner) (T, error), args ...any) (T, error) {
+	return scanOne(op, scan, st.QueryRowContext(ctx, args...))
+}
+
+// scanOne scans row; no row is ErrNotFound.
+func scanOne[T any](op string, scan func(scanner) (T, error), row *sql.Row) (T, error) {
+	v, err := scan(row)
 	if err != nil {
 		var zero T
 		return zero, wrap(op, err)
@@ -277,6 +297,17 @@ func getOne[T any](ctx context.Context, q querier, op string, scan func(scanner)
 // getAll runs a query and scans every row.
 func getAll[T any](ctx context.Context, q querier, op string, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
+	return scanAll(op, scan, rows, err)
+}
+
+// getAllStmt is getAll for a prepared statement.
+func getAllStmt[T any](ctx context.Context, st *sql.Stmt, op string, scan func(scanner) (T, error), args ...any) ([]T, error) {
+	rows, err := st.QueryContext(ctx, args...)
+	return scanAll(op, scan, rows, err)
+}
+
+// scanAll scans every row of what a query returned.
+func scanAll[T any](op string, scan func(scanner) (T, error), rows *sql.Rows, err error) ([]T, error) {
 	if err != nil {
 		return nil, wrap(op, err)
 	}
@@ -298,6 +329,17 @@ func getAll[T any](ctx context.Context, q querier, op string, scan func(scanner)
 // execRows runs a write statement and returns how many rows it changed.
 func execRows(ctx context.Context, q querier, op, query string, args ...any) (int64, error) {
 	res, err := q.ExecContext(ctx, query, args...)
+	return rowsChanged(op, res, err)
+}
+
+// execRowsStmt is execRows for a prepared statement.
+func execRowsStmt(ctx context.Context, st *sql.Stmt, op string, args ...any) (int64, error) {
+	res, err := st.ExecContext(ctx, args...)
+	return rowsChanged(op, res, err)
+}
+
+// rowsChanged returns how many rows the write that returned res changed.
+func rowsChanged(op string, res sql.Result, err error) (int64, error) {
 	if err != nil {
 		return 0, wrap(op, err)
 	}
@@ -312,6 +354,17 @@ func execRows(ctx context.Context, q querier, op, query string, args ...any) (in
 // ErrNotFound.
 func execOne(ctx context.Context, q querier, op, query string, args ...any) error {
 	n, err := execRows(ctx, q, op, query, args...)
+	return oneChanged(op, n, err)
+}
+
+// execOneStmt is execOne for a prepared statement.
+func execOneStmt(ctx context.Context, st *sql.Stmt, op string, args ...any) error {
+	n, err := execRowsStmt(ctx, st, op, args...)
+	return oneChanged(op, n, err)
+}
+
+// oneChanged checks that a write changed a row: none is ErrNotFound.
+func oneChanged(op string, n int64, err error) error {
 	if err != nil {
 		return err
 	}

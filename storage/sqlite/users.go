@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"strings"
 
 	"github.com/cognate-auth/cognate/storage"
@@ -12,26 +11,42 @@ import (
 const userColumns = `pool_id, username, sub, email, attributes, pending_attributes, status, enabled,
 	srp_salt, srp_verifier, password_expires_at, failed_sign_ins, locked_until, created_at, updated_at`
 
+const (
+	sqlGetUser        = `SELECT ` + userColumns + ` FROM users WHERE pool_id = ? AND username = ?`
+	sqlGetUserByEmail = `SELECT ` + userColumns + ` FROM users WHERE pool_id = ? AND email = ?`
+	sqlGetUserBySub   = `SELECT ` + userColumns + ` FROM users WHERE pool_id = ? AND sub = ?`
+	sqlCreateUser     = `INSERT INTO users (` + userColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	sqlUpdateUser     = `UPDATE users SET sub = ?, email = ?, attributes = ?, pending_attributes = ?, status = ?, enabled = ?,
+		srp_salt = ?, srp_verifier = ?, password_expires_at = ?, failed_sign_ins = ?, locked_until = ?,
+		created_at = ?, updated_at = ?
+	WHERE pool_id = ? AND username = ?`
+)
+
 func scanUser(sc scanner) (storage.User, error) {
-	var (
+	// One allocation holds the row and Scan's arguments, which would
+	// otherwise each escape to the heap on their own.
+	r := new(struct {
 		u                                        storage.User
 		attrs, pending                           string
 		pwExpires, lockedUntil, created, updated int64
-	)
-	if err := sc.Scan(&u.PoolID, &u.Username, &u.Sub, &u.Email, &attrs, &pending, &u.Status, &u.Enabled,
-		&u.SRPSalt, &u.SRPVerifier, &pwExpires, &u.FailedSignIns, &lockedUntil, &created, &updated); err != nil {
-		return u, err
+		dest                                     [15]any
+	})
+	u := &r.u
+	r.dest = [...]any{&u.PoolID, &u.Username, &u.Sub, &u.Email, &r.attrs, &r.pending, &u.Status, &u.Enabled,
+		&u.SRPSalt, &u.SRPVerifier, &r.pwExpires, &u.FailedSignIns, &r.lockedUntil, &r.created, &r.updated}
+	if err := sc.Scan(r.dest[:]...); err != nil {
+		return storage.User{}, err
 	}
 	var err error
-	if u.Attributes, err = decodeMap(attrs); err != nil {
-		return u, err
+	if u.Attributes, err = decodeMap(r.attrs); err != nil {
+		return storage.User{}, err
 	}
-	if u.PendingAttributes, err = decodeMap(pending); err != nil {
-		return u, err
+	if u.PendingAttributes, err = decodeMap(r.pending); err != nil {
+		return storage.User{}, err
 	}
-	u.PasswordExpiresAt, u.LockedUntil = fromMicros(pwExpires), fromMicros(lockedUntil)
-	u.CreatedAt, u.UpdatedAt = fromMicros(created), fromMicros(updated)
-	return u, nil
+	u.PasswordExpiresAt, u.LockedUntil = fromMicros(r.pwExpires), fromMicros(r.lockedUntil)
+	u.CreatedAt, u.UpdatedAt = fromMicros(r.created), fromMicros(r.updated)
+	return *u, nil
 }
 
 // userArgs returns u's columns in userColumns order, with the email alias
@@ -57,15 +72,13 @@ func (s *Store) CreateUser(ctx context.Context, u storage.User) error {
 	if err != nil {
 		return wrap("create user", err)
 	}
-	_, err = execRows(ctx, s.writes(), "create user",
-		`INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
+	_, err = execRowsStmt(ctx, s.stmt(ctx, stCreateUser), "create user", args...)
 	return err
 }
 
 // GetUser implements storage.Storage.
 func (s *Store) GetUser(ctx context.Context, poolID, username string) (storage.User, error) {
-	return getOne(ctx, s.reads(), "get user", scanUser,
-		`SELECT `+userColumns+` FROM users WHERE pool_id = ? AND username = ?`, poolID, username)
+	return getOneStmt(ctx, s.stmt(ctx, stGetUser), "get user", scanUser, poolID, username)
 }
 
 // GetUserByEmail implements storage.Storage. The empty email matches no
@@ -74,14 +87,12 @@ func (s *Store) GetUserByEmail(ctx context.Context, poolID, email string) (stora
 	if email == "" {
 		return storage.User{}, wrap("get user by email", sql.ErrNoRows)
 	}
-	return getOne(ctx, s.reads(), "get user by email", scanUser,
-		`SELECT `+userColumns+` FROM users WHERE pool_id = ? AND email = ?`, poolID, strings.ToLower(email))
+	return getOneStmt(ctx, s.stmt(ctx, stGetUserByEmail), "get user by email", scanUser, poolID, strings.ToLower(email))
 }
 
 // GetUserBySub implements storage.Storage.
 func (s *Store) GetUserBySub(ctx context.Context, poolID, sub string) (storage.User, error) {
-	return getOne(ctx, s.reads(), "get user by sub", scanUser,
-		`SELECT `+userColumns+` FROM users WHERE pool_id = ? AND sub = ?`, poolID, sub)
+	return getOneStmt(ctx, s.stmt(ctx, stGetUserBySub), "get user by sub", scanUser, poolID, sub)
 }
 
 // ListUsers implements storage.Storage. Usernames order bytewise; a limit
@@ -112,12 +123,7 @@ func (s *Store) UpdateUser(ctx context.Context, poolID, username string, fn func
 			return wrap("update user", err)
 		}
 		// args starts with the key; the SET list takes the rest.
-		return execOne(ctx, tx.tx, "update user",
-			`UPDATE users SET sub = ?, email = ?, attributes = ?, pending_attributes = ?, status = ?, enabled = ?,
-				srp_salt = ?, srp_verifier = ?, password_expires_at = ?, failed_sign_ins = ?, locked_until = ?,
-				created_at = ?, updated_at = ?
-			WHERE pool_id = ? AND username = ?`,
-			append(args[2:], poolID, username)...)
+		return execOneStmt(ctx, tx.stmt(ctx, stUpdateUser), "update user", append(args[2:], poolID, username)...)
 	})
 }
 
@@ -138,23 +144,4 @@ func (s *Store) DeleteUser(ctx context.Context, poolID, username string) error {
 			`DELETE FROM login_sessions WHERE pool_id = ? AND username = ?`, poolID, username)
 		return err
 	})
-}
-
-// encodeMap encodes an attribute map as JSON, nil as {}.
-func encodeMap(m map[string]string) (string, error) {
-	if m == nil {
-		return "{}", nil
-	}
-	b, err := json.Marshal(m)
-	return string(b), err
-}
-
-// decodeMap decodes what encodeMap encodes, always to a non-nil map so
-// that updaters can assign into it.
-func decodeMap(s string) (map[string]string, error) {
-	m := map[string]string{}
-	if err := json.Unmarshal([]byte(s), &m); err != nil {
-		return nil, err
-	}
-	return m, nil
 }

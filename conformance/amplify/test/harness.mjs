@@ -290,7 +290,7 @@ export async function startServer() {
   }
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const args = ['serve', '--addr', `127.0.0.1:${port}`, '--public-url', url, '--data', dataDir];
+  const args = ['serve', '--addr', `127.0.0.1:${port}`, '--tls-addr', 'off', '--public-url', url, '--data', dataDir];
   const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';

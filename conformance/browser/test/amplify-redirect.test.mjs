@@ -1,0 +1,267 @@
+// Amplify's signInWithRedirect in a real Chromium: a page bundling
+// aws-amplify 6.22.1 (esbuild), served over HTTPS by this test, sends the
+// user to Cognate's hosted login page; on return Amplify redeems the code
+// (PKCE, a cross-origin fetch to /oauth2/token) and fetchAuthSession has
+// the user's tokens. Then Amplify's signOut goes through /logout.
+
+import { after, before } from 'node:test';
+import assert from 'node:assert/strict';
+
+import * as esbuild from 'esbuild';
+import {
+  AdminCreateUserCommand,
+  AdminSetUserPasswordCommand,
+} from '@aws-sdk/client-cognito-identity-provider';
+
+import {
+  PASSWORD, POOL_ID, SUITE_ROOT, adminClient, launchBrowser, newContext, scenario, screenshotPrefix, serveHttps,
+  shot, startServer, waitForPath,
+} from './harness.mjs';
+
+screenshotPrefix('amplify');
+
+const CLIENT = 'amplifyapp';
+const EMAIL = 'amplify-user@example.com';
+const SCOPES = ['openid', 'email', 'profile', 'aws.cognito.signin.user.admin'];
+
+let server;
+let app;
+let browser;
+let page;
+let bundle = '';
+let sub;
+
+// The app: Amplify configured for the hosted UI, a button for each action,
+// and everything a test needs to read on window.
+const ENTRY = `
+import { Amplify } from 'aws-amplify';
+import { fetchAuthSession, fetchUserAttributes, getCurrentUser, signInWithRedirect, signOut } from 'aws-amplify/auth';
+import 'aws-amplify/auth/enable-oauth-listener';
+import { Hub } from 'aws-amplify/utils';
+
+const status = (text) => { document.getElementById('status').textContent = text; };
+window.__hub = [];
+Hub.listen('auth', ({ payload }) => {
+  const error = payload.data && payload.data.error;
+  window.__hub.push({ event: payload.event, error: error ? String(error.name || '') + ': ' + String(error.message || error) : null });
+  if (payload.event === 'signInWithRedirect') status('signed in');
+  if (payload.event === 'signInWithRedirect_failure') status('sign-in failed: ' + (error && error.message));
+  if (payload.event === 'signedOut') status('signed out');
+});
+Amplify.configure(window.__AMPLIFY_CONFIG__);
+
+const tokens = (s) => s.tokens ? {
+  access: s.tokens.accessToken.toString(),
+  accessPayload: s.tokens.accessToken.payload,
+  idPayload: s.tokens.idToken ? s.tokens.idToken.payload : null,
+  userSub: s.userSub,
+} : null;
+window.__api = {
+  session: async (forceRefresh = false) => tokens(await fetchAuthSession({ forceRefresh })),
+  user: async () => { const u = await getCurrentUser(); return { username: u.username, userId: u.userId, signInDetails: u.signInDetails || null }; },
+  attributes: () => fetchUserAttributes(),
+};
+document.getElementById('login').addEventListener('click', () => {
+  signInWithRedirect().catch((e) => { window.__error = String(e); status('error: ' + e); });
+});
+document.getElementById('logout').addEventListener('click', () => {
+  signOut().catch((e) => { window.__error = String(e); status('error: ' + e); });
+});
+window.__ready = true;
+if (document.getElementById('status').textContent === 'loading') status('ready');
+`;
+
+function indexHTML() {
+  const config = {
+    Auth: {
+      Cognito: {
+        userPoolId: POOL_ID,
+        userPoolClientId: CLIENT,
+        userPoolEndpoint: server.https,
+        loginWith: {
+          oauth: {
+            domain: `localhost:${server.tlsPort}`,
+            scopes: SCOPES,
+            redirectSignIn: [`${app.url}/`],
+            redirectSignOut: [`${app.url}/`],
+            responseType: 'code',
+          },
+        },
+      },
+    },
+  };
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Amplify app</title>
+<style>body{font-family:sans-serif;margin:2rem}button{font-size:1rem;padding:.5rem 1rem;margin:.25rem}</style>
+<script>window.__AMPLIFY_CONFIG__ = ${JSON.stringify(config)};</script>
+<script type="module" src="/app.js"></script></head>
+<body><h1>Amplify app</h1><p id="status">loading</p>
+<button id="login">Sign in with the hosted UI</button><button id="logout">Sign out</button></body></html>`;
+}
+
+before(async () => {
+  server = await startServer({
+    extraPorts: 1,
+    config: ({ ports }) => ({
+      UserPools: [{
+        Id: POOL_ID,
+        PoolName: 't',
+        UsernameAttributes: ['email'],
+        AutoVerifiedAttributes: ['email'],
+        Clients: [{
+          ClientId: CLIENT,
+          ClientName: 'Amplify app',
+          AllowedOAuthFlowsUserPoolClient: true,
+          AllowedOAuthFlows: ['code'],
+          AllowedOAuthScopes: SCOPES,
+          CallbackURLs: [`https://localhost:${ports[0]}/`],
+          LogoutURLs: [`https://localhost:${ports[0]}/`],
+          ExplicitAuthFlows: ['ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
+        }],
+      }],
+    }),
+  });
+  app = await serveHttps({
+    port: server.ports[0],
+    cert: server.cert,
+    key: server.key,
+    handler: (req, res) => {
+      const { pathname } = new URL(req.url, 'https://localhost');
+      if (pathname === '/app.js') {
+        res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-store' });
+        res.end(bundle);
+      } else if (pathname === '/') {
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+        res.end(indexHTML());
+      } else {
+        res.writeHead(404, { 'content-type': 'text/plain' });
+        res.end('not found');
+      }
+    },
+  });
+  browser = await launchBrowser(server.spki);
+  const context = await newContext(browser);
+  page = await context.newPage();
+  page.on('pageerror', (err) => process.stderr.write(`[page error] ${err.message}\n`));
+});
+
+after(async () => {
+  await browser?.close().catch(() => {});
+  await app?.close();
+  await server?.stop();
+});
+
+const step = scenario({ pages: () => [page], server: () => server });
+
+step('bundle aws-amplify for the browser with esbuild', async () => {
+  const out = await esbuild.build({
+    stdin: { contents: ENTRY, resolveDir: SUITE_ROOT, sourcefile: 'app-entry.js', loader: 'js' },
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2020',
+    write: false,
+    logLevel: 'silent',
+    define: { 'process.env.NODE_ENV': '"production"' },
+  });
+  bundle = out.outputFiles[0].text;
+  assert.ok(bundle.length > 10_000, `bundle is ${bundle.length} bytes`);
+}, { timeout: 120_000 });
+
+step('a user exists (AdminCreateUser + AdminSetUserPassword)', async () => {
+  const api = adminClient(server);
+  const out = await api.send(new AdminCreateUserCommand({
+    UserPoolId: POOL_ID, Username: EMAIL, MessageAction: 'SUPPRESS',
+    UserAttributes: [{ Name: 'email', Value: EMAIL }, { Name: 'email_verified', Value: 'true' }],
+  }));
+  sub = out.User.Attributes.find((a) => a.Name === 'sub').Value;
+  await api.send(new AdminSetUserPasswordCommand({ UserPoolId: POOL_ID, Username: EMAIL, Password: PASSWORD, Permanent: true }));
+});
+
+step('the app loads over HTTPS and Amplify configures', async () => {
+  await page.goto(`${app.url}/`);
+  await page.waitForFunction(() => window.__ready === true, null, { timeout: 15_000 });
+  await shot(page, 'app-ready');
+  assert.equal(await page.evaluate(() => window.__api.session()), null, 'tokens before signing in');
+});
+
+step('signInWithRedirect goes to the hosted login page with PKCE', async () => {
+  await Promise.all([page.waitForURL((u) => u.origin === server.https, { timeout: 15_000 }), page.click('#login')]);
+  await waitForPath(page, '/login', { origin: server.https });
+  await shot(page, 'hosted-login');
+  const q = new URL(page.url()).searchParams;
+  assert.equal(q.get('client_id'), CLIENT);
+  assert.equal(q.get('response_type'), 'code');
+  assert.equal(q.get('redirect_uri'), `${app.url}/`);
+  assert.equal(q.get('code_challenge_method'), 'S256');
+  assert.match(q.get('code_challenge') ?? '', /^[A-Za-z0-9_-]{43}$/);
+  assert.deepEqual((q.get('scope') ?? '').split(' ').sort(), [...SCOPES].sort());
+  assert.ok(q.get('state'), 'state');
+});
+
+step('signing in returns to the app and Amplify completes the exchange', async () => {
+  await page.fill('input[name=username]', EMAIL);
+  await page.fill('input[name=password]', PASSWORD);
+  await Promise.all([page.waitForURL((u) => u.origin === app.url, { timeout: 15_000 }), page.click('#signin')]);
+  await page.waitForFunction(
+    () => (window.__hub || []).some((e) => e.event === 'signInWithRedirect' || e.event === 'signInWithRedirect_failure'),
+    null, { timeout: 20_000 },
+  );
+  await shot(page, 'app-signed-in');
+  const hub = await page.evaluate(() => window.__hub);
+  const failure = hub.find((e) => e.event === 'signInWithRedirect_failure');
+  assert.equal(failure, undefined, `Amplify reported ${JSON.stringify(failure)}; Hub events ${JSON.stringify(hub)}`);
+  assert.ok(hub.some((e) => e.event === 'signedIn'), `no signedIn event: ${JSON.stringify(hub)}`);
+});
+
+step('fetchAuthSession has the user\'s tokens', async () => {
+  const s = await page.evaluate(() => window.__api.session());
+  assert.ok(s, 'no tokens after signInWithRedirect');
+  assert.equal(s.accessPayload.username, sub, 'access token username is the sub');
+  assert.equal(s.accessPayload.client_id, CLIENT);
+  assert.equal(s.accessPayload.token_use, 'access');
+  assert.equal(s.accessPayload.iss, `${server.https}/${POOL_ID}`);
+  assert.deepEqual(s.accessPayload.scope.split(' ').sort(), [...SCOPES].sort());
+  assert.equal(s.userSub, sub);
+  assert.equal(s.idPayload.email, EMAIL);
+  assert.equal(s.idPayload.aud, CLIENT);
+  const u = await page.evaluate(() => window.__api.user());
+  assert.equal(u.username, sub);
+  assert.equal(u.userId, sub);
+});
+
+step('the app no longer shows the code in its URL', async () => {
+  const u = new URL(page.url());
+  assert.equal(u.searchParams.get('code'), null, `URL ${page.url()}`);
+}, { soft: true });
+
+step('the OAuth access token works with the Cognito API from the page (fetchUserAttributes)', async () => {
+  const attrs = await page.evaluate(() => window.__api.attributes());
+  assert.equal(attrs.email, EMAIL);
+  assert.equal(attrs.sub, sub);
+}, { soft: true });
+
+step('fetchAuthSession({forceRefresh:true}) refreshes from the page', async () => {
+  const before = await page.evaluate(() => window.__api.session());
+  const s = await page.evaluate(() => window.__api.session(true));
+  assert.ok(s, 'no tokens after a forced refresh');
+  assert.notEqual(s.accessPayload.jti, before.accessPayload.jti, 'the access token was not renewed');
+  assert.equal(s.accessPayload.auth_time, before.accessPayload.auth_time);
+  assert.equal(s.accessPayload.username, sub);
+}, { soft: true });
+
+step('signOut goes through /logout and back; the hosted session is over', async () => {
+  await Promise.all([
+    page.waitForURL((u) => u.origin === server.https, { timeout: 15_000 }).catch(() => {}),
+    page.click('#logout'),
+  ]);
+  await page.waitForURL((u) => u.origin === app.url, { timeout: 15_000 });
+  await page.waitForFunction(() => window.__ready === true, null, { timeout: 15_000 });
+  await shot(page, 'app-signed-out');
+  assert.equal(await page.evaluate(() => window.__api.session()), null, 'tokens after signOut');
+  // Signing in again asks for the password.
+  await Promise.all([page.waitForURL((u) => u.origin === server.https, { timeout: 15_000 }), page.click('#login')]);
+  await waitForPath(page, '/login', { origin: server.https });
+  await shot(page, 'hosted-login-after-signout');
+});

@@ -1,0 +1,162 @@
+// Package oauth serves Cognito's OAuth 2.0 / OpenID Connect endpoints
+// (/oauth2/authorize, /oauth2/token, /oauth2/revoke, /oauth2/userInfo,
+// /logout) and the managed login pages (/login, /signup, /confirm,
+// /forgotPassword, /confirmForgotPassword, /newPassword, /error).
+//
+// One host serves every pool: the client_id of a request selects the app
+// client and with it the pool. Identity rules (passwords, codes, tokens)
+// live in userpool; this package only speaks HTTP and HTML.
+package oauth
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/cognate-auth/cognate/ratelimit"
+	"github.com/cognate-auth/cognate/userpool"
+)
+
+// Options configure a Handler.
+type Options struct {
+	Service *userpool.Service
+	// Logger receives server faults and security events; nil discards.
+	Logger *slog.Logger
+	// Registerer receives the handler's metrics; nil registers none.
+	Registerer prometheus.Registerer
+	// PublicURL is the base URL browsers reach the server at. A form post
+	// whose Origin is this origin is same-origin even when a proxy
+	// terminates TLS in front of the server (the request then looks like
+	// plain http). Empty: only the request's own origin counts.
+	PublicURL string
+	// GuessLimiter throttles, per client address, form posts that test a
+	// password or a code; nil means no per-address limit (per-user lockout
+	// still applies).
+	GuessLimiter *ratelimit.Limiter
+	// ClientAddr names the client of a request for GuessLimiter; nil
+	// means the TCP peer. Return "" to exempt a request.
+	ClientAddr func(*http.Request) string
+}
+
+// AssetsPath is where the pages' stylesheet is served.
+const AssetsPath = "/_cognate/assets/"
+
+// Paths are the URL paths the handler answers, for mounting on a mux.
+// They are exact paths (not a /oauth2/ subtree) so that they never
+// overlap the /{pool}/.well-known/ routes beside them.
+var Paths = []string{
+	"/oauth2/authorize", "/oauth2/token", "/oauth2/revoke", "/oauth2/userInfo",
+	"/logout", "/login", "/signup", "/confirm", "/forgotPassword", "/confirmForgotPassword",
+	"/newPassword", "/error", AssetsPath,
+}
+
+// Handler is the http.Handler of the OAuth endpoints and pages.
+type Handler struct {
+	svc          *userpool.Service
+	log          *slog.Logger
+	mux          *http.ServeMux
+	outcomes     *prometheus.CounterVec
+	limiter      *ratelimit.Limiter
+	clientAddr   func(*http.Request) string
+	publicOrigin string
+
+	keyMu   sync.Mutex
+	csrfKey []byte
+}
+
+// New returns the handler.
+func New(opts Options) *Handler {
+	h := &Handler{svc: opts.Service, log: opts.Logger, limiter: opts.GuessLimiter, clientAddr: opts.ClientAddr}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	if h.clientAddr == nil {
+		h.clientAddr = peerIP
+	}
+	if u, err := url.Parse(opts.PublicURL); err == nil && u.Host != "" {
+		h.publicOrigin = strings.ToLower(u.Scheme + "://" + u.Host)
+	}
+	h.outcomes = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "cognate_oauth_outcomes_total",
+		Help: "OAuth endpoint and hosted-page outcomes: ok, or the OAuth error code / page error.",
+	}, []string{"endpoint", "outcome"})
+	if opts.Registerer != nil {
+		opts.Registerer.MustRegister(h.outcomes)
+	}
+	h.mux = h.routes()
+	return h
+}
+
+func (h *Handler) routes() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /oauth2/authorize", h.authorize)
+	mux.HandleFunc("/oauth2/token", h.token)
+	mux.HandleFunc("/oauth2/revoke", h.revoke)
+	mux.HandleFunc("/oauth2/userInfo", h.userInfo)
+	mux.HandleFunc("GET /logout", h.logout)
+	for path, p := range map[string]page{
+		"/login": {h.loginGET, h.loginPOST}, "/signup": {h.signupGET, h.signupPOST},
+		"/confirm": {h.confirmGET, h.confirmPOST}, "/forgotPassword": {h.forgotGET, h.forgotPOST},
+		"/confirmForgotPassword": {h.resetGET, h.resetPOST}, "/newPassword": {h.newPasswordGET, h.newPasswordPOST},
+	} {
+		mux.HandleFunc("GET "+path, p.get)
+		mux.HandleFunc("POST "+path, h.guardPost(path, p.post))
+	}
+	mux.HandleFunc("GET /error", h.errorRoute)
+	mux.Handle("GET "+AssetsPath, assetHandler())
+	return mux
+}
+
+// page is a hosted page's pair of handlers.
+type page struct{ get, post http.HandlerFunc }
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+func (h *Handler) count(endpoint, outcome string) {
+	h.outcomes.WithLabelValues(endpoint, outcome).Inc()
+}
+
+// secret returns the CSRF HMAC key. It is loaded lazily from storage (New
+// has no context and cannot fail) and cached once loaded; a failed load
+// is retried on the next request.
+func (h *Handler) secret(ctx context.Context) ([]byte, error) {
+	h.keyMu.Lock()
+	defer h.keyMu.Unlock()
+	if h.csrfKey != nil {
+		return h.csrfKey, nil
+	}
+	k, err := h.svc.Secret(ctx, "csrf")
+	if err != nil {
+		return nil, err
+	}
+	h.csrfKey = k
+	return k, nil
+}
+
+// allowGuess applies the per-address limit to a form post that tests a
+// password or code.
+func (h *Handler) allowGuess(r *http.Request) bool {
+	if h.limiter == nil {
+		return true
+	}
+	addr := h.clientAddr(r)
+	if addr == "" {
+		return true
+	}
+	ok, _ := h.limiter.Allow(addr)
+	return ok
+}
+
+func peerIP(r *http.Request) string {
+	host := r.RemoteAddr
+	if i := strings.LastIndexByte(host, ':'); i >= 0 {
+		host = host[:i]
+	}
+	return strings.Trim(host, "[]")
+}
