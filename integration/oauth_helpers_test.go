@@ -316,14 +316,6 @@ func (l landing) String() string {
 	return fmt.Sprintf("%d at %s (via %v), callback %v\n%s", l.status, clipURL(l.url), l.hops, l.callback, b)
 }
 
-// path is the landing page's path ("" when the chain left the server).
-func (l landing) path() string {
-	if l.callback != nil {
-		return ""
-	}
-	return l.url.Path
-}
-
 func (b *browser) get(u string) landing {
 	b.t.Helper()
 	req, err := http.NewRequestWithContext(b.e.ctx, http.MethodGet, u, nil)

@@ -23,6 +23,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/cognate-auth/cognate/userpool"
 )
 
 // scopeSet sorts a space-separated scope string for comparison.
@@ -1489,4 +1491,145 @@ func TestOAuthRaces(t *testing.T) {
 			t.Errorf("a rotating refresh token (grace 0) was used %d times concurrently: %v", ok, res)
 		}
 	})
+}
+
+// TestOAuthLoginPostTampering: what the login POST carries is checked
+// again; editing the form cannot send a code to an unregistered URI,
+// widen the scopes, or reuse another pool's session.
+func TestOAuthLoginPostTampering(t *testing.T) {
+	t.Parallel()
+	e := newOAuthEnv(t)
+	client, _ := e.oauthClient(clientSpec{scopes: []string{"openid", "email"}})
+	email := "tamper@example.com"
+	e.newUser(email)
+	conf := e.rpConfig(client, "", "openid")
+
+	// tamper rewrites a parameter wherever the form carries it: in the
+	// action's query and in hidden fields.
+	tamper := func(f *form, name, value string) {
+		q := f.action.Query()
+		if q.Has(name) {
+			q.Set(name, value)
+			f.action.RawQuery = q.Encode()
+		}
+		if f.has(name) {
+			f.fields.Set(name, value)
+		}
+	}
+	t.Run("redirect_uri", func(t *testing.T) {
+		b := e.newBrowser()
+		f := b.get(newCodeRequest(conf).url).wantPage(t, "/login").form(t, "signin")
+		tamper(f, "redirect_uri", "https://evil.example/cb")
+		l := b.submit(f, map[string]string{"username": email, "password": password}, "")
+		if l.callback != nil && l.callback.Host != rpHost {
+			t.Fatalf("the login POST redirected to %s", l.callback)
+		}
+		if l.callback != nil && l.callback.Query().Has("code") {
+			t.Errorf("a code was issued for a tampered redirect_uri: %s", l.callback)
+		}
+	})
+	t.Run("scope", func(t *testing.T) {
+		b := e.newBrowser()
+		r := newCodeRequest(conf)
+		f := b.get(r.url).wantPage(t, "/login").form(t, "signin")
+		tamper(f, "scope", "openid email profile aws.cognito.signin.user.admin")
+		l := b.submit(f, map[string]string{"username": email, "password": password}, "")
+		if l.callback == nil || !l.callback.Query().Has("code") {
+			return // refused: fine
+		}
+		tok, err := conf.Exchange(e.ctxRP(), l.callback.Query().Get("code"), oauth2.VerifierOption(r.verifier))
+		if err != nil {
+			return
+		}
+		if sc := scopeSet(e.verifyAccess(tok.AccessToken).Scope); strings.Contains(sc, "profile") || strings.Contains(sc, "admin") {
+			t.Errorf("tampered login POST widened the scope beyond the client's: %q", sc)
+		}
+	})
+	t.Run("GET /login with bad parameters", func(t *testing.T) {
+		for name, q := range map[string]url.Values{
+			"unknown client":            {"client_id": {"nosuchclient"}, "redirect_uri": {rpCallback}, "response_type": {"code"}},
+			"unregistered redirect":     {"client_id": {client}, "redirect_uri": {rpOther}, "response_type": {"code"}},
+			"no parameters":             {},
+			"unsupported response type": {"client_id": {client}, "redirect_uri": {rpCallback}, "response_type": {"id_token"}},
+		} {
+			l := e.newBrowser().get(e.origin + "/login?" + q.Encode())
+			if l.status >= 500 || (l.status == 200 && strings.Contains(l.body, `id="signin"`) && name != "unsupported response type") {
+				t.Errorf("%s: %s", name, l)
+			}
+			if l.callback != nil && l.callback.Host != rpHost {
+				t.Errorf("%s: redirected to %s", name, l.callback)
+			}
+		}
+	})
+	t.Run("another pool's session", func(t *testing.T) {
+		out, err := e.srv.Service().CreateUserPool(e.ctx, userpool.CreateUserPoolInput{PoolName: "second", UsernameAttributes: []string{"email"}, AutoVerifiedAttributes: []string{"email"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pool2 := out.UserPool.Id
+		c2, err := e.srv.Service().CreateUserPoolClient(e.ctx, userpool.CreateUserPoolClientInput{ClientSettingsInput: userpool.ClientSettingsInput{
+			UserPoolId: pool2, ClientName: "p2", AllowedOAuthFlowsUserPoolClient: true, AllowedOAuthFlows: []string{"code"},
+			AllowedOAuthScopes: []string{"openid"}, CallbackURLs: []string{rpCallback},
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := e.newBrowser()
+		b.login(conf, email, password)
+		conf2 := e.rpConfig(c2.UserPoolClient.ClientId, "", "openid")
+		l := b.get(newCodeRequest(conf2).url)
+		if l.callback != nil && l.callback.Query().Has("code") {
+			t.Fatalf("pool %s's session authorized a client of pool %s", e.pool, pool2)
+		}
+		l.wantPage(t, "/login")
+		// The user of the first pool does not exist in the second.
+		if l2 := b.signIn(l, email, password); l2.callback != nil {
+			t.Errorf("pool 1's user signed in to pool 2: %s", l2)
+		}
+	})
+}
+
+// TestOAuthMoreAuthorize: Cognito behaviours of the authorization
+// endpoint a relying party relies on.
+func TestOAuthMoreAuthorize(t *testing.T) {
+	t.Parallel()
+	e := newOAuthEnv(t)
+	client, _ := e.oauthClient(clientSpec{})
+	implicitOnly, _ := e.oauthClient(clientSpec{flows: []string{"implicit"}})
+	email := "more@example.com"
+	e.newUser(email)
+	b := e.newBrowser()
+	conf := e.rpConfig(client, "")
+	b.login(conf, email, password)
+	v := oauth2.GenerateVerifier()
+
+	// No scope: every scope the client allows (Cognito).
+	r := codeRequest{verifier: v, state: "s"}
+	code := b.authorize(authParams(client, "s", v, "scope", "")).wantCode(t, "s")
+	tok := e.exchange(conf, r, code)
+	if got, want := scopeSet(e.verifyAccess(tok.AccessToken).Scope), scopeSet(strings.Join(allScopes, " ")); got != want {
+		t.Errorf("no scope asked: granted %q, want the client's %q", got, want)
+	}
+	// response_type=code on an implicit-only client.
+	q := b.authorize(authParams(implicitOnly, "s", v)).wantCallback(t, rpCallback).Query()
+	if q.Get("error") != "unauthorized_client" || q.Has("code") {
+		t.Errorf("code on an implicit-only client: %v", q)
+	}
+	// An identity provider the client does not have: no code, no 5xx.
+	l := b.authorize(authParams(client, "s", v, "identity_provider", "Google"))
+	if l.callback != nil && l.callback.Query().Has("code") {
+		t.Errorf("identity_provider=Google gave a Cognito code: %s", l.callback)
+	}
+	// The email is case-insensitive on the login page.
+	b2 := e.newBrowser()
+	r2 := newCodeRequest(conf)
+	b2.signIn(b2.get(r2.url).wantPage(t, "/login"), strings.ToUpper(email), password).wantCode(t, r2.state)
+	// Without PKCE (optional in Cognito), the code flow works and the
+	// exchange needs no verifier.
+	q3 := authParams(client, "s3", v, "code_challenge", "", "code_challenge_method", "")
+	code3 := b.authorize(q3).wantCode(t, "s3")
+	res := e.token(url.Values{"grant_type": {"authorization_code"}, "client_id": {client}, "code": {code3}, "redirect_uri": {rpCallback}}, "", "")
+	if res.status != 200 {
+		t.Errorf("exchange of a code without PKCE: %s", res)
+	}
 }

@@ -57,7 +57,7 @@ func (e *env) verify(t *testing.T, pool, client string, tok *types.Authenticatio
 	}
 	v := verified{access: claims(t, aws.ToString(tok.AccessToken)), id: claims(t, aws.ToString(tok.IdToken))}
 	for i, jwt := range []string{aws.ToString(tok.AccessToken), aws.ToString(tok.IdToken)} {
-		sig, err := jose.ParseSigned(jwt, []jose.SignatureAlgorithm{jose.RS256})
+		sig, err := jose.ParseSignedCompact(jwt, []jose.SignatureAlgorithm{jose.RS256})
 		if err != nil {
 			t.Fatalf("go-jose: %v", err)
 		}

@@ -83,7 +83,11 @@ func TestTokenErrors(t *testing.T) {
 	b := e.browser()
 
 	code := b.signIn(e.authorizeQuery(challenge), "bob@example.com", "Passw0rd!")
-	if st, out := e.exchange(code, verifier[:127]+"x"); st != http.StatusBadRequest || out["error"] != "invalid_grant" {
+	wrong := verifier[:127] + "x"
+	if wrong == verifier {
+		wrong = verifier[:127] + "y"
+	}
+	if st, out := e.exchange(code, wrong); st != http.StatusBadRequest || out["error"] != "invalid_grant" {
 		t.Fatalf("wrong verifier: %d %v", st, out)
 	}
 

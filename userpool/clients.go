@@ -3,6 +3,8 @@ package userpool
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
 
 	"github.com/cognate-auth/cognate/storage"
 )
@@ -33,7 +35,7 @@ func (s *Service) CreateUserPoolClientWithID(ctx context.Context, id string, in 
 	if id == "" || len(id) > 128 {
 		return UserPoolClientOutput{}, invalidParam("Invalid client id")
 	}
-	set, err := clientSettings(in.ClientSettingsInput, defaultClientSettings())
+	set, err := clientSettings(in.ClientSettingsInput, defaultClientSettings(), in.GenerateSecret)
 	if err != nil {
 		return UserPoolClientOutput{}, err
 	}
@@ -64,7 +66,7 @@ func defaultClientSettings() storage.ClientSettings {
 
 // clientSettings validates in and applies it over base. Like Cognito's
 // UpdateUserPoolClient, members left out take their defaults.
-func clientSettings(in ClientSettingsInput, base storage.ClientSettings) (storage.ClientSettings, error) {
+func clientSettings(in ClientSettingsInput, base storage.ClientSettings, confidential bool) (storage.ClientSettings, error) {
 	set := base
 	if in.ClientName == "" || len(in.ClientName) > 128 {
 		return set, invalidParam("1 validation error detected: Value at 'clientName' failed to satisfy constraint: Member must have length between 1 and 128")
@@ -128,7 +130,7 @@ func clientSettings(in ClientSettingsInput, base storage.ClientSettings) (storag
 		set.RetryGracePeriodSeconds = r.RetryGracePeriodSeconds
 	}
 	set.ReadAttributes, set.WriteAttributes = in.ReadAttributes, in.WriteAttributes
-	if err := oauthSettings(in, &set); err != nil {
+	if err := oauthSettings(in, &set, confidential); err != nil {
 		return set, err
 	}
 	return set, nil
@@ -150,7 +152,7 @@ func setValidity(value *int64, unit *string, n int64, u, defUnit string) {
 	*value, *unit = n, u
 }
 
-func oauthSettings(in ClientSettingsInput, set *storage.ClientSettings) error {
+func oauthSettings(in ClientSettingsInput, set *storage.ClientSettings, confidential bool) error {
 	for _, list := range [][]string{in.CallbackURLs, in.LogoutURLs} {
 		if len(list) > 100 {
 			return invalidParam("At most 100 callback or logout URLs are allowed")
@@ -171,6 +173,18 @@ func oauthSettings(in ClientSettingsInput, set *storage.ClientSettings) error {
 	}
 	if in.AllowedOAuthFlowsUserPoolClient && (len(in.AllowedOAuthFlows) == 0 || len(in.AllowedOAuthScopes) == 0) {
 		return invalidParam("AllowedOAuthFlows and AllowedOAuthScopes are required when AllowedOAuthFlowsUserPoolClient is true")
+	}
+	if err := checkOAuthScopes(in.AllowedOAuthScopes); err != nil {
+		return err
+	}
+	machine := slices.Contains(in.AllowedOAuthFlows, "client_credentials")
+	switch {
+	case machine && len(in.AllowedOAuthFlows) > 1:
+		return invalidParam("client_credentials flow can not be selected along with code flow or implicit flow.")
+	case machine && !confidential:
+		return invalidParam("client_credentials flow can not be selected if client does not have a client secret.")
+	case in.AllowedOAuthFlowsUserPoolClient && !machine && len(in.CallbackURLs) == 0:
+		return invalidParam("CallbackURLs are required for the code and implicit flows.")
 	}
 	set.CallbackURLs, set.LogoutURLs, set.DefaultRedirectURI = in.CallbackURLs, in.LogoutURLs, in.DefaultRedirectURI
 	set.AllowedOAuthFlows, set.AllowedOAuthScopes = in.AllowedOAuthFlows, in.AllowedOAuthScopes
@@ -235,7 +249,7 @@ func (s *Service) UpdateUserPoolClient(ctx context.Context, in UpdateUserPoolCli
 		if in.ClientName == "" {
 			in.ClientName = c.Name
 		}
-		set, err := clientSettings(in.ClientSettingsInput, defaultClientSettings())
+		set, err := clientSettings(in.ClientSettingsInput, defaultClientSettings(), c.Secret != "")
 		if err != nil {
 			return c, err
 		}
@@ -247,4 +261,29 @@ func (s *Service) UpdateUserPoolClient(ctx context.Context, in UpdateUserPoolCli
 		return UserPoolClientOutput{}, internal("update client", err)
 	}
 	return UserPoolClientOutput{UserPoolClient: clientType(out)}, nil
+}
+
+// checkOAuthScopes applies Cognito's rules: standard scopes, or
+// resource-server scopes "server/name" of visible ASCII; email, phone and
+// profile only with openid.
+func checkOAuthScopes(scopes []string) error {
+	needsOpenID := false
+	for _, sc := range scopes {
+		switch sc {
+		case "openid", ScopeSignInUserAdmin:
+		case "email", "phone", "profile":
+			needsOpenID = true
+		default:
+			server, name, ok := strings.Cut(sc, "/")
+			if !ok || server == "" || name == "" || len(sc) > 256 || strings.ContainsFunc(sc, func(r rune) bool {
+				return r <= ' ' || r > '~' || r == '"' || r == '\\'
+			}) {
+				return invalidParam("Invalid scope %.64q: use openid, email, phone, profile, aws.cognito.signin.user.admin or <resource server>/<scope>.", sc)
+			}
+		}
+	}
+	if needsOpenID && !slices.Contains(scopes, "openid") {
+		return invalidParam("The email, phone and profile scopes require the openid scope.")
+	}
+	return nil
 }

@@ -19,6 +19,13 @@
 // fraction of a millisecond to several milliseconds on ordinary disks);
 // reads pay nothing.
 //
+// # Statements
+//
+// Open prepares the statements of the hot paths (point lookups and the
+// writes of sign-in, refresh and sign-up) once, on the writer and, for
+// reads, on the read pool; transactions reuse the writer's. Other queries
+// run from their SQL text.
+//
 // # Encoding
 //
 // Times are stored as INTEGER unix microseconds and read back in UTC, with

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -309,5 +310,19 @@ func TestCloseInsideAtomic(t *testing.T) {
 	})
 	if err == nil {
 		t.Error("Close on the Atomic Storage succeeded, want an error")
+	}
+}
+
+// TestStmtDefs checks the prepared statements' table: every statement has
+// SQL, and exactly the SELECTs are marked as reads, which Open prepares
+// on the read-only pool too.
+func TestStmtDefs(t *testing.T) {
+	for id, def := range stmtDefs {
+		if def.sql == "" {
+			t.Errorf("statement %d has no SQL", id)
+		}
+		if isSelect := strings.HasPrefix(strings.TrimSpace(def.sql), "SELECT"); def.read != isSelect {
+			t.Errorf("statement %d: read = %v for %.40q", id, def.read, def.sql)
+		}
 	}
 }

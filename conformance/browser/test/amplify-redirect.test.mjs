@@ -30,6 +30,8 @@ let browser;
 let page;
 let bundle = '';
 let sub;
+const calls = [];
+const callsTo = (path, method) => calls.filter((c) => c.path === path && (!method || c.method === method));
 
 // The app: Amplify configured for the hosted UI, a button for each action,
 // and everything a test needs to read on window.
@@ -43,7 +45,11 @@ const status = (text) => { document.getElementById('status').textContent = text;
 window.__hub = [];
 Hub.listen('auth', ({ payload }) => {
   const error = payload.data && payload.data.error;
-  window.__hub.push({ event: payload.event, error: error ? String(error.name || '') + ': ' + String(error.message || error) : null });
+  window.__hub.push({
+    event: payload.event,
+    data: typeof payload.data === 'string' ? payload.data : null,
+    error: error ? String(error.name || '') + ': ' + String(error.message || error) : null,
+  });
   if (payload.event === 'signInWithRedirect') status('signed in');
   if (payload.event === 'signInWithRedirect_failure') status('sign-in failed: ' + (error && error.message));
   if (payload.event === 'signedOut') status('signed out');
@@ -60,6 +66,7 @@ window.__api = {
   session: async (forceRefresh = false) => tokens(await fetchAuthSession({ forceRefresh })),
   user: async () => { const u = await getCurrentUser(); return { username: u.username, userId: u.userId, signInDetails: u.signInDetails || null }; },
   attributes: () => fetchUserAttributes(),
+  redirect: (input) => { signInWithRedirect(input).catch((e) => { window.__error = String(e); status('error: ' + e); }); },
 };
 document.getElementById('login').addEventListener('click', () => {
   signInWithRedirect().catch((e) => { window.__error = String(e); status('error: ' + e); });
@@ -144,6 +151,19 @@ before(async () => {
   const context = await newContext(browser);
   page = await context.newPage();
   page.on('pageerror', (err) => process.stderr.write(`[page error] ${err.message}\n`));
+  // What the page sent to the server, for the checks below.
+  page.on('response', async (res) => {
+    const req = res.request();
+    if (!req.url().startsWith(server.https)) return;
+    calls.push({
+      method: req.method(),
+      path: new URL(req.url()).pathname,
+      target: (await req.headerValue('x-amz-target').catch(() => null)) ?? null,
+      origin: (await req.headerValue('origin').catch(() => null)) ?? null,
+      status: res.status(),
+      navigation: req.isNavigationRequest(),
+    });
+  });
 });
 
 after(async () => {
@@ -213,6 +233,11 @@ step('signing in returns to the app and Amplify completes the exchange', async (
   const failure = hub.find((e) => e.event === 'signInWithRedirect_failure');
   assert.equal(failure, undefined, `Amplify reported ${JSON.stringify(failure)}; Hub events ${JSON.stringify(hub)}`);
   assert.ok(hub.some((e) => e.event === 'signedIn'), `no signedIn event: ${JSON.stringify(hub)}`);
+  // Amplify redeemed the code itself: a cross-origin POST from the app.
+  const exchanges = callsTo('/oauth2/token', 'POST');
+  assert.equal(exchanges.length, 1, `POSTs to /oauth2/token: ${JSON.stringify(exchanges)}`);
+  assert.equal(exchanges[0].status, 200);
+  assert.equal(exchanges[0].origin, app.url, 'the exchange came from the app origin (CORS)');
 });
 
 step('fetchAuthSession has the user\'s tokens', async () => {
@@ -251,6 +276,55 @@ step('fetchAuthSession({forceRefresh:true}) refreshes from the page', async () =
   assert.equal(s.accessPayload.username, sub);
 }, { soft: true });
 
+/** Forgets Amplify's tokens in the page (the hosted session cookie stays) and reloads. */
+async function forgetLocally() {
+  await page.evaluate(() => localStorage.clear());
+  await page.reload();
+  await page.waitForFunction(() => window.__ready === true, null, { timeout: 15_000 });
+  assert.equal(await page.evaluate(() => window.__api.session()), null, 'tokens after clearing storage');
+}
+
+/** Waits for Amplify to finish a redirect sign-in and returns the Hub events. */
+async function redirectDone() {
+  await page.waitForURL((u) => u.origin === app.url, { timeout: 15_000 });
+  await page.waitForFunction(
+    () => (window.__hub || []).some((e) => e.event === 'signInWithRedirect' || e.event === 'signInWithRedirect_failure'),
+    null, { timeout: 20_000 },
+  );
+  const hub = await page.evaluate(() => window.__hub);
+  const failure = hub.find((e) => e.event === 'signInWithRedirect_failure');
+  assert.equal(failure, undefined, `Amplify reported ${JSON.stringify(failure)}`);
+  return hub;
+}
+
+step('a second signInWithRedirect rides the hosted session (no password)', async () => {
+  await forgetLocally();
+  const mark = calls.length;
+  await Promise.all([page.waitForURL((u) => u.origin === server.https, { timeout: 15_000 }).catch(() => {}), page.click('#login')]);
+  await redirectDone();
+  await shot(page, 'app-signed-in-from-session');
+  const logins = calls.slice(mark).filter((c) => c.path === '/login');
+  assert.equal(logins.length, 0, `the login page was shown: ${JSON.stringify(logins)}`);
+  const s = await page.evaluate(() => window.__api.session());
+  assert.equal(s?.accessPayload.username, sub);
+});
+
+step('signInWithRedirect({options: {prompt: "LOGIN"}}) shows the login page despite the session', async () => {
+  await forgetLocally();
+  await Promise.all([
+    page.waitForURL((u) => u.origin === server.https, { timeout: 15_000 }),
+    page.evaluate(() => window.__api.redirect({ options: { prompt: 'LOGIN' } })),
+  ]);
+  await waitForPath(page, '/login', { origin: server.https });
+  assert.equal(new URL(page.url()).searchParams.get('prompt'), 'login');
+  await shot(page, 'hosted-login-prompt-login');
+  await page.fill('input[name=username]', EMAIL);
+  await page.fill('input[name=password]', PASSWORD);
+  await page.click('#signin');
+  await redirectDone();
+  assert.equal((await page.evaluate(() => window.__api.session()))?.accessPayload.username, sub);
+}, { soft: true });
+
 step('signOut goes through /logout and back; the hosted session is over', async () => {
   await Promise.all([
     page.waitForURL((u) => u.origin === server.https, { timeout: 15_000 }).catch(() => {}),
@@ -260,8 +334,36 @@ step('signOut goes through /logout and back; the hosted session is over', async 
   await page.waitForFunction(() => window.__ready === true, null, { timeout: 15_000 });
   await shot(page, 'app-signed-out');
   assert.equal(await page.evaluate(() => window.__api.session()), null, 'tokens after signOut');
+  const logout = callsTo('/logout', 'GET').filter((c) => c.navigation);
+  assert.equal(logout.length, 1, `navigations to /logout: ${JSON.stringify(logout)}`);
+  assert.equal(logout[0].status, 302);
+  const revoke = calls.filter((c) => c.target?.endsWith('.RevokeToken'));
+  assert.ok(revoke.length === 1 && revoke[0].status === 200, `RevokeToken calls: ${JSON.stringify(revoke)}`);
   // Signing in again asks for the password.
   await Promise.all([page.waitForURL((u) => u.origin === server.https, { timeout: 15_000 }), page.click('#login')]);
   await waitForPath(page, '/login', { origin: server.https });
   await shot(page, 'hosted-login-after-signout');
 });
+
+step('signInWithRedirect with customState, lang, loginHint and nonce', async () => {
+  await page.goto(`${app.url}/`);
+  await page.waitForFunction(() => window.__ready === true, null, { timeout: 15_000 });
+  await Promise.all([
+    page.waitForURL((u) => u.origin === server.https, { timeout: 15_000 }),
+    page.evaluate((email) => window.__api.redirect({
+      customState: 'return-to=/orders/42', options: { lang: 'fr', loginHint: email, nonce: 'nonce-from-app-123' },
+    }), EMAIL),
+  ]);
+  await waitForPath(page, '/login', { origin: server.https });
+  await shot(page, 'hosted-login-fr-hint');
+  assert.match(await page.getAttribute('html', 'lang') ?? '', /^fr/, 'lang=fr');
+  assert.equal(await page.inputValue('input[name=username]'), EMAIL, 'login_hint fills the username');
+  await page.fill('input[name=password]', PASSWORD);
+  await page.click('#signin');
+  const hub = await redirectDone();
+  const custom = hub.find((e) => e.event === 'customOAuthState');
+  assert.ok(custom, `no customOAuthState event: ${JSON.stringify(hub)}`);
+  assert.equal(custom.data, 'return-to=/orders/42');
+  const s = await page.evaluate(() => window.__api.session());
+  assert.equal(s?.idPayload?.nonce, 'nonce-from-app-123', 'the id token carries the nonce');
+}, { soft: true });

@@ -12,7 +12,7 @@
 
 import { execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes, X509Certificate } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import https from 'node:https';
 import net from 'node:net';
@@ -366,9 +366,13 @@ export async function newContext(browser, viewport = PHONE) {
 let shotCount = 0;
 let shotPrefix = path.basename(process.argv[1] ?? 'suite').replace(/\.test\.mjs$/, '');
 
-/** Sets the prefix of this file's screenshots. */
+/** Sets the prefix of this file's screenshots and removes its earlier ones. */
 export function screenshotPrefix(p) {
   shotPrefix = p;
+  if (!existsSync(ARTIFACTS)) return;
+  for (const f of readdirSync(ARTIFACTS)) {
+    if (f.startsWith(`${p}-`) && f.endsWith('.png')) rmSync(path.join(ARTIFACTS, f), { force: true });
+  }
 }
 
 /** Saves a full-page screenshot as artifacts/<prefix>-<nn>-<name>.png and returns its path. */

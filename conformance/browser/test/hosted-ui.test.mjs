@@ -4,13 +4,15 @@
 // the new-password page of an admin-created user. Every page visited is
 // saved as a screenshot under artifacts/.
 
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { AdminCreateUserCommand } from '@aws-sdk/client-cognito-identity-provider';
 
 import {
-  DESKTOP, PASSWORD, POOL_ID, adminClient, authorizeURL, decodeJwt, exchangeCode, launchBrowser, newContext,
+  DESKTOP, PASSWORD, POOL_ID, adminClient, authorizeURL, decodeJwt, exchangeCode, freePort, launchBrowser, newContext,
   outboxSnapshot, pkce, scenario, screenshotPrefix, serveHttps, shot, startServer, visibleErrors, waitForCode,
   waitForPath,
 } from './harness.mjs';
@@ -111,6 +113,34 @@ step('the login page fits a phone screen', async () => {
   assert.ok(box && box.width > 0 && box.x >= 0 && box.x + box.width <= 390, `#signin at ${JSON.stringify(box)}`);
 }, { soft: true });
 
+step('the login page is labelled and works with password managers', async () => {
+  const fields = await page.$$eval('form input:not([type=hidden])', (els) => els.map((el) => ({
+    name: el.name,
+    autocomplete: el.getAttribute('autocomplete'),
+    labelled: Boolean((el.id && document.querySelector(`label[for="${CSS.escape(el.id)}"]`)) || el.closest('label')
+      || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby')),
+  })));
+  for (const f of fields) assert.ok(f.labelled, `input ${f.name} has no label`);
+  const byName = Object.fromEntries(fields.map((f) => [f.name, f]));
+  assert.match(byName.username?.autocomplete ?? '', /\b(username|email)\b/, 'username autocomplete');
+  assert.match(byName.password?.autocomplete ?? '', /\bcurrent-password\b/, 'password autocomplete');
+}, { soft: true });
+
+step('the browser refuses a certificate other than the server\'s', async () => {
+  // The CA's own certificate and key, served as a leaf: not the pinned
+  // public key, not valid for localhost. Navigation must fail.
+  const caKey = await readFile(path.join(server.dataDir, 'tls', 'ca-key.pem'), 'utf8');
+  const other = await serveHttps({ port: await freePort(), cert: server.ca, key: caKey, handler: (req, res) => res.end('untrusted') });
+  const ctx = await newContext(browser);
+  try {
+    const p = await ctx.newPage();
+    await assert.rejects(p.goto(`${other.url}/`), /ERR_CERT|SSL|certificate/i);
+  } finally {
+    await ctx.close();
+    await other.close();
+  }
+}, { soft: true });
+
 step('the login page at desktop size', async () => {
   const desktop = await newContext(browser, DESKTOP);
   try {
@@ -200,6 +230,14 @@ step('confirm, sign in, and land on the callback with a code', async () => {
   assert.equal(access.client_id, CLIENT);
   assert.deepEqual(access.scope.split(' ').sort(), ['email', 'openid', 'profile']);
 });
+
+step('the session cookie is HttpOnly, Secure and SameSite=Lax', async () => {
+  const cookie = (await context.cookies(server.https)).find((c) => c.name === `cognate_session_${POOL_ID}`);
+  assert.ok(cookie, 'no session cookie in the browser');
+  assert.equal(cookie.httpOnly, true, 'HttpOnly');
+  assert.equal(cookie.secure, true, 'Secure');
+  assert.equal(cookie.sameSite, 'Lax', 'SameSite');
+}, { soft: true });
 
 step('a second authorization needs no password (pool session)', async () => {
   const p = pkce();
@@ -307,7 +345,7 @@ step('forgot password: code by email, new password, sign in', async () => {
   }
 }, { soft: true });
 
-step('an admin-created user sets a new password on /newPassword', async () => {
+step('an admin-created user sets a new password (the /newPassword form)', async () => {
   const api = adminClient(server);
   const email = 'ada@example.com';
   await api.send(new AdminCreateUserCommand({
@@ -323,11 +361,15 @@ step('an admin-created user sets a new password on /newPassword', async () => {
     await p.fill('input[name=username]', email);
     await p.fill('input[name=password]', 'Temp-Pass-123');
     await submit('#signin', p);
-    await waitForPath(p, '/newPassword', { origin: server.https });
+    // The new-password form (posting to /newPassword) may be the answer to
+    // the login POST, at the /login URL.
+    await p.waitForSelector('#set-password', { timeout: 10_000 });
+    assert.equal(new URL(p.url()).origin, server.https);
+    assert.equal(new URL(await p.$eval('#set-password', (b) => new URL(b.form.getAttribute('action'), document.baseURI).href)).pathname, '/newPassword');
     await shot(p, 'new-password');
     await p.fill('input[name=password]', 'weak');
     await submit('#set-password', p);
-    await waitForPath(p, '/newPassword', { origin: server.https });
+    await p.waitForSelector('#set-password', { timeout: 10_000 });
     await shot(p, 'new-password-weak');
     assert.ok((await visibleErrors(p)).length > 0, 'no error for a weak password');
     await p.fill('input[name=password]', NEW_PASSWORD);
