@@ -174,12 +174,16 @@ type Message struct {
 // every access token issued under it (their origin_jti is the family ID),
 // lives and dies with it.
 type RefreshFamily struct {
-	ID        string
-	PoolID    string
-	ClientID  string
-	Username  string
-	EventID   string
-	Scope     string
+	ID       string
+	PoolID   string
+	ClientID string
+	Username string
+	EventID  string
+	Scope    string
+	// OAuth marks a sign-in made through the OAuth endpoints: its id
+	// tokens follow the granted scopes (none without openid, scoped
+	// claims, at_hash) instead of the JSON API's rules.
+	OAuth     bool
 	AuthTime  time.Time
 	CreatedAt time.Time
 	ExpiresAt time.Time

@@ -257,7 +257,7 @@ func (s *Service) ImplicitTokens(ctx context.Context, a Authorization) (*OAuthTo
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.signIn(ctx, c, p, u, grant{scope: a.Scope, authTime: a.AuthTime, nonce: a.Nonce, noRefresh: true})
+	res, err := s.signIn(ctx, c, p, u, grant{scope: a.Scope, authTime: a.AuthTime, nonce: a.Nonce, noRefresh: true, oauth: true})
 	if err != nil {
 		return nil, err
 	}
@@ -357,7 +357,7 @@ func (s *Service) ExchangeCode(ctx context.Context, clientID, secret, code, redi
 	if u.CreatedAt.After(ac.CreatedAt) {
 		return nil, errorf(ErrInvalidGrant, "The user no longer exists.")
 	}
-	res, err := s.signIn(ctx, c, p, u, grant{scope: ac.Scope, authTime: ac.AuthTime, nonce: ac.Nonce, familyID: familyID})
+	res, err := s.signIn(ctx, c, p, u, grant{scope: ac.Scope, authTime: ac.AuthTime, nonce: ac.Nonce, familyID: familyID, oauth: true})
 	if err != nil {
 		return nil, err
 	}

@@ -103,11 +103,9 @@ type grant struct {
 	nonce    string
 	// noRefresh issues no refresh token (the implicit grant).
 	noRefresh bool
+	// oauth marks a sign-in through the OAuth endpoints.
+	oauth bool
 }
-
-// oauthScoped reports whether a family came from the OAuth endpoints:
-// the JSON API grants exactly the user-admin scope.
-func oauthScoped(scope string) bool { return scope != ScopeSignInUserAdmin }
 
 func hasScope(scope, want string) bool {
 	for _, s := range strings.Fields(scope) {
@@ -130,7 +128,7 @@ func (s *Service) signIn(ctx context.Context, c storage.Client, p storage.Pool, 
 	}
 	fam := storage.RefreshFamily{
 		ID: g.familyID, PoolID: p.ID, ClientID: c.ClientID, Username: u.Username,
-		EventID: uuid.NewString(), Scope: g.scope, AuthTime: g.authTime, CreatedAt: now,
+		EventID: uuid.NewString(), Scope: g.scope, OAuth: g.oauth, AuthTime: g.authTime, CreatedAt: now,
 		ExpiresAt: now.Add(refreshTTL(c)),
 	}
 	var refresh string
@@ -184,7 +182,7 @@ func (s *Service) mintTokens(ctx context.Context, c storage.Client, p storage.Po
 		return nil, internal("sign access token", err)
 	}
 	res := &AuthenticationResult{AccessToken: access, ExpiresIn: int64(accessTTL(c) / time.Second), TokenType: "Bearer"}
-	oauth := oauthScoped(fam.Scope)
+	oauth := fam.OAuth
 	if oauth && !hasScope(fam.Scope, "openid") {
 		return res, nil
 	}

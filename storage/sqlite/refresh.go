@@ -9,12 +9,12 @@ import (
 	"github.com/cognate-auth/cognate/storage"
 )
 
-const familyColumns = `id, pool_id, client_id, username, event_id, scope, auth_time, created_at, expires_at, revoked_at`
+const familyColumns = `id, pool_id, client_id, username, event_id, scope, oauth, auth_time, created_at, expires_at, revoked_at`
 
 const (
-	sqlCreateRefreshFamily = `INSERT INTO refresh_families (` + familyColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	sqlCreateRefreshFamily = `INSERT INTO refresh_families (` + familyColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	sqlGetRefreshFamily    = `SELECT ` + familyColumns + ` FROM refresh_families WHERE id = ?`
-	sqlUpdateRefreshFamily = `UPDATE refresh_families SET client_id = ?, event_id = ?, scope = ?,
+	sqlUpdateRefreshFamily = `UPDATE refresh_families SET client_id = ?, event_id = ?, scope = ?, oauth = ?,
 		auth_time = ?, created_at = ?, expires_at = ?, revoked_at = ?
 	WHERE id = ?`
 	sqlRevokeUserRefreshFamilies = `UPDATE refresh_families SET revoked_at = ?
@@ -25,10 +25,10 @@ func scanFamily(sc scanner) (storage.RefreshFamily, error) {
 	r := new(struct { // one allocation, see scanUser
 		f                                   storage.RefreshFamily
 		authTime, created, expires, revoked int64
-		dest                                [10]any
+		dest                                [11]any
 	})
 	f := &r.f
-	r.dest = [...]any{&f.ID, &f.PoolID, &f.ClientID, &f.Username, &f.EventID, &f.Scope,
+	r.dest = [...]any{&f.ID, &f.PoolID, &f.ClientID, &f.Username, &f.EventID, &f.Scope, &f.OAuth,
 		&r.authTime, &r.created, &r.expires, &r.revoked}
 	if err := sc.Scan(r.dest[:]...); err != nil {
 		return storage.RefreshFamily{}, err
@@ -42,7 +42,7 @@ func scanFamily(sc scanner) (storage.RefreshFamily, error) {
 // ErrNotFound.
 func (s *Store) CreateRefreshFamily(ctx context.Context, f storage.RefreshFamily) error {
 	_, err := execRowsStmt(ctx, s.stmt(ctx, stCreateRefreshFamily), "create refresh family",
-		f.ID, f.PoolID, f.ClientID, f.Username, f.EventID, f.Scope,
+		f.ID, f.PoolID, f.ClientID, f.Username, f.EventID, f.Scope, f.OAuth,
 		micros(f.AuthTime), micros(f.CreatedAt), micros(f.ExpiresAt), micros(f.RevokedAt))
 	return err
 }
@@ -68,7 +68,7 @@ func (s *Store) UpdateRefreshFamily(ctx context.Context, id string, fn func(stor
 			return errKeyChanged("update refresh family", old.ID+"@"+old.PoolID+"/"+old.Username, f.ID+"@"+f.PoolID+"/"+f.Username)
 		}
 		return execOneStmt(ctx, tx.stmt(ctx, stUpdateRefreshFamily), "update refresh family",
-			f.ClientID, f.EventID, f.Scope,
+			f.ClientID, f.EventID, f.Scope, f.OAuth,
 			micros(f.AuthTime), micros(f.CreatedAt), micros(f.ExpiresAt), micros(f.RevokedAt), id)
 	})
 }

@@ -122,6 +122,7 @@ func familyRecord(id, poolID, username string) storage.RefreshFamily {
 		Username:  username,
 		EventID:   "event-" + id,
 		Scope:     "openid email",
+		OAuth:     true,
 		AuthTime:  base.Add(-time.Minute),
 		CreatedAt: base,
 		ExpiresAt: base.Add(30 * 24 * time.Hour),
