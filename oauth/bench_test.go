@@ -119,7 +119,7 @@ func cpuTime() time.Duration {
 }
 
 func reportCPU(b *testing.B, start time.Duration) {
-	b.ReportMetric(float64((cpuTime() - start).Nanoseconds())/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64((cpuTime()-start).Nanoseconds())/float64(b.N), "cpu-ns/op")
 }
 
 // BenchmarkCodeExchange is one authorization-code exchange with PKCE
