@@ -28,6 +28,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/cognate-auth/cognate/internal/atomicfile"
 )
 
 // File names inside the directory given to Ensure.
@@ -277,7 +279,7 @@ func newCA(p Paths, hosts []host, now time.Time) (*x509.Certificate, crypto.Sign
 	if err := writeKey(p.CAKey, key); err != nil {
 		return nil, nil, err
 	}
-	if err := writeFileAtomic(p.CA, pemBlock("CERTIFICATE", der), 0o644); err != nil {
+	if err := atomicfile.Write(p.CA, pemBlock("CERTIFICATE", der), 0o644); err != nil {
 		return nil, nil, fmt.Errorf("devcert: %w", err)
 	}
 	return cert, key, nil
@@ -364,7 +366,7 @@ func newLeaf(p Paths, ca *x509.Certificate, caKey crypto.Signer, hosts []host, n
 	if err := writeKey(p.Key, key); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(p.Cert, pemBlock("CERTIFICATE", der), 0o644); err != nil {
+	if err := atomicfile.Write(p.Cert, pemBlock("CERTIFICATE", der), 0o644); err != nil {
 		return fmt.Errorf("devcert: %w", err)
 	}
 	return nil
@@ -388,34 +390,8 @@ func writeKey(path string, key *ecdsa.PrivateKey) error {
 	if err != nil {
 		return fmt.Errorf("devcert: %w", err)
 	}
-	if err := writeFileAtomic(path, pemBlock("PRIVATE KEY", der), 0o600); err != nil {
+	if err := atomicfile.Write(path, pemBlock("PRIVATE KEY", der), 0o600); err != nil {
 		return fmt.Errorf("devcert: %w", err)
 	}
 	return nil
-}
-
-// writeFileAtomic writes data to a temporary file beside path, syncs it
-// and renames it into place, so readers never see a partial file.
-func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path))
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

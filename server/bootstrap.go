@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/cognate-auth/cognate/internal/atomicfile"
 	"github.com/cognate-auth/cognate/storage"
 	"github.com/cognate-auth/cognate/userpool"
 )
@@ -174,7 +175,7 @@ func adminCredentials(cfg *Config) (AdminCredentials, error) {
 	}
 	ac := AdminCredentials{AccessKeyID: "AKIA" + randomUpper(16), SecretAccessKey: randomToken(40)}
 	out, _ := json.MarshalIndent(ac, "", "  ")
-	if err := writeFileAtomic(path, append(out, '\n'), 0o600); err != nil {
+	if err := atomicfile.Write(path, append(out, '\n'), 0o600); err != nil {
 		return ac, err
 	}
 	return ac, nil
@@ -198,30 +199,4 @@ func randomToken(n int) string {
 		b[i] = set[int(b[i])%len(set)]
 	}
 	return string(b)
-}
-
-// writeFileAtomic writes via a temporary file and rename, so a crash
-// never leaves a half-written file behind.
-func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path))
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/cognate-auth/cognate/internal/atomicfile"
 	"github.com/cognate-auth/cognate/storage"
 )
 
@@ -87,7 +88,7 @@ func writeOutputs(dataDir string, p storage.Pool, c storage.Client) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(dataDir, "amplify_outputs.json"), append(b, '\n'), 0o644)
+	return atomicfile.Write(filepath.Join(dataDir, "amplify_outputs.json"), append(b, '\n'), 0o644)
 }
 
 // printBanner tells a developer everything needed to point Amplify here,
