@@ -249,3 +249,54 @@ func TestSRPSecretBlockExpiresAndIsSingleUse(t *testing.T) {
 	_, err = answer(c, out)
 	wantErr(t, err, userpool.ErrNotAuthorized, "session is expired")
 }
+
+// TestUserCacheSeesLocalWritesAtOnce: token operations read users through
+// a short cache; a write through the Service is visible at once, a write
+// by another node (straight to storage) within the cache's TTL.
+func TestUserCacheSeesLocalWritesAtOnce(t *testing.T) {
+	e := newEnv(t, nil)
+	e.confirmedUser("gil@example.com", "Passw0rd!")
+	out, err := e.passwordSignIn("gil@example.com", "Passw0rd!")
+	if err != nil {
+		t.Fatal(err)
+	}
+	access := out.AuthenticationResult.AccessToken
+	name := func() string {
+		t.Helper()
+		got, err := e.svc.GetUser(e.ctx, userpool.AccessTokenInput{AccessToken: access})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range got.UserAttributes {
+			if a.Name == "name" {
+				return a.Value
+			}
+		}
+		return ""
+	}
+	if name() != "" {
+		t.Fatal("name set before update")
+	}
+	if _, err := e.svc.UpdateUserAttributes(e.ctx, userpool.UpdateUserAttributesInput{AccessToken: access, UserAttributes: []userpool.AttributeType{{Name: "name", Value: "Gil"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := name(); got != "Gil" {
+		t.Fatalf("after a local update GetUser says %q", got)
+	}
+	u, _ := e.store.GetUserByEmail(e.ctx, e.poolID, "gil@example.com")
+	if err := e.store.UpdateUser(e.ctx, e.poolID, u.Username, func(u storage.User) (storage.User, error) {
+		u.Attributes["name"] = "Other node"
+		return u, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(3 * time.Second)
+	if got := name(); got != "Other node" {
+		t.Fatalf("another node's write not seen after the TTL: %q", got)
+	}
+	if _, err := e.svc.AdminDisableUser(e.ctx, userpool.AdminUserInput{UserPoolId: e.poolID, Username: "gil@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.svc.GetUser(e.ctx, userpool.AccessTokenInput{AccessToken: access})
+	wantErr(t, err, userpool.ErrNotAuthorized, "")
+}

@@ -86,6 +86,7 @@ type Service struct {
 	poolCache   *ttlCache[string, storage.Pool]
 	clientCache *ttlCache[string, storage.Client]
 	familyCache *ttlCache[string, struct{}]
+	userCache   *ttlCache[string, storage.User]
 	tokenCache  *ttlCache[[32]byte, verifiedToken]
 }
 
@@ -109,6 +110,7 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		poolCache:   newTTLCache[string, storage.Pool](configCacheTTL),
 		clientCache: newTTLCache[string, storage.Client](configCacheTTL),
 		familyCache: newTTLCache[string, struct{}](familyCacheTTL),
+		userCache:   newTTLCache[string, storage.User](userCacheTTL),
 		// Entries end at the token's exp; the TTL only bounds how long a
 		// verified token's claims are trusted without re-verification.
 		tokenCache: newTTLCache[[32]byte, verifiedToken](time.Hour),
@@ -116,6 +118,7 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	if s.region == "" {
 		s.region = "us-east-1"
 	}
+	s.store = cachingStore{Storage: opts.Storage, users: s.userCache}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

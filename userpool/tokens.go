@@ -315,7 +315,7 @@ func (s *Service) authorizeScope(ctx context.Context, token, scope string) (toke
 	if ts.pool, err = s.pool(ctx, poolID); err != nil {
 		return ts, errorf(ErrNotAuthorized, "Invalid Access Token")
 	}
-	ts.user, err = s.store.GetUser(ctx, poolID, c.Username)
+	ts.user, err = s.cachedUser(ctx, poolID, c.Username)
 	if errors.Is(err, storage.ErrNotFound) {
 		return ts, errorf(ErrNotAuthorized, "Access Token has been revoked")
 	}
