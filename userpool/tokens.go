@@ -328,6 +328,8 @@ func (s *Service) authorizeScope(ctx context.Context, token, scope string) (toke
 	return ts, nil
 }
 
+var errInvalidAccessToken = errorf(ErrNotAuthorized, "Invalid Access Token")
+
 // verifiedToken is a verified access token's pool and claims.
 type verifiedToken struct {
 	poolID string
@@ -338,7 +340,7 @@ type verifiedToken struct {
 // and remembers the result until the token expires, so a token presented
 // again costs one hash and a map lookup.
 func (s *Service) verifyAccessToken(ctx context.Context, token string) (string, AccessClaims, error) {
-	bad := errorf(ErrNotAuthorized, "Invalid Access Token")
+	bad := errInvalidAccessToken
 	if len(token) > 16<<10 {
 		return "", AccessClaims{}, bad
 	}
