@@ -34,6 +34,7 @@ func main() {
 	flag.StringVar(&cfg.DataDir, "data", "", "data directory (required)")
 	flag.StringVar(&cfg.PublicURL, "public-url", "", "public URL (default http://ADDR)")
 	flag.StringVar(&pprofAddr, "pprof", "127.0.0.1:6060", "pprof listen address (loopback)")
+	flag.StringVar(&cfg.TLSAddr, "tls-addr", server.TLSOff, "HTTPS listen address (loopback), or off")
 	flag.Parse()
 	if cfg.DataDir == "" {
 		fmt.Fprintln(os.Stderr, "profserve: -data is required")
