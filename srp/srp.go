@@ -110,6 +110,10 @@ func writePadded(h hash.Hash, x *big.Int) {
 	h.Write(appendPadded(nil, x))
 }
 
+// GroupPrime returns a copy of N, the RFC 3526 3072-bit prime of the
+// group (for clients and tests that need the group itself).
+func GroupPrime() *big.Int { return new(big.Int).Set(groupN) }
+
 // PoolName returns the part of a user pool ID that enters the SRP hashes:
 // "us-east-1_AbCdEf123" gives "AbCdEf123". Like Amplify, which takes
 // element 1 of userPoolId.split("_"), it returns "" when there is no "_"
