@@ -10,15 +10,13 @@
 // Every *.test.mjs file runs in its own Node process (node --test), so every
 // file gets its own server and its own Amplify singleton.
 
-import { spawn, execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createPublicKey, randomBytes, verify as cryptoVerify } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import assert from 'node:assert/strict';
@@ -32,17 +30,11 @@ import {
   CreateUserPoolClientCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 
+import { cognateBinary, freePort } from '../../lib/cognate.mjs';
+
 export const DEBUG = process.env.DEBUG === '1';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const SUITE_ROOT = path.resolve(HERE, '..');
-// The Go module root: conformance/amplify/../.. unless told otherwise.
-const REPO_ROOT = process.env.COGNATE_REPO
-  ? path.resolve(process.env.COGNATE_REPO)
-  : path.resolve(SUITE_ROOT, '..', '..');
-
 const STARTUP_TIMEOUT_MS = Number(process.env.COGNATE_STARTUP_TIMEOUT_MS ?? 30_000);
-const BUILD_TIMEOUT_MS = Number(process.env.COGNATE_BUILD_TIMEOUT_MS ?? 600_000);
 
 export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -213,50 +205,6 @@ export async function expectError(fn, what = 'operation') {
 // ---------------------------------------------------------------------------
 // server lifecycle
 // ---------------------------------------------------------------------------
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function run(cmd, args, options) {
-  return new Promise((resolve, reject) => {
-    execFile(cmd, args, { maxBuffer: 16 * 1024 * 1024, ...options }, (err, stdout, stderr) => {
-      if (err) {
-        // err.message already holds the command and its stderr.
-        err.message = `${err.message}${stdout ? `\n${stdout}` : ''}`;
-        reject(err);
-      } else {
-        resolve({ stdout, stderr });
-      }
-    });
-  });
-}
-
-/** Path of a cognate binary: COGNATE_BIN, else a fresh `go build` into dir. */
-async function cognateBinary(dir) {
-  if (process.env.COGNATE_BIN) {
-    const bin = path.resolve(process.env.COGNATE_BIN);
-    if (!existsSync(bin)) throw new Error(`COGNATE_BIN=${bin} does not exist`);
-    return bin;
-  }
-  if (!existsSync(path.join(REPO_ROOT, 'cmd', 'cognate'))) {
-    throw new Error(`${REPO_ROOT}/cmd/cognate not found: set COGNATE_REPO to the module root or COGNATE_BIN to a binary`);
-  }
-  const bin = path.join(dir, 'cognate');
-  await run('go', ['build', '-o', bin, './cmd/cognate'], {
-    cwd: REPO_ROOT,
-    timeout: BUILD_TIMEOUT_MS,
-  });
-  return bin;
-}
 
 async function waitForFile(file, proc, deadline, describe) {
   while (Date.now() < deadline) {
@@ -633,7 +581,6 @@ export const nowSeconds = () => Math.floor(Date.now() / 1000);
 // ---------------------------------------------------------------------------
 // shared assertions
 // ---------------------------------------------------------------------------
-
 
 /** An SDK client with no credentials, for the operations that take a token or a client ID. */
 export function publicClient(server) {

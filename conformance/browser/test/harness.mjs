@@ -10,12 +10,11 @@
 // Every *.test.mjs file runs in its own Node process (node --test), with its
 // own server, browser and data.
 
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import https from 'node:https';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -25,17 +24,17 @@ import { fileURLToPath } from 'node:url';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { chromium } from 'playwright-core';
 
+import { cognateBinary, freePort } from '../../lib/cognate.mjs';
+
+export { freePort };
+
 export const DEBUG = process.env.DEBUG === '1';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const SUITE_ROOT = path.resolve(HERE, '..');
-const REPO_ROOT = process.env.COGNATE_REPO
-  ? path.resolve(process.env.COGNATE_REPO)
-  : path.resolve(SUITE_ROOT, '..', '..');
 export const ARTIFACTS = path.join(SUITE_ROOT, 'artifacts');
 
 const STARTUP_TIMEOUT_MS = Number(process.env.COGNATE_STARTUP_TIMEOUT_MS ?? 30_000);
-const BUILD_TIMEOUT_MS = Number(process.env.COGNATE_BUILD_TIMEOUT_MS ?? 600_000);
 
 export const POOL_ID = 'us-east-1_Test12345';
 export const REGION = 'us-east-1';
@@ -84,45 +83,6 @@ export function scenario({ pages = () => [], server = () => null } = {}) {
 // ---------------------------------------------------------------------------
 // the server
 // ---------------------------------------------------------------------------
-
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function run(cmd, args, options) {
-  return new Promise((resolve, reject) => {
-    execFile(cmd, args, { maxBuffer: 16 * 1024 * 1024, ...options }, (err, stdout, stderr) => {
-      if (err) {
-        err.message = `${err.message}${stdout ? `\n${stdout}` : ''}`;
-        reject(err);
-      } else {
-        resolve({ stdout, stderr });
-      }
-    });
-  });
-}
-
-async function cognateBinary(dir) {
-  if (process.env.COGNATE_BIN) {
-    const bin = path.resolve(process.env.COGNATE_BIN);
-    if (!existsSync(bin)) throw new Error(`COGNATE_BIN=${bin} does not exist`);
-    return bin;
-  }
-  if (!existsSync(path.join(REPO_ROOT, 'cmd', 'cognate'))) {
-    throw new Error(`${REPO_ROOT}/cmd/cognate not found: set COGNATE_REPO to the module root or COGNATE_BIN to a binary`);
-  }
-  const bin = path.join(dir, 'cognate');
-  await run('go', ['build', '-o', bin, './cmd/cognate'], { cwd: REPO_ROOT, timeout: BUILD_TIMEOUT_MS });
-  return bin;
-}
 
 /**
  * An HTTPS request from Node that trusts the server's CA (ca.pem), for the
