@@ -30,10 +30,13 @@ go-test:
 	$(GO) test -race -count=1 ./...
 
 # Real clients against a freshly built `cognate serve`: the aws-amplify
-# client in Node (conformance/amplify), then the hosted pages and Amplify's
-# signInWithRedirect in Debian's Chromium (conformance/browser).
+# Auth client in Node (conformance/amplify), its Events client
+# (conformance/events), then the hosted pages, Amplify's
+# signInWithRedirect, the session library's demo app and its live panel in
+# Debian's Chromium (conformance/browser).
 conformance: build browser-deps
 	cd conformance/amplify && $(NPM) ci --no-audit --no-fund && COGNATE_BIN=$(CURDIR)/$(BIN) $(NPM) test
+	cd conformance/events && $(NPM) ci --no-audit --no-fund && COGNATE_BIN=$(CURDIR)/$(BIN) $(NPM) test
 	cd conformance/browser && $(NPM) ci --no-audit --no-fund && COGNATE_BIN=$(CURDIR)/$(BIN) $(NPM) test
 
 # The browser suite drives Debian's chromium package (never a downloaded

@@ -28,43 +28,10 @@ OUT=${OUT:-artifacts/bench/$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/cognate-bench.XXXXXX")
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do
-		kill "$p" 2>/dev/null || true
-	done
-	for p in "${pids[@]}"; do
-		wait "$p" 2>/dev/null || true
-	done
-	rm -rf "$work"
-}
-trap cleanup EXIT
+source bench/lib.sh
+bench_workdir cognate-bench
 
-# SERVER_PIN and DRIVER_PIN prefix commands to run them on one CPU, when
-# the machine has two or more. They are plain command words (no shell
-# function), so that "$!" of a backgrounded server is the server's PID.
-pinning=${PIN:-yes}
-if ! command -v taskset >/dev/null || [ "$(nproc)" -lt 2 ]; then
-	pinning=no
-fi
-SERVER_PIN=()
-DRIVER_PIN=()
-if [ "$pinning" = yes ]; then
-	SERVER_PIN=(taskset -c "$SERVER_CPU")
-	DRIVER_PIN=(taskset -c "$DRIVER_CPU")
-fi
-
-waitfor() { # URL NAME
-	for _ in $(seq 1 150); do
-		if curl -sf -o /dev/null "$1"; then
-			return 0
-		fi
-		sleep 0.2
-	done
-	echo "run.sh: $2 did not come up at $1 (log in $OUT)" >&2
-	exit 1
-}
+bench_pinning
 
 echo "== building"
 go build -o "$work/cognate" ./cmd/cognate

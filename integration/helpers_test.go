@@ -55,6 +55,7 @@ type env struct {
 	pub   string // the default pool's public client
 	ctx   context.Context
 	creds server.AdminCredentials
+	data  string // the server's data directory
 }
 
 // newEnv starts a server whose PublicURL is the listener's own URL, so
@@ -68,8 +69,16 @@ func newEnv(t *testing.T) *env {
 
 func newEnvWith(t *testing.T, cfg server.Config) *env {
 	t.Helper()
+	return newEnvAt(t, func(string) server.Config { return cfg })
+}
+
+// newEnvAt is newEnvWith for a configuration that needs the server's own
+// URL (a config file naming it as an OIDC issuer, say).
+func newEnvAt(t *testing.T, config func(url string) server.Config) *env {
+	t.Helper()
 	ts := httptest.NewUnstartedServer(nil)
 	url := "http://" + ts.Listener.Addr().String()
+	cfg := config(url)
 	cfg.DataDir, cfg.PublicURL, cfg.Out = t.TempDir(), url, io.Discard
 	srv, err := server.New(t.Context(), cfg)
 	if err != nil {
@@ -81,7 +90,7 @@ func newEnvWith(t *testing.T, cfg server.Config) *env {
 	t.Cleanup(ts.Close)
 	e := &env{
 		t: t, srv: srv, url: url, http: ts.Client(), pool: srv.Pool.ID, pub: srv.Client.ClientID,
-		ctx: t.Context(), creds: srv.Admin,
+		ctx: t.Context(), creds: srv.Admin, data: cfg.DataDir,
 	}
 	e.api = e.sdk(srv.Admin.AccessKeyID, srv.Admin.SecretAccessKey)
 	return e

@@ -9,15 +9,13 @@
 package oauth
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
-	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/cognate-auth/cognate/csrf"
 	"github.com/cognate-auth/cognate/ratelimit"
 	"github.com/cognate-auth/cognate/userpool"
 )
@@ -57,16 +55,13 @@ var Paths = []string{
 
 // Handler is the http.Handler of the OAuth endpoints and pages.
 type Handler struct {
-	svc          *userpool.Service
-	log          *slog.Logger
-	mux          *http.ServeMux
-	outcomes     *prometheus.CounterVec
-	limiter      *ratelimit.Limiter
-	clientAddr   func(*http.Request) string
-	publicOrigin string
-
-	keyMu   sync.Mutex
-	csrfKey []byte
+	svc        *userpool.Service
+	log        *slog.Logger
+	mux        *http.ServeMux
+	outcomes   *prometheus.CounterVec
+	limiter    *ratelimit.Limiter
+	clientAddr func(*http.Request) string
+	csrf       *csrf.Protector
 }
 
 // New returns the handler.
@@ -78,9 +73,7 @@ func New(opts Options) *Handler {
 	if h.clientAddr == nil {
 		h.clientAddr = peerIP
 	}
-	if u, err := url.Parse(opts.PublicURL); err == nil && u.Host != "" {
-		h.publicOrigin = strings.ToLower(u.Scheme + "://" + u.Host)
-	}
+	h.csrf = newCSRF(opts.Service, opts.PublicURL)
 	h.outcomes = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "cognate_oauth_outcomes_total",
 		Help: "OAuth endpoint and hosted-page outcomes: ok, or the OAuth error code / page error.",
@@ -120,23 +113,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.Serv
 
 func (h *Handler) count(endpoint, outcome string) {
 	h.outcomes.WithLabelValues(endpoint, outcome).Inc()
-}
-
-// secret returns the CSRF HMAC key. It is loaded lazily from storage (New
-// has no context and cannot fail) and cached once loaded; a failed load
-// is retried on the next request.
-func (h *Handler) secret(ctx context.Context) ([]byte, error) {
-	h.keyMu.Lock()
-	defer h.keyMu.Unlock()
-	if h.csrfKey != nil {
-		return h.csrfKey, nil
-	}
-	k, err := h.svc.Secret(ctx, "csrf")
-	if err != nil {
-		return nil, err
-	}
-	h.csrfKey = k
-	return k, nil
 }
 
 // allowGuess applies the per-address limit to a form post that tests a

@@ -213,7 +213,7 @@ func cspSource(callback string) string {
 // may end at ("" if none).
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, v *view, callback string) {
 	if v.Form != nil {
-		token, err := h.csrfToken(w, r)
+		token, err := h.csrf.Token(w, r)
 		if err != nil {
 			h.internalError(w, r, "csrf key", err)
 			return

@@ -8,7 +8,9 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"time"
 
+	"github.com/cognate-auth/cognate/events"
 	"github.com/cognate-auth/cognate/userpool"
 )
 
@@ -51,6 +53,24 @@ type Config struct {
 	// X-Forwarded-For names the client.
 	TrustedProxies string
 
+	// DemoAddr is where the demo app listens (DemoOff: no demo). The demo
+	// never runs with Production.
+	DemoAddr string
+	// DemoClientBundle optionally names a directory whose app.js (an
+	// aws-amplify bundle) the demo serves at /amplify/app.js.
+	DemoClientBundle string
+	// TokenLifetime, when positive, shortens every access and id token to
+	// this life (development only: testing expiry in real clients).
+	TokenLifetime time.Duration
+	// EventsKeepAlive is the events WebSocket's ka interval; zero means
+	// 60 s.
+	EventsKeepAlive time.Duration
+	// EventsOrigins lists the origins allowed to open events WebSockets
+	// (comma-separated host patterns, "*" for any; empty means any). The
+	// socket is authorized by the token or key in each message, never by
+	// cookies, so any origin is safe by default.
+	EventsOrigins string
+
 	Logger *slog.Logger
 	// Out receives the start-up banner; nil means os.Stdout.
 	Out io.Writer
@@ -64,6 +84,9 @@ const (
 	DefaultPublicURL = "http://localhost:9229"
 	// TLSOff as TLSAddr turns HTTPS off.
 	TLSOff = "off"
+	// DefaultDemoAddr is the demo app's address; DemoOff turns it off.
+	DefaultDemoAddr = "127.0.0.1:3000"
+	DemoOff         = "off"
 	// A person signing in needs a handful of attempts; a guesser needs
 	// thousands. Amplify backs off and retries on TooManyRequestsException,
 	// so a throttled person is slowed, not failed.
@@ -97,6 +120,18 @@ func (c *Config) setDefaults() error {
 	if c.Production && c.SMTPURL == "" {
 		return errors.New("--production requires --smtp-url: codes must reach real inboxes")
 	}
+	if c.DemoAddr == "" {
+		c.DemoAddr = DefaultDemoAddr
+	}
+	if c.Production {
+		c.DemoAddr = DemoOff
+		if c.TokenLifetime > 0 {
+			return errors.New("--token-lifetime is a development aid and is refused with --production")
+		}
+	}
+	if c.TokenLifetime < 0 || (c.TokenLifetime > 0 && c.TokenLifetime < 5*time.Second) {
+		return errors.New("--token-lifetime must be at least 5s (or 0 for the app clients' settings)")
+	}
 	if c.GuessRate == 0 {
 		c.GuessRate = DefaultGuessRate
 	}
@@ -126,6 +161,10 @@ func (c *Config) setDefaults() error {
 // truth for what it declares).
 type FileConfig struct {
 	UserPools []PoolConfig `json:"UserPools"`
+	// Events configures the events API (namespaces, auth modes, channel
+	// rules, limits) with AppSync's eventConfig member names; see
+	// events.Config.
+	Events *events.Config `json:"Events,omitempty"`
 }
 
 // PoolConfig declares one pool.

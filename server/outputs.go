@@ -13,8 +13,22 @@ import (
 
 // amplifyOutputs is the auth part of Amplify Gen 2's amplify_outputs.json.
 type amplifyOutputs struct {
-	Version string      `json:"version"`
-	Auth    outputsAuth `json:"auth"`
+	Version string         `json:"version"`
+	Auth    outputsAuth    `json:"auth"`
+	Custom  *outputsCustom `json:"custom,omitempty"`
+}
+
+// outputsCustom carries the events API the way Amplify's Events docs put
+// it in amplify_outputs.json: custom.events.
+type outputsCustom struct {
+	Events outputsEvents `json:"events"`
+}
+
+type outputsEvents struct {
+	URL                      string `json:"url"`
+	AWSRegion                string `json:"aws_region"`
+	DefaultAuthorizationType string `json:"default_authorization_type"`
+	APIKey                   string `json:"api_key,omitempty"`
 }
 
 type outputsAuth struct {
@@ -83,22 +97,38 @@ func contains(list []string, v string) bool {
 	return false
 }
 
-func writeOutputs(dataDir string, p storage.Pool, c storage.Client) error {
-	b, err := json.MarshalIndent(outputsFor(p, c), "", "  ")
+func writeOutputs(dataDir string, p storage.Pool, c storage.Client, ev *outputsEvents) error {
+	out := outputsFor(p, c)
+	if ev != nil {
+		out.Custom = &outputsCustom{Events: *ev}
+	}
+	b, err := json.MarshalIndent(out, "", "  ")
 	if err != nil {
 		return err
 	}
 	return atomicfile.Write(filepath.Join(dataDir, "amplify_outputs.json"), append(b, '\n'), 0o644)
 }
 
+// banner is what the start-up banner reports.
+type banner struct {
+	pool          storage.Pool
+	client        storage.Client
+	creds         AdminCredentials
+	credsFromFile bool
+	tls           *tlsSetup      // nil: HTTPS off
+	events        *outputsEvents // the events API as outputs name it
+	demoURL       string         // "": no demo
+}
+
 // printBanner tells a developer everything needed to point Amplify here,
-// and, with the local CA, how to trust it (ts nil: HTTPS off).
-func printBanner(w io.Writer, cfg *Config, p storage.Pool, c storage.Client, creds AdminCredentials, credsFromFile bool, ts *tlsSetup) {
+// and, with the local CA, how to trust it.
+func printBanner(w io.Writer, cfg *Config, b banner) {
+	p, c, ts := b.pool, b.client, b.tls
 	fmt.Fprintf(w, "Cognate user pool listening on http://%s (public URL %s)\n\n", cfg.Addr, cfg.PublicURL)
 	fmt.Fprintf(w, "  User pool id:   %s\n  App client id:  %s (%s)\n  Issuer:         %s/%s\n", p.ID, c.ClientID, c.Name, cfg.PublicURL, p.ID)
 	fmt.Fprintf(w, "  Outputs file:   %s\n", filepath.Join(cfg.DataDir, "amplify_outputs.json"))
-	if credsFromFile {
-		fmt.Fprintf(w, "  Admin keys:     %s (access key id %s)\n", filepath.Join(cfg.DataDir, "admin-credentials.json"), creds.AccessKeyID)
+	if b.credsFromFile {
+		fmt.Fprintf(w, "  Admin keys:     %s (access key id %s)\n", filepath.Join(cfg.DataDir, "admin-credentials.json"), b.creds.AccessKeyID)
 	}
 	if !cfg.Production {
 		fmt.Fprintf(w, "  Dev outbox:     %s/_dev/outbox\n", cfg.PublicURL)
@@ -109,6 +139,26 @@ func printBanner(w io.Writer, cfg *Config, p storage.Pool, c storage.Client, cre
 		fmt.Fprintf(w, "  HTTPS:          https://%s (certificate %s)\n", cfg.TLSAddr, ts.certFile)
 	default:
 		fmt.Fprintf(w, "  HTTPS:          https://%s (certificate from the local CA below)\n", cfg.TLSAddr)
+	}
+	ev := b.events
+	fmt.Fprintf(w, "  Events API:     %s (WebSocket %s/realtime)\n", ev.URL, websocketURL(ev.URL))
+	if ev.APIKey != "" {
+		fmt.Fprintf(w, "  Events key:     %s (development key, also in %s)\n", ev.APIKey, filepath.Join(cfg.DataDir, devKeyFile))
+	}
+	if b.demoURL != "" {
+		fmt.Fprintf(w, "  Demo app:       %s\n", b.demoURL)
+	}
+	events := ""
+	if ev.APIKey != "" {
+		events = fmt.Sprintf(`
+    API: {
+      Events: {
+        endpoint: '%s',
+        region: '%s',
+        defaultAuthMode: 'apiKey',
+        apiKey: '%s',
+      },
+    },`, ev.URL, ev.AWSRegion, ev.APIKey)
 	}
 	fmt.Fprintf(w, `
 Configure Amplify (aws-amplify v6):
@@ -123,10 +173,10 @@ Configure Amplify (aws-amplify v6):
         userPoolEndpoint: '%s',
         loginWith: { email: true },
       },
-    },
+    },%s
   });
 
-`, p.ID, c.ClientID, cfg.PublicURL)
+`, p.ID, c.ClientID, cfg.PublicURL, events)
 	if ts != nil && ts.caFile != "" {
 		printTrust(w, ts.caFile)
 	}

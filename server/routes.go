@@ -20,8 +20,10 @@ import (
 	"github.com/cognate-auth/cognate/userpool"
 )
 
-func (s *Server) routes(api, hosted http.Handler, reg *prometheus.Registry) http.Handler {
+func (s *Server) routes(api, hosted, realtime http.Handler, reg *prometheus.Registry) http.Handler {
 	mux := http.NewServeMux()
+	mux.Handle("/event", realtime)
+	mux.Handle("/event/realtime", realtime)
 	mux.Handle("/{$}", api)
 	for _, p := range oauth.Paths {
 		mux.Handle(p, hosted)

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/cognate-auth/cognate/cognitoapi"
+	"github.com/cognate-auth/cognate/events"
 	"github.com/cognate-auth/cognate/keys"
 	"github.com/cognate-auth/cognate/mail"
 	"github.com/cognate-auth/cognate/oauth"
@@ -35,6 +36,8 @@ type Server struct {
 	svc     *userpool.Service
 	handler http.Handler
 	tls     *tlsSetup // nil with HTTPS off
+	hub     *events.Hub
+	demo    http.Handler // nil with the demo off
 	// Pool and Client are the pool and app client the outputs file names.
 	Pool   storage.Pool
 	Client storage.Client
@@ -83,6 +86,7 @@ func (s *Server) init(ctx context.Context, fc *FileConfig) error {
 	km := keys.NewManager(s.store, keys.Options{Logger: cfg.Logger})
 	svc, err := userpool.New(ctx, userpool.Options{
 		Storage: s.store, Keys: km, Sender: sender, Logger: cfg.Logger, IssuerBase: cfg.PublicURL,
+		TokenLifetime: cfg.TokenLifetime,
 	})
 	if err != nil {
 		return err
@@ -94,14 +98,21 @@ func (s *Server) init(ctx context.Context, fc *FileConfig) error {
 	if err := km.EnsurePoolKeys(ctx, s.Pool.ID); err != nil {
 		return err
 	}
-	if err := writeOutputs(cfg.DataDir, s.Pool, s.Client); err != nil {
-		return fmt.Errorf("write amplify_outputs.json: %w", err)
-	}
 	if s.Admin, err = adminCredentials(cfg); err != nil {
+		return err
+	}
+	if s.tls, err = setupTLS(cfg); err != nil {
 		return err
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	ev, realtime, err := s.initEvents(ctx, fc, reg)
+	if err != nil {
+		return err
+	}
+	if err := writeOutputs(cfg.DataDir, s.Pool, s.Client, ev); err != nil {
+		return fmt.Errorf("write amplify_outputs.json: %w", err)
+	}
 	trusted, err := parseCIDRs(cfg.TrustedProxies)
 	if err != nil {
 		return err
@@ -121,16 +132,24 @@ func (s *Server) init(ctx context.Context, fc *FileConfig) error {
 		Service: svc, Logger: cfg.Logger, Registerer: reg, PublicURL: cfg.PublicURL,
 		GuessLimiter: limiter, ClientAddr: clientAddr(trusted, cfg.Production),
 	})
-	s.handler = s.routes(api, hosted, reg)
-	if s.tls, err = setupTLS(cfg); err != nil {
+	s.handler = s.routes(api, hosted, realtime, reg)
+	demoURL, err := s.initDemo(ctx)
+	if err != nil {
 		return err
 	}
-	printBanner(cfg.Out, cfg, s.Pool, s.Client, s.Admin, cfg.AdminAccessKeyID == "", s.tls)
+	printBanner(cfg.Out, cfg, banner{
+		pool: s.Pool, client: s.Client, creds: s.Admin, credsFromFile: cfg.AdminAccessKeyID == "",
+		tls: s.tls, events: ev, demoURL: demoURL,
+	})
 	return nil
 }
 
 // Handler is everything the server answers, for in-process use and tests.
 func (s *Server) Handler() http.Handler { return s.handler }
+
+// DemoHandler is the demo app (nil with the demo off), for tests that
+// serve it on a listener of their own.
+func (s *Server) DemoHandler() http.Handler { return s.demo }
 
 // Service is the user-pool domain the server runs.
 func (s *Server) Service() *userpool.Service { return s.svc }
@@ -138,62 +157,87 @@ func (s *Server) Service() *userpool.Service { return s.svc }
 // Close releases the database.
 func (s *Server) Close() error { return s.store.Close() }
 
-// ListenAndServe serves HTTP on Config.Addr and, unless TLSAddr is
-// TLSOff, HTTPS on Config.TLSAddr, until ctx is done; then it shuts down
-// gracefully: in-flight requests get up to 10 seconds to finish.
+// ListenAndServe serves HTTP on Config.Addr, HTTPS on Config.TLSAddr
+// (unless TLSOff) and the demo app on Config.DemoAddr (unless DemoOff),
+// until ctx is done; then it shuts down gracefully: in-flight requests get
+// up to 10 seconds to finish.
 func (s *Server) ListenAndServe(ctx context.Context) error {
-	ln, err := net.Listen("tcp", s.cfg.Addr)
-	if err != nil {
+	var ls Listeners
+	var err error
+	defer func() {
+		if err != nil {
+			ls.close()
+		}
+	}()
+	if ls.HTTP, err = net.Listen("tcp", s.cfg.Addr); err != nil {
 		return err
 	}
-	var tlsLn net.Listener
 	if s.tls != nil {
-		if tlsLn, err = net.Listen("tcp", s.cfg.TLSAddr); err != nil {
-			ln.Close()
+		if ls.HTTPS, err = net.Listen("tcp", s.cfg.TLSAddr); err != nil {
 			return fmt.Errorf("%w (--tls-addr takes another address, or off for HTTP only)", err)
 		}
 	}
-	return s.Serve(ctx, ln, tlsLn)
+	if s.demo != nil {
+		if ls.Demo, err = net.Listen("tcp", s.cfg.DemoAddr); err != nil {
+			return fmt.Errorf("%w (--demo-addr takes another address, or off for no demo)", err)
+		}
+	}
+	return s.ServeListeners(ctx, ls)
 }
 
-// Serve is ListenAndServe on existing listeners: plain HTTP on ln and
-// HTTPS on tlsLn, with the same handler. Either may be nil, not both; an
-// HTTPS listener needs HTTPS on (TLSAddr not TLSOff). Each listener is
-// logged as "listening" with its addr and scheme. If one listener fails,
-// the other is shut down too and the error returned.
+// Listeners are what ServeListeners serves on; nil ones are skipped.
+type Listeners struct {
+	HTTP  net.Listener // the API, plain HTTP
+	HTTPS net.Listener // the API, HTTPS (needs TLSAddr not TLSOff)
+	Demo  net.Listener // the demo app (needs DemoAddr not DemoOff)
+}
+
+func (ls Listeners) close() {
+	for _, l := range []net.Listener{ls.HTTP, ls.HTTPS, ls.Demo} {
+		if l != nil {
+			l.Close()
+		}
+	}
+}
+
+// Serve is ServeListeners with the API's HTTP and HTTPS listeners only.
 func (s *Server) Serve(ctx context.Context, ln, tlsLn net.Listener) error {
-	if ln == nil && tlsLn == nil {
+	return s.ServeListeners(ctx, Listeners{HTTP: ln, HTTPS: tlsLn})
+}
+
+// ServeListeners serves the API on ls.HTTP and ls.HTTPS and the demo app
+// on ls.Demo. At least one must be given. Each listener is logged as
+// "listening" with its addr and scheme. If one fails, the others are shut
+// down too and the error returned.
+func (s *Server) ServeListeners(ctx context.Context, ls Listeners) error {
+	if ls.HTTP == nil && ls.HTTPS == nil && ls.Demo == nil {
 		return errors.New("serve: no listener")
 	}
-	if tlsLn != nil && s.tls == nil {
+	if ls.HTTPS != nil && s.tls == nil {
 		return errors.New("serve: an HTTPS listener needs HTTPS on, but --tls-addr is off")
 	}
-	hs := &http.Server{
-		Handler:           s.handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	if ls.Demo != nil && s.demo == nil {
+		return errors.New("serve: a demo listener needs the demo on, but --demo-addr is off")
 	}
-	if tlsLn != nil {
-		hs.TLSConfig = s.tls.config
+	api := s.httpServer(ctx, s.handler)
+	if ls.HTTPS != nil {
+		api.TLSConfig = s.tls.config
 	}
-	errc := make(chan error, 2)
+	demo := s.httpServer(ctx, s.demo)
+	errc := make(chan error, 3)
 	running := 0
-	if ln != nil {
+	start := func(l net.Listener, scheme string, serve func() error) {
+		if l == nil {
+			return
+		}
 		running++
-		s.log.Info("listening", "addr", ln.Addr().String(), "scheme", "http")
-		go func() { errc <- hs.Serve(ln) }()
+		s.log.Info("listening", "addr", l.Addr().String(), "scheme", scheme)
+		go func() { errc <- serve() }()
 	}
-	if tlsLn != nil {
-		running++
-		s.log.Info("listening", "addr", tlsLn.Addr().String(), "scheme", "https")
-		// The certificate is in TLSConfig; ServeTLS adds HTTP/2.
-		go func() { errc <- hs.ServeTLS(tlsLn, "", "") }()
-	}
+	start(ls.HTTP, "http", func() error { return api.Serve(ls.HTTP) })
+	// The certificate is in TLSConfig; ServeTLS adds HTTP/2.
+	start(ls.HTTPS, "https", func() error { return api.ServeTLS(ls.HTTPS, "", "") })
+	start(ls.Demo, "http (demo app)", func() error { return demo.Serve(ls.Demo) })
 	gcCtx, stopGC := context.WithCancel(ctx)
 	gcDone := make(chan struct{})
 	go func() { defer close(gcDone); s.collectGarbage(gcCtx, time.Hour) }()
@@ -207,8 +251,11 @@ func (s *Server) Serve(ctx context.Context, ln, tlsLn net.Listener) error {
 	s.log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := hs.Shutdown(sctx); err != nil && failed == nil {
-		failed = fmt.Errorf("shutdown: %w", err)
+	s.closeRealtime(sctx)
+	for _, hs := range []*http.Server{api, demo} {
+		if err := hs.Shutdown(sctx); err != nil && failed == nil {
+			failed = fmt.Errorf("shutdown: %w", err)
+		}
 	}
 	for ; running > 0; running-- {
 		if err := <-errc; failed == nil && !errors.Is(err, http.ErrServerClosed) {
@@ -216,6 +263,22 @@ func (s *Server) Serve(ctx context.Context, ln, tlsLn net.Listener) error {
 		}
 	}
 	return failed
+}
+
+// httpServer is an http.Server with Cognate's limits for handler h. The
+// events WebSocket is not bound by them: net/http clears a connection's
+// deadlines when it is hijacked.
+func (s *Server) httpServer(ctx context.Context, h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
 }
 
 // collectGarbage deletes expired codes and refresh tokens now and then

@@ -119,6 +119,17 @@ type Storage interface {
 	// from gen the first time. Concurrent callers all get the same value.
 	GetOrCreateSecret(ctx context.Context, name string, gen func() ([]byte, error)) ([]byte, error)
 
+	// CreateAPIKey stores an events API key by the hash of its value; a
+	// taken id or hash is ErrAlreadyExists.
+	CreateAPIKey(ctx context.Context, k APIKey) error
+	// GetAPIKey looks a key up by the hash of its value. Expired keys are
+	// returned too: callers decide.
+	GetAPIKey(ctx context.Context, hash []byte) (APIKey, error)
+	// ListAPIKeys returns every key, oldest first.
+	ListAPIKeys(ctx context.Context) ([]APIKey, error)
+	// DeleteAPIKey fails with ErrNotFound for an unknown id.
+	DeleteAPIKey(ctx context.Context, id string) error
+
 	// GarbageCollect deletes codes, authorization codes, login sessions,
 	// refresh tokens and families whose ExpiresAt is before now (with the
 	// tokens of expired families).

@@ -249,3 +249,13 @@ type LoginSession struct {
 	CreatedAt time.Time
 	ExpiresAt time.Time
 }
+
+// APIKey is an events API key (sent as x-api-key), stored by the SHA-256
+// of its value. The ID names it in listings without revealing it.
+type APIKey struct {
+	ID          string
+	Hash        []byte
+	Description string
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+}

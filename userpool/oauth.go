@@ -449,7 +449,7 @@ func (s *Service) ClientCredentials(ctx context.Context, clientID, secret, scope
 		return nil, errorf(ErrInvalidScope, "The client has no resource-server scopes to grant.")
 	}
 	now := s.now()
-	ttl := accessTTL(c)
+	ttl := s.issuedAccessTTL(c)
 	tok, err := s.keys.Sign(ctx, p.ID, "access", ClientCredentialsClaims{
 		Sub: c.ClientID, TokenUse: "access", Scope: sc, AuthTime: now.Unix(), Iss: s.Issuer(p.ID),
 		Exp: now.Add(ttl).Unix(), Iat: now.Unix(), Version: 2, JTI: uuid.NewString(), ClientID: c.ClientID,

@@ -37,6 +37,10 @@ type Options struct {
 	Lockout LockoutPolicy
 	// Region prefixes generated pool ids; empty means us-east-1.
 	Region string
+	// TokenLifetime, when positive, is the life of every access and id
+	// token issued, whatever the app client says: a development aid for
+	// exercising expiry, refresh and reconnect in real clients.
+	TokenLifetime time.Duration
 }
 
 // LockoutPolicy throttles password guessing per user: the FreeAttempts-th
@@ -72,6 +76,7 @@ type Service struct {
 	issuerBase string
 	lockout    LockoutPolicy
 	region     string
+	tokenLife  time.Duration
 	sealer     *sealer
 	codeKey    []byte
 	fakeKey    []byte
@@ -106,6 +111,7 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		lockout:    opts.Lockout.withDefaults(),
 		usedBlocks: make(map[string]time.Time),
 		region:     opts.Region,
+		tokenLife:  opts.TokenLifetime,
 
 		poolCache:   newTTLCache[string, storage.Pool](configCacheTTL),
 		clientCache: newTTLCache[string, storage.Client](configCacheTTL),

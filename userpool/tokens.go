@@ -53,6 +53,22 @@ func idTTL(c storage.Client) time.Duration {
 	return validity(c.Settings.IDTokenValidity, c.Settings.TokenValidityUnits.IDToken, "hours", defaultIDValidity)
 }
 
+// issuedAccessTTL and issuedIDTTL are the lives of tokens being minted:
+// the client's settings unless Options.TokenLifetime overrides them.
+func (s *Service) issuedAccessTTL(c storage.Client) time.Duration {
+	if s.tokenLife > 0 {
+		return s.tokenLife
+	}
+	return accessTTL(c)
+}
+
+func (s *Service) issuedIDTTL(c storage.Client) time.Duration {
+	if s.tokenLife > 0 {
+		return s.tokenLife
+	}
+	return idTTL(c)
+}
+
 func refreshTTL(c storage.Client) time.Duration {
 	return validity(c.Settings.RefreshTokenValidity, c.Settings.TokenValidityUnits.RefreshToken, "days", defaultRefreshValidity)
 }
@@ -175,13 +191,13 @@ func (s *Service) mintTokens(ctx context.Context, c storage.Client, p storage.Po
 	ac := AccessClaims{
 		Sub: u.Sub, Groups: names, Iss: iss, ClientID: c.ClientID, OriginJTI: fam.ID, EventID: fam.EventID,
 		TokenUse: "access", Scope: fam.Scope, AuthTime: fam.AuthTime.Unix(),
-		Exp: now.Add(accessTTL(c)).Unix(), Iat: now.Unix(), JTI: uuid.NewString(), Username: u.Username,
+		Exp: now.Add(s.issuedAccessTTL(c)).Unix(), Iat: now.Unix(), JTI: uuid.NewString(), Username: u.Username,
 	}
 	access, err := s.keys.Sign(ctx, p.ID, "access", ac)
 	if err != nil {
 		return nil, internal("sign access token", err)
 	}
-	res := &AuthenticationResult{AccessToken: access, ExpiresIn: int64(accessTTL(c) / time.Second), TokenType: "Bearer"}
+	res := &AuthenticationResult{AccessToken: access, ExpiresIn: int64(s.issuedAccessTTL(c) / time.Second), TokenType: "Bearer"}
 	oauth := fam.OAuth
 	if oauth && !hasScope(fam.Scope, "openid") {
 		return res, nil
@@ -209,7 +225,7 @@ func (s *Service) mintTokens(ctx context.Context, c storage.Client, p storage.Po
 	idc["event_id"] = fam.EventID
 	idc["token_use"] = "id"
 	idc["auth_time"] = fam.AuthTime.Unix()
-	idc["exp"] = now.Add(idTTL(c)).Unix()
+	idc["exp"] = now.Add(s.issuedIDTTL(c)).Unix()
 	idc["iat"] = now.Unix()
 	idc["jti"] = uuid.NewString()
 	if res.IdToken, err = s.keys.Sign(ctx, p.ID, "id", idc); err != nil {
@@ -387,18 +403,25 @@ func (s *Service) familyLive(ctx context.Context, id string) (bool, error) {
 	return true, nil
 }
 
-// poolOfToken reads the pool from an unverified token's issuer; the
-// signature check that follows uses that pool's keys only.
-func (s *Service) poolOfToken(token string) (string, bool) {
+// unverifiedPayload decodes a compact JWT's payload without checking
+// anything: callers only route on it, never trust it.
+func unverifiedPayload(token string) ([]byte, bool) {
 	if len(token) > 16<<10 {
-		return "", false
+		return nil, false
 	}
 	parts := strings.Split(token, ".")
 	if len(parts) != 3 {
-		return "", false
+		return nil, false
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
+	return raw, err == nil
+}
+
+// poolOfToken reads the pool from an unverified token's issuer; the
+// signature check that follows uses that pool's keys only.
+func (s *Service) poolOfToken(token string) (string, bool) {
+	raw, ok := unverifiedPayload(token)
+	if !ok {
 		return "", false
 	}
 	var c struct {

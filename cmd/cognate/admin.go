@@ -16,6 +16,7 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
+	"github.com/cognate-auth/cognate/apikeys"
 	"github.com/cognate-auth/cognate/server"
 )
 
@@ -27,8 +28,14 @@ tasks:
   add-to-group   --user NAME --group GROUP [--create]
   list-users     [--filter 'email ^= "a"'] [--limit N]
 
+  create-api-key [--description TEXT] [--expires 168h]
+  list-api-keys
+  delete-api-key --id ID
+
 The admin API is SigV4-signed like AWS's: credentials and the pool come
-from the server's data directory unless given as flags.
+from the server's data directory unless given as flags. The API-key tasks
+(events x-api-key) work on the data directory's database directly; a
+running server sees a change within seconds.
 `
 
 // adminConn is how the CLI reaches a running server.
@@ -56,6 +63,10 @@ func admin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return errors.New("admin: no task")
 	}
+	task, targs := fs.Arg(0), fs.Args()[1:]
+	if run, ok := apiKeyTasks[task]; ok {
+		return withAPIKeys(ctx, c.dataDir, func(m *apikeys.Manager) error { return run(ctx, m, targs, stdout, stderr) })
+	}
 	if err := c.resolve(); err != nil {
 		return err
 	}
@@ -64,7 +75,6 @@ func admin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Region:       c.region,
 		Credentials:  credentials.NewStaticCredentialsProvider(c.keyID, c.secret, ""),
 	})
-	task, targs := fs.Arg(0), fs.Args()[1:]
 	switch task {
 	case "create-user":
 		return createUser(ctx, client, c.pool, targs, stdout, stderr)

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"io"
 	"log/slog"
+	"time"
 
 	"github.com/cognate-auth/cognate/reqid"
 	"github.com/cognate-auth/cognate/server"
@@ -29,6 +30,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.Float64Var(&cfg.GuessRate, "guess-rate", server.DefaultGuessRate, "sign-in and code attempts per second per client address (negative: no limit)")
 	fs.IntVar(&cfg.GuessBurst, "guess-burst", server.DefaultGuessBurst, "attempts a client address may make at once before --guess-rate applies")
 	fs.StringVar(&cfg.TrustedProxies, "trusted-proxies", "", "comma-separated proxy CIDRs whose X-Forwarded-For names the client")
+	fs.StringVar(&cfg.DemoAddr, "demo-addr", server.DefaultDemoAddr, `demo app listen address ("off": no demo; always off with --production)`)
+	fs.StringVar(&cfg.DemoClientBundle, "demo-client-bundle", "", "directory whose app.js (an aws-amplify bundle) the demo serves at /amplify/app.js")
+	fs.DurationVar(&cfg.TokenLifetime, "token-lifetime", 0, "development: every access and id token lives this long (e.g. 30s), to exercise expiry")
+	fs.DurationVar(&cfg.EventsKeepAlive, "events-keepalive", 60*time.Second, "interval of the events WebSocket keep-alive (ka) message")
+	fs.StringVar(&cfg.EventsOrigins, "events-origins", "*", "origins allowed to open events WebSockets (comma-separated host patterns)")
 	fs.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.Usage = func() {

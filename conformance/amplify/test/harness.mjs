@@ -10,14 +10,8 @@
 // Every *.test.mjs file runs in its own Node process (node --test), so every
 // file gets its own server and its own Amplify singleton.
 
-import { spawn } from 'node:child_process';
 import { createPublicKey, randomBytes, verify as cryptoVerify } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 
 import assert from 'node:assert/strict';
 
@@ -30,11 +24,12 @@ import {
   CreateUserPoolClientCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 
-import { cognateBinary, freePort } from '../../lib/cognate.mjs';
+import {
+  outboxSnapshot as outboxSnapshotAt, readOutbox as readOutboxAt, scenarioSteps, startCognate,
+  waitForMessage as waitForMessageAt,
+} from '../../lib/cognate.mjs';
 
 export const DEBUG = process.env.DEBUG === '1';
-
-const STARTUP_TIMEOUT_MS = Number(process.env.COGNATE_STARTUP_TIMEOUT_MS ?? 30_000);
 
 export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -167,26 +162,13 @@ export function check(name, fn, { timeout = 60_000 } = {}) {
  * Steps of one scenario that depend on each other. When a step fails, every
  * later step is skipped with the name of the step that broke the chain, unless
  * the failing step was declared { soft: true } (it checks something later
- * steps do not need).
+ * steps do not need). A failing step gets its Cognito calls as diagnostics.
  */
 export function scenario() {
-  let brokenBy = null;
-  return function step(name, fn, { soft = false, timeout = 60_000 } = {}) {
-    return test(name, { timeout }, async (t) => {
-      if (brokenBy) {
-        t.skip(`not run: earlier step failed: ${brokenBy}`);
-        return;
-      }
-      const start = mark();
-      try {
-        await fn(t);
-      } catch (err) {
-        if (!soft) brokenBy = name;
-        diagnose(t, 'Cognito calls made by this step:', callsSince(start));
-        throw err;
-      }
-    });
-  };
+  return scenarioSteps({
+    begin: mark,
+    diagnose: (t, _name, start) => diagnose(t, 'Cognito calls made by this step:', callsSince(start)),
+  });
 }
 
 /**
@@ -206,114 +188,34 @@ export async function expectError(fn, what = 'operation') {
 // server lifecycle
 // ---------------------------------------------------------------------------
 
-async function waitForFile(file, proc, deadline, describe) {
-  while (Date.now() < deadline) {
-    if (existsSync(file)) {
-      try {
-        return JSON.parse(await readFile(file, 'utf8'));
-      } catch {
-        // the server may still be writing it
-      }
-    }
-    if (proc.exitCode !== null || proc.signalCode !== null) break;
-    await sleep(100);
-  }
-  throw new Error(`${file} did not appear (or is not valid JSON)\n${describe()}`);
-}
-
 /**
  * Starts a Cognate server and waits until it is ready.
  * Returns { url, port, dataDir, outputs, adminCredentials, poolId, clientId,
  * region, stop(), logs() }.
  */
 export async function startServer() {
-  const workDir = await mkdtemp(path.join(os.tmpdir(), 'cognate-amplify-'));
-  const dataDir = path.join(workDir, 'data');
-  let bin;
-  try {
-    bin = await cognateBinary(workDir);
-  } catch (err) {
-    await rm(workDir, { recursive: true, force: true });
-    throw err;
-  }
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const args = ['serve', '--addr', `127.0.0.1:${port}`, '--tls-addr', 'off', '--public-url', url, '--data', dataDir];
-  const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  const keep = (s, chunk) => (s + chunk).slice(-200_000);
-  proc.stdout.on('data', (c) => {
-    stdout = keep(stdout, c.toString());
-    if (DEBUG) process.stderr.write(`[server] ${c}`);
+  const cognate = await startCognate({
+    name: 'amplify',
+    args: ([port]) => ['--tls-addr', 'off', '--public-url', `http://127.0.0.1:${port}`],
   });
-  proc.stderr.on('data', (c) => {
-    stderr = keep(stderr, c.toString());
-    if (DEBUG) process.stderr.write(`[server] ${c}`);
-  });
-  const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
-  const killOnExit = () => proc.kill('SIGKILL');
-  process.on('exit', killOnExit);
-  const describe = () =>
-    `command: ${bin} ${args.join(' ')}\nexit: ${proc.exitCode ?? proc.signalCode ?? 'running'}\n` +
-    `--- server stderr ---\n${stderr}\n--- server stdout ---\n${stdout}`;
-
-  const stop = async () => {
-    process.off('exit', killOnExit);
-    if (proc.exitCode === null && proc.signalCode === null) {
-      proc.kill('SIGTERM');
-      const killed = await Promise.race([exited, sleep(10_000, null, { ref: false })]);
-      if (!killed) {
-        proc.kill('SIGKILL');
-        await exited;
-      }
-    }
-    if (!process.env.COGNATE_KEEP_DATA) await rm(workDir, { recursive: true, force: true });
-    else process.stderr.write(`[harness] kept server data in ${workDir}\n`);
-  };
-
   try {
-    const deadline = Date.now() + STARTUP_TIMEOUT_MS;
-    let ready = false;
-    let last = '';
-    while (Date.now() < deadline) {
-      if (proc.exitCode !== null || proc.signalCode !== null) {
-        throw new Error(`cognate exited before it was ready\n${describe()}`);
-      }
-      try {
-        const res = await realFetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) });
-        last = `GET /healthz -> ${res.status}`;
-        if (res.status === 200) {
-          ready = true;
-          break;
-        }
-      } catch (err) {
-        last = `GET /healthz -> ${err?.cause?.code ?? err.message}`;
-      }
-      await sleep(200);
-    }
-    if (!ready) {
-      throw new Error(`cognate was not ready within ${STARTUP_TIMEOUT_MS} ms (${last})\n${describe()}`);
-    }
-    const fileDeadline = Date.now() + 10_000;
-    const outputs = await waitForFile(path.join(dataDir, 'amplify_outputs.json'), proc, fileDeadline, describe);
-    const adminCredentials = await waitForFile(
-      path.join(dataDir, 'admin-credentials.json'), proc, fileDeadline, describe);
+    const outputs = await cognate.waitForJson('amplify_outputs.json');
+    const adminCredentials = await cognate.waitForJson('admin-credentials.json');
     const auth = outputs?.auth ?? {};
     return {
-      url,
-      port,
-      dataDir,
+      url: cognate.http,
+      port: cognate.ports[0],
+      dataDir: cognate.dataDir,
       outputs,
       adminCredentials,
       poolId: auth.user_pool_id,
       clientId: auth.user_pool_client_id,
       region: auth.aws_region ?? String(auth.user_pool_id ?? '').split('_')[0],
-      stop,
-      logs: describe,
+      stop: () => cognate.stop(),
+      logs: () => cognate.describe(),
     };
   } catch (err) {
-    await stop();
+    await cognate.stop();
     throw err;
   }
 }
@@ -322,48 +224,17 @@ export async function startServer() {
 // dev outbox
 // ---------------------------------------------------------------------------
 
-export async function readOutbox(server) {
-  const res = await realFetch(`${server.url}/_dev/outbox.json`);
-  if (res.status !== 200) {
-    throw new Error(`GET /_dev/outbox.json -> ${res.status} ${await res.text()}`);
-  }
-  const list = await res.json();
-  if (!Array.isArray(list)) throw new Error(`outbox is not a JSON array: ${clip(list)}`);
-  return list;
-}
-
-const outboxKey = (e) => JSON.stringify([e.kind, e.destination, e.code, e.created_at, e.username]);
+export const readOutbox = (server) => readOutboxAt(server.url);
 
 /** A snapshot of the outbox; pass it as `exclude` to waitForMessage. */
-export async function outboxSnapshot(server) {
-  return new Set((await readOutbox(server)).map(outboxKey));
-}
+export const outboxSnapshot = (server) => outboxSnapshotAt(server.url);
 
 /**
  * Polls the outbox for the newest entry with this destination and kind that
  * is not in `exclude` (a snapshot taken before the action that sends it).
  * Returns the whole entry ({pool_id, username, destination, kind, code, created_at}).
  */
-export async function waitForMessage(server, { destination, kind, exclude, timeoutMs = 10_000 }) {
-  const deadline = Date.now() + timeoutMs;
-  let list = [];
-  while (true) {
-    list = await readOutbox(server);
-    const hit = list.find(
-      (e) => e.kind === kind
-        && String(e.destination).toLowerCase() === destination.toLowerCase()
-        && !(exclude && exclude.has(outboxKey(e))),
-    );
-    if (hit) return hit;
-    if (Date.now() > deadline) break;
-    await sleep(150);
-  }
-  const sameDest = list.filter((e) => String(e.destination).toLowerCase() === destination.toLowerCase());
-  throw new Error(
-    `no new outbox entry kind=${kind} destination=${destination} within ${timeoutMs} ms; ` +
-    `entries for that destination: ${clip(sameDest, 2000)}; outbox size ${list.length}`,
-  );
-}
+export const waitForMessage = (server, opts) => waitForMessageAt(server.url, opts);
 
 /** Convenience: the code of waitForMessage. */
 export async function waitForCode(server, opts) {

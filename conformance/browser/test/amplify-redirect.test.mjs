@@ -7,15 +7,9 @@
 import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 
-import * as esbuild from 'esbuild';
 import {
-  AdminCreateUserCommand,
-  AdminSetUserPasswordCommand,
-} from '@aws-sdk/client-cognito-identity-provider';
-
-import {
-  PASSWORD, POOL_ID, SUITE_ROOT, adminClient, launchBrowser, newContext, scenario, screenshotPrefix, serveHttps,
-  shot, startServer, waitForPath,
+  PASSWORD, POOL_ID, bundleForBrowser, createUser, launchBrowser, newContext, scenario, screenshotPrefix, serveHttps,
+  shot, startServer, toHostedPage,
 } from './harness.mjs';
 
 screenshotPrefix('amplify');
@@ -175,28 +169,12 @@ after(async () => {
 const step = scenario({ pages: () => [page], server: () => server });
 
 step('bundle aws-amplify for the browser with esbuild', async () => {
-  const out = await esbuild.build({
-    stdin: { contents: ENTRY, resolveDir: SUITE_ROOT, sourcefile: 'app-entry.js', loader: 'js' },
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2020',
-    write: false,
-    logLevel: 'silent',
-    define: { 'process.env.NODE_ENV': '"production"' },
-  });
-  bundle = out.outputFiles[0].text;
+  bundle = await bundleForBrowser(ENTRY);
   assert.ok(bundle.length > 10_000, `bundle is ${bundle.length} bytes`);
 }, { timeout: 120_000 });
 
 step('a user exists (AdminCreateUser + AdminSetUserPassword)', async () => {
-  const api = adminClient(server);
-  const out = await api.send(new AdminCreateUserCommand({
-    UserPoolId: POOL_ID, Username: EMAIL, MessageAction: 'SUPPRESS',
-    UserAttributes: [{ Name: 'email', Value: EMAIL }, { Name: 'email_verified', Value: 'true' }],
-  }));
-  sub = out.User.Attributes.find((a) => a.Name === 'sub').Value;
-  await api.send(new AdminSetUserPasswordCommand({ UserPoolId: POOL_ID, Username: EMAIL, Password: PASSWORD, Permanent: true }));
+  sub = await createUser(server, EMAIL, PASSWORD);
 });
 
 step('the app loads over HTTPS and Amplify configures', async () => {
@@ -207,8 +185,7 @@ step('the app loads over HTTPS and Amplify configures', async () => {
 });
 
 step('signInWithRedirect goes to the hosted login page with PKCE', async () => {
-  await Promise.all([page.waitForURL((u) => u.origin === server.https, { timeout: 15_000 }), page.click('#login')]);
-  await waitForPath(page, '/login', { origin: server.https });
+  await toHostedPage(page, server, '/login', () => page.click('#login'));
   await shot(page, 'hosted-login');
   const q = new URL(page.url()).searchParams;
   assert.equal(q.get('client_id'), CLIENT);
@@ -311,11 +288,7 @@ step('a second signInWithRedirect rides the hosted session (no password)', async
 
 step('signInWithRedirect({options: {prompt: "LOGIN"}}) shows the login page despite the session', async () => {
   await forgetLocally();
-  await Promise.all([
-    page.waitForURL((u) => u.origin === server.https, { timeout: 15_000 }),
-    page.evaluate(() => window.__api.redirect({ options: { prompt: 'LOGIN' } })),
-  ]);
-  await waitForPath(page, '/login', { origin: server.https });
+  await toHostedPage(page, server, '/login', () => page.evaluate(() => window.__api.redirect({ options: { prompt: 'LOGIN' } })));
   assert.equal(new URL(page.url()).searchParams.get('prompt'), 'login');
   await shot(page, 'hosted-login-prompt-login');
   await page.fill('input[name=username]', EMAIL);
@@ -340,21 +313,16 @@ step('signOut goes through /logout and back; the hosted session is over', async 
   const revoke = calls.filter((c) => c.target?.endsWith('.RevokeToken'));
   assert.ok(revoke.length === 1 && revoke[0].status === 200, `RevokeToken calls: ${JSON.stringify(revoke)}`);
   // Signing in again asks for the password.
-  await Promise.all([page.waitForURL((u) => u.origin === server.https, { timeout: 15_000 }), page.click('#login')]);
-  await waitForPath(page, '/login', { origin: server.https });
+  await toHostedPage(page, server, '/login', () => page.click('#login'));
   await shot(page, 'hosted-login-after-signout');
 });
 
 step('signInWithRedirect with customState, lang, loginHint and nonce', async () => {
   await page.goto(`${app.url}/`);
   await page.waitForFunction(() => window.__ready === true, null, { timeout: 15_000 });
-  await Promise.all([
-    page.waitForURL((u) => u.origin === server.https, { timeout: 15_000 }),
-    page.evaluate((email) => window.__api.redirect({
-      customState: 'return-to=/orders/42', options: { lang: 'fr', loginHint: email, nonce: 'nonce-from-app-123' },
-    }), EMAIL),
-  ]);
-  await waitForPath(page, '/login', { origin: server.https });
+  await toHostedPage(page, server, '/login', () => page.evaluate((email) => window.__api.redirect({
+    customState: 'return-to=/orders/42', options: { lang: 'fr', loginHint: email, nonce: 'nonce-from-app-123' },
+  }), EMAIL));
   await shot(page, 'hosted-login-fr-hint');
   assert.match(await page.getAttribute('html', 'lang') ?? '', /^fr/, 'lang=fr');
   assert.equal(await page.inputValue('input[name=username]'), EMAIL, 'login_hint fills the username');

@@ -10,31 +10,29 @@
 // Every *.test.mjs file runs in its own Node process (node --test), with its
 // own server, browser and data.
 
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import https from 'node:https';
-import os from 'node:os';
 import path from 'node:path';
-import { test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
-import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import {
+  AdminCreateUserCommand,
+  AdminSetUserPasswordCommand,
+  CognitoIdentityProviderClient,
+} from '@aws-sdk/client-cognito-identity-provider';
+import * as esbuild from 'esbuild';
 import { chromium } from 'playwright-core';
 
-import { cognateBinary, freePort } from '../../lib/cognate.mjs';
+import {
+  freePort, outboxSnapshot as outboxSnapshotAt, scenarioSteps, startCognate, waitForMessage, waitForTLS,
+} from '../../lib/cognate.mjs';
 
 export { freePort };
-
-export const DEBUG = process.env.DEBUG === '1';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const SUITE_ROOT = path.resolve(HERE, '..');
 export const ARTIFACTS = path.join(SUITE_ROOT, 'artifacts');
-
-const STARTUP_TIMEOUT_MS = Number(process.env.COGNATE_STARTUP_TIMEOUT_MS ?? 30_000);
 
 export const POOL_ID = 'us-east-1_Test12345';
 export const REGION = 'us-east-1';
@@ -53,31 +51,21 @@ export const PASSWORD = 'Correct-Horse-9';
  * diagnostics.
  */
 export function scenario({ pages = () => [], server = () => null } = {}) {
-  let brokenBy = null;
-  return function step(name, fn, { soft = false, timeout = 90_000 } = {}) {
-    return test(name, { timeout }, async (t) => {
-      if (brokenBy) {
-        t.skip(`not run: earlier step failed: ${brokenBy}`);
-        return;
+  return scenarioSteps({
+    timeout: 90_000,
+    diagnose: async (t, name) => {
+      for (const p of pages()) {
+        if (!p || p.isClosed()) continue;
+        t.diagnostic(`page at ${p.url()}`);
+        const file = await shot(p, `FAILED-${name}`).catch(() => null);
+        if (file) t.diagnostic(`screenshot ${file}`);
+        const errors = await visibleErrors(p).catch(() => []);
+        if (errors.length) t.diagnostic(`errors on the page: ${JSON.stringify(errors)}`);
       }
-      try {
-        await fn(t);
-      } catch (err) {
-        if (!soft) brokenBy = name;
-        for (const p of pages()) {
-          if (!p || p.isClosed()) continue;
-          t.diagnostic(`page at ${p.url()}`);
-          const file = await shot(p, `FAILED-${name}`).catch(() => null);
-          if (file) t.diagnostic(`screenshot ${file}`);
-          const errors = await visibleErrors(p).catch(() => []);
-          if (errors.length) t.diagnostic(`errors on the page: ${JSON.stringify(errors)}`);
-        }
-        const s = server();
-        if (s) for (const line of s.tail(40).split('\n')) t.diagnostic(`[server] ${line}`);
-        throw err;
-      }
-    });
-  };
+      const s = server();
+      if (s) for (const line of s.tail(40).split('\n')) t.diagnostic(`[server] ${line}`);
+    },
+  });
 }
 
 // ---------------------------------------------------------------------------
@@ -119,126 +107,59 @@ export function request(url, { method = 'GET', headers = {}, body, ca } = {}) {
  * (an object in the server's FileConfig shape, or a function of the ports
  * that returns one, so callback URLs can name ports chosen here).
  *
- * Returns { http, https, tlsPort, httpPort, dataDir, ca, cert, key, spki,
- * adminCredentials, tail(n), stop() }.
+ * extraPorts: how many more distinct free ports to pick for the test (ports).
+ * demo: true runs the demo app on a free port (--demo-addr); otherwise it
+ * is turned off (--demo-addr off), so no test binds the default port 3000.
+ * args: more flags (e.g. ['--token-lifetime', '10s']).
+ *
+ * Returns { http, https, tlsPort, httpPort, ports, dataDir, ca, cert, key,
+ * spki, adminCredentials, outputs (amplify_outputs.json), demo (its origin,
+ * or null), demoPort, tail(n), logs(), stop() }.
  */
-export async function startServer({ config, extraPorts = 0 } = {}) {
-  const workDir = await mkdtemp(path.join(os.tmpdir(), 'cognate-browser-'));
-  const dataDir = path.join(workDir, 'data');
-  let bin;
+export async function startServer({ config, extraPorts = 0, demo = false, args: extraArgs = [] } = {}) {
+  // ports: HTTP, HTTPS, the test's extra ports, then the demo's.
+  const split = ([httpPort, tlsPort, ...rest]) => ({
+    httpPort, tlsPort, ports: rest.slice(0, extraPorts), demoPort: demo ? rest[extraPorts] : null,
+  });
+  const publicURL = (all) => `https://localhost:${split(all).tlsPort}`;
+  const cognate = await startCognate({
+    name: 'browser',
+    ports: 2 + extraPorts + (demo ? 1 : 0),
+    config: typeof config === 'function' ? (all) => config(split(all)) : config,
+    args: (all) => {
+      const { tlsPort, demoPort } = split(all);
+      return [
+        '--tls-addr', `127.0.0.1:${tlsPort}`, '--public-url', publicURL(all),
+        '--demo-addr', demo ? `127.0.0.1:${demoPort}` : 'off', ...extraArgs,
+      ];
+    },
+  });
   try {
-    bin = await cognateBinary(workDir);
-  } catch (err) {
-    await rm(workDir, { recursive: true, force: true });
-    throw err;
-  }
-  const httpPort = await freePort();
-  let tlsPort = await freePort();
-  while (tlsPort === httpPort) tlsPort = await freePort();
-  const ports = [];
-  while (ports.length < extraPorts) {
-    const p = await freePort();
-    if (p !== httpPort && p !== tlsPort && !ports.includes(p)) ports.push(p);
-  }
-  const publicURL = `https://localhost:${tlsPort}`;
-  const args = [
-    'serve', '--addr', `127.0.0.1:${httpPort}`, '--tls-addr', `127.0.0.1:${tlsPort}`,
-    '--public-url', publicURL, '--data', dataDir,
-  ];
-  if (config) {
-    const file = path.join(workDir, 'config.json');
-    const body = typeof config === 'function' ? config({ httpPort, tlsPort, ports }) : config;
-    await writeFile(file, JSON.stringify(body, null, 2));
-    args.push('--config', file);
-  }
-  const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const keep = (chunk) => {
-    output = (output + chunk.toString()).slice(-200_000);
-    if (DEBUG) process.stderr.write(`[server] ${chunk}`);
-  };
-  proc.stdout.on('data', keep);
-  proc.stderr.on('data', keep);
-  const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
-  const killOnExit = () => proc.kill('SIGKILL');
-  process.on('exit', killOnExit);
-  const describe = () => `command: ${bin} ${args.join(' ')}\nexit: ${proc.exitCode ?? proc.signalCode ?? 'running'}\n--- server output ---\n${output}`;
-  const stop = async () => {
-    process.off('exit', killOnExit);
-    if (proc.exitCode === null && proc.signalCode === null) {
-      proc.kill('SIGTERM');
-      const done = await Promise.race([exited, sleep(10_000, null, { ref: false })]);
-      if (!done) {
-        proc.kill('SIGKILL');
-        await exited;
-      }
-    }
-    if (!process.env.COGNATE_KEEP_DATA) await rm(workDir, { recursive: true, force: true });
-    else process.stderr.write(`[harness] kept server data in ${workDir}\n`);
-  };
-
-  try {
-    const httpURL = `http://127.0.0.1:${httpPort}`;
-    const deadline = Date.now() + STARTUP_TIMEOUT_MS;
-    let last = '';
-    for (;;) {
-      if (proc.exitCode !== null || proc.signalCode !== null) {
-        throw new Error(`cognate exited before it was ready\n${describe()}`);
-      }
-      if (Date.now() > deadline) {
-        throw new Error(`cognate was not ready within ${STARTUP_TIMEOUT_MS} ms (${last})\n${describe()}`);
-      }
-      try {
-        const res = await fetch(`${httpURL}/healthz`, { signal: AbortSignal.timeout(2000) });
-        last = `GET /healthz -> ${res.status}`;
-        if (res.status === 200) break;
-      } catch (err) {
-        last = `GET /healthz -> ${err?.cause?.code ?? err.message}`;
-      }
-      await sleep(150);
-    }
-    const tlsDir = path.join(dataDir, 'tls');
-    const caFile = path.join(tlsDir, 'ca.pem');
-    const certFile = path.join(tlsDir, 'cert.pem');
-    const keyFile = path.join(tlsDir, 'key.pem');
-    while (!(existsSync(caFile) && existsSync(certFile) && existsSync(keyFile))) {
-      if (Date.now() > deadline) {
-        throw new Error(`${tlsDir} has no ca.pem, cert.pem and key.pem: was --tls-addr honoured?\n${describe()}`);
-      }
-      await sleep(100);
-    }
-    const [ca, cert, key] = await Promise.all([caFile, certFile, keyFile].map((f) => readFile(f, 'utf8')));
-    // The HTTPS listener answers with a certificate Node trusts via ca.pem.
-    for (;;) {
-      try {
-        const res = await request(`${publicURL}/healthz`, { ca });
-        if (res.status === 200) break;
-        last = `GET https /healthz -> ${res.status}`;
-      } catch (err) {
-        last = `GET https /healthz -> ${err.code ?? err.message}`;
-      }
-      if (Date.now() > deadline) throw new Error(`HTTPS not ready (${last})\n${describe()}`);
-      await sleep(150);
-    }
-    const adminCredentials = JSON.parse(await readFile(path.join(dataDir, 'admin-credentials.json'), 'utf8'));
+    const { httpPort, tlsPort, ports, demoPort } = split(cognate.ports);
+    const { ca, cert, key } = await waitForTLS(cognate, publicURL(cognate.ports));
+    // The demo listener answers once the server is up; wait for it anyway.
+    if (demo) await cognate.waitForOK(`http://127.0.0.1:${demoPort}/`);
     return {
-      http: httpURL,
-      https: publicURL,
+      http: cognate.http,
+      https: publicURL(cognate.ports),
       httpPort,
       tlsPort,
       ports,
-      dataDir,
+      dataDir: cognate.dataDir,
       ca,
       cert,
       key,
       spki: spkiHash(cert),
-      adminCredentials,
-      tail: (n = 40) => output.split('\n').slice(-n).join('\n'),
-      logs: describe,
-      stop,
+      adminCredentials: await cognate.waitForJson('admin-credentials.json'),
+      outputs: await cognate.waitForJson('amplify_outputs.json'),
+      demo: demo ? `http://localhost:${demoPort}` : null,
+      demoPort,
+      tail: (n = 40) => cognate.tail(n),
+      logs: () => cognate.describe(),
+      stop: () => cognate.stop(),
     };
   } catch (err) {
-    await stop();
+    await cognate.stop();
     throw err;
   }
 }
@@ -255,6 +176,18 @@ export function adminClient(server) {
   return new CognitoIdentityProviderClient({
     endpoint: server.http, region: REGION, credentials: { accessKeyId, secretAccessKey }, maxAttempts: 1,
   });
+}
+
+/** Creates a confirmed user (verified email, permanent password) and returns its sub. */
+export async function createUser(server, email, password) {
+  const api = adminClient(server);
+  const pool = server.outputs.auth.user_pool_id;
+  const out = await api.send(new AdminCreateUserCommand({
+    UserPoolId: pool, Username: email, MessageAction: 'SUPPRESS',
+    UserAttributes: [{ Name: 'email', Value: email }, { Name: 'email_verified', Value: 'true' }],
+  }));
+  await api.send(new AdminSetUserPasswordCommand({ UserPoolId: pool, Username: email, Password: password, Permanent: true }));
+  return out.User.Attributes.find((a) => a.Name === 'sub').Value;
 }
 
 // ---------------------------------------------------------------------------
@@ -283,6 +216,26 @@ export async function serveHttps({ port, cert, key, handler }) {
       srv.close(() => resolve());
     }),
   };
+}
+
+/**
+ * Bundles entry, JavaScript source that imports aws-amplify (resolved from
+ * this suite's node_modules), for the browser with esbuild, and returns the
+ * code: an ES module, or with format 'iife' a classic script.
+ */
+export async function bundleForBrowser(entry, { format = 'esm', minify = false } = {}) {
+  const out = await esbuild.build({
+    stdin: { contents: entry, resolveDir: SUITE_ROOT, sourcefile: 'entry.js', loader: 'js' },
+    bundle: true,
+    format,
+    platform: 'browser',
+    target: 'es2020',
+    minify,
+    write: false,
+    logLevel: 'silent',
+    define: { 'process.env.NODE_ENV': '"production"' },
+  });
+  return out.outputFiles[0].text;
 }
 
 // ---------------------------------------------------------------------------
@@ -335,13 +288,17 @@ export function screenshotPrefix(p) {
   }
 }
 
-/** Saves a full-page screenshot as artifacts/<prefix>-<nn>-<name>.png and returns its path. */
-export async function shot(page, name) {
+/**
+ * Saves a full-page screenshot (or, with locator, one of that element) as
+ * artifacts/<prefix>-<nn>-<name>.png and returns its path.
+ */
+export async function shot(page, name, { locator } = {}) {
   mkdirSync(ARTIFACTS, { recursive: true });
   shotCount += 1;
   const safe = name.replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 80);
   const file = path.join(ARTIFACTS, `${shotPrefix}-${String(shotCount).padStart(2, '0')}-${safe}.png`);
-  await page.screenshot({ path: file, fullPage: true });
+  if (locator) await locator.screenshot({ path: file });
+  else await page.screenshot({ path: file, fullPage: true });
   return file;
 }
 
@@ -362,6 +319,15 @@ export async function waitForPath(page, pathname, { origin, timeout = 15_000 } =
     throw new Error(`expected to reach ${origin ?? ''}${pathname}, but the page is at ${page.url()}` +
       `${errors.length ? ` showing errors ${JSON.stringify(errors)}` : ''} (${err.message.split('\n')[0]})`);
   }
+}
+
+/**
+ * Starts a navigation to the server's hosted pages with action (a click, or
+ * a script that redirects there) and waits until the page is at pathname.
+ */
+export async function toHostedPage(page, server, pathname, action) {
+  await Promise.all([page.waitForURL((u) => u.origin === server.https, { timeout: 15_000 }), action()]);
+  await waitForPath(page, pathname, { origin: server.https });
 }
 
 // ---------------------------------------------------------------------------
@@ -411,32 +377,10 @@ export function decodeJwt(jwt) {
 // dev outbox
 // ---------------------------------------------------------------------------
 
-export async function readOutbox(server) {
-  const res = await fetch(`${server.http}/_dev/outbox.json`);
-  if (res.status !== 200) throw new Error(`GET /_dev/outbox.json -> ${res.status} ${await res.text()}`);
-  return res.json();
-}
-
-const outboxKey = (e) => JSON.stringify([e.kind, e.destination, e.code, e.created_at, e.username]);
-
 /** Keys of the outbox's current entries, for waitForCode's exclude. */
-export async function outboxSnapshot(server) {
-  return new Set((await readOutbox(server)).map(outboxKey));
-}
+export const outboxSnapshot = (server) => outboxSnapshotAt(server.http);
 
 /** Polls for the newest entry of kind to destination not in exclude, and returns its code. */
-export async function waitForCode(server, { destination, kind, exclude, timeoutMs = 10_000 }) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const list = await readOutbox(server);
-    const hit = list.find((e) => e.kind === kind
-      && String(e.destination).toLowerCase() === destination.toLowerCase()
-      && !(exclude && exclude.has(outboxKey(e))));
-    if (hit) return hit.code;
-    if (Date.now() > deadline) {
-      throw new Error(`no new ${kind} message to ${destination} in the outbox within ${timeoutMs} ms; ` +
-        `outbox: ${JSON.stringify(list.slice(0, 5))}`);
-    }
-    await sleep(150);
-  }
+export async function waitForCode(server, opts) {
+  return (await waitForMessage(server.http, opts)).code;
 }

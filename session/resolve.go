@@ -1,0 +1,233 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cognate-auth/cognate/tokenverify"
+)
+
+// maxDrift bounds the clockDrift cookie the server honours, so that a
+// browser with a wildly wrong clock cannot make every request refresh.
+const maxDrift = 5 * time.Minute
+
+// current is the verified token set of the request's user.
+type current struct {
+	user       string // the cookie names' username
+	access, id string
+	ac, ic     *tokenverify.Claims // ic nil: no id token
+	// accessExpired / idExpired: Verify said ErrExpired (signature and
+	// claims are good).
+	accessExpired, idExpired bool
+	refresh                  []string // candidate refresh tokens; nil: read from j
+	j                        *jar
+	device, details          string
+	drift                    time.Duration
+	sess                     *Session
+	// refreshFailed: a refresh failed during this request (the issuer
+	// is down); it is not tried again before the next request.
+	refreshFailed bool
+}
+
+// usable: both tokens are unexpired by the clock, without any skew.
+func (c *current) usable(now time.Time) bool {
+	if c.accessExpired || !now.Before(c.ac.Expires) {
+		return false
+	}
+	return c.ic == nil || (!c.idExpired && now.Before(c.ic.Expires))
+}
+
+// needsRefresh is Amplify's rule: a token expires within RefreshBefore
+// (+ clockDrift) of now.
+func (m *Manager) needsRefresh(c *current, now time.Time) bool {
+	limit := now.Add(m.before + c.drift)
+	if c.accessExpired || !c.ac.Expires.After(limit) {
+		return true
+	}
+	return c.ic != nil && (c.idExpired || !c.ic.Expires.After(limit))
+}
+
+// verdict is what one user's cookies amount to.
+type verdict int
+
+const (
+	verdictNone        verdict = iota // no access token
+	verdictOK                         // verified (maybe expired, to refresh)
+	verdictBad                        // forged, malformed or mismatched: clear
+	verdictUnavailable                // the keys could not be fetched: keep
+)
+
+// load picks the request's user from the cookies and verifies the
+// tokens. Bad cookies and duplicates are fixed through b. It returns nil
+// when no user has verifiable tokens.
+func (m *Manager) load(ctx context.Context, j *jar, b *batch) *current {
+	if j.overflow {
+		m.log.WarnContext(ctx, "session: cookies over the size limits, clearing them", "bytes", j.total)
+		b.delAll()
+		return nil
+	}
+	for _, n := range j.bad {
+		b.del(n)
+	}
+	users := j.lastAuthUsers()
+	fromLast := len(users) > 0
+	if !fromLast {
+		users = j.users()
+	}
+	for i, u := range users {
+		if i == maxCandidates {
+			break
+		}
+		cur, v := m.loadUser(ctx, j, b, u)
+		switch v {
+		case verdictOK:
+			if j.dupLastAuth() || !fromLast {
+				b.set(m.prefix+lastAuth, u)
+			}
+			return cur
+		case verdictBad:
+			m.log.InfoContext(ctx, "session: token cookies failed verification, clearing them")
+			b.delUser(u)
+		}
+	}
+	return nil
+}
+
+// loadUser verifies user's tokens; among duplicates the valid one with
+// the latest expiry wins and is rewritten through the policy (which
+// expires the other copies).
+func (m *Manager) loadUser(ctx context.Context, j *jar, b *batch, user string) (*current, verdict) {
+	accs, dupA := j.values(user, keyAccess)
+	if len(accs) == 0 {
+		return nil, verdictNone
+	}
+	ids, dupI := j.values(user, keyID)
+	cur := &current{user: user}
+	if len(accs) == 1 && len(ids) == 1 {
+		if e := m.sessions.get(accs[0], ids[0], m.now()); e != nil {
+			cur.access, cur.id, cur.ac, cur.ic, cur.sess = accs[0], ids[0], e.ac, e.ic, e.sess
+		}
+	}
+	if cur.ac == nil {
+		var v verdict
+		if cur.access, cur.ac, cur.accessExpired, v = pick(ctx, m.access, accs, ""); v != verdictOK {
+			return nil, v
+		}
+		if len(ids) > 0 {
+			if cur.id, cur.ic, cur.idExpired, v = pick(ctx, m.id, ids, cur.ac.Subject); v != verdictOK {
+				return nil, v
+			}
+		}
+		cur.sess = newSession(cur.ac, cur.ic, cur.access, cur.id)
+		if !cur.accessExpired && !cur.idExpired && cur.ic != nil {
+			m.sessions.put(cur.access, &cacheEntry{id: cur.id, ac: cur.ac, ic: cur.ic, sess: cur.sess})
+		}
+	}
+	if dupA {
+		b.setToken(user, keyAccess, cur.access)
+	}
+	if dupI && cur.id != "" {
+		b.setToken(user, keyID, cur.id)
+	}
+	cur.j = j
+	cur.device = j.first(user, keyDevice)
+	cur.details = j.first(user, keyDetails)
+	if ms, err := strconv.ParseInt(j.first(user, keyDrift), 10, 64); err == nil {
+		cur.drift = min(max(time.Duration(ms)*time.Millisecond, -maxDrift), maxDrift)
+	}
+	return cur, verdictOK
+}
+
+// refreshTokens are the candidate refresh tokens, decoded on first use
+// (most requests never need them).
+func (c *current) refreshTokens() []string {
+	if c.refresh == nil && c.j != nil {
+		c.refresh, _ = c.j.values(c.user, keyRefresh)
+	}
+	return c.refresh
+}
+
+// pick verifies candidates and returns the best: an unexpired token with
+// the latest expiry, else an expired (but genuine) one. sub, when set,
+// must be the token's subject.
+func pick(ctx context.Context, v *tokenverify.Verifier, cands []string, sub string) (string, *tokenverify.Claims, bool, verdict) {
+	var (
+		best        *tokenverify.Claims
+		bestRaw     string
+		bestExpired bool
+		unavailable bool
+	)
+	for _, raw := range cands {
+		c, err := v.Verify(ctx, raw)
+		expired := errors.Is(err, tokenverify.ErrExpired) && c != nil
+		switch {
+		case err != nil && !expired:
+			unavailable = unavailable || errors.Is(err, tokenverify.ErrUnavailable)
+			continue
+		case sub != "" && c.Subject != sub:
+			continue
+		}
+		better := best == nil || (bestExpired && !expired) ||
+			(bestExpired == expired && c.Expires.After(best.Expires))
+		if better {
+			best, bestRaw, bestExpired = c, raw, expired
+		}
+	}
+	switch {
+	case best != nil:
+		return bestRaw, best, bestExpired, verdictOK
+	case unavailable:
+		return "", nil, false, verdictUnavailable
+	}
+	return "", nil, false, verdictBad
+}
+
+// sessionCache maps verified, unexpired token pairs to their claims, so
+// that a request with a known session costs two map lookups and no
+// hashing beyond Go's own map hash. Entries are keyed by the exact access
+// token and checked against the exact id token.
+type sessionCache struct {
+	m sync.Map // access token → *cacheEntry
+	n atomic.Int64
+}
+
+type cacheEntry struct {
+	id     string
+	ac, ic *tokenverify.Claims
+	sess   *Session
+}
+
+// maxCached bounds the cache; past it the cache starts over.
+const maxCached = 50_000
+
+func (c *sessionCache) get(access, id string, now time.Time) *cacheEntry {
+	v, ok := c.m.Load(access)
+	if !ok {
+		return nil
+	}
+	e := v.(*cacheEntry)
+	if e.id != id {
+		return nil
+	}
+	if !now.Before(e.ac.Expires) || !now.Before(e.ic.Expires) {
+		if c.m.CompareAndDelete(access, v) {
+			c.n.Add(-1)
+		}
+		return nil
+	}
+	return e
+}
+
+func (c *sessionCache) put(access string, e *cacheEntry) {
+	if c.n.Load() >= maxCached {
+		c.m.Clear()
+		c.n.Store(0)
+	}
+	if _, loaded := c.m.Swap(access, e); !loaded {
+		c.n.Add(1)
+	}
+}
