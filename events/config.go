@@ -65,7 +65,11 @@ type Config struct {
 	MaxConnections int `json:"maxConnections,omitempty"`
 	// SendQueueLength and SendQueueBytes bound the frames waiting to be
 	// written to one connection (0 means 1024 frames, 8 MiB); a connection
-	// that falls further behind is closed as a slow consumer.
+	// whose events fall further behind is closed as a slow consumer. The
+	// replies to a connection's own messages do not count towards that:
+	// once half the queue is taken, its next message waits until the
+	// queue drains, so a client that pipelines requests is slowed down,
+	// not closed.
 	SendQueueLength int `json:"sendQueueLength,omitempty"`
 	SendQueueBytes  int `json:"sendQueueBytes,omitempty"`
 }

@@ -43,7 +43,10 @@ type Transport interface {
 
 // Conn is one client connection of a Hub. Its methods handle the client
 // messages of the protocol and queue the replies; they may be called from
-// any goroutine.
+// any goroutine. While half the connection's send queue is taken they
+// first wait for it to drain: a client that sends requests faster than
+// it reads the replies is slowed down, and the transport's reader with
+// it, instead of being closed as a slow consumer.
 type Conn struct {
 	hub      *Hub
 	t        Transport
@@ -54,6 +57,7 @@ type Conn struct {
 	writer func()
 
 	mu         sync.Mutex
+	room       sync.Cond   // signalled when the queue drains or closes; L is &mu
 	queue      []outFrame  // waiting to be written
 	spare      []outFrame  // the writer's last batch, reused
 	queued     int         // bytes in queue
@@ -105,6 +109,7 @@ func (h *Hub) Connect(ctx context.Context, auth Headers, t Transport) (*Conn, er
 		return nil, err
 	}
 	c := &Conn{hub: h, t: t, identity: id, done: make(chan struct{})}
+	c.room.L = &c.mu
 	c.writer = c.writeLoop
 	if err := h.addConn(c); err != nil {
 		return nil, err
@@ -127,9 +132,12 @@ func (c *Conn) Done() <-chan struct{} { return c.done }
 func (c *Conn) Init() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if !c.awaitRoomLocked() {
+		return
+	}
 	c.activateLocked()
-	c.enqueueLocked(outFrame{body: c.hub.ack})
-	c.enqueueLocked(outFrame{body: kaFrame})
+	c.replyLocked(c.hub.ack)
+	c.replyLocked(kaFrame)
 }
 
 // Subscribe handles subscribe: it authorizes the pattern with auth
@@ -138,12 +146,15 @@ func (c *Conn) Init() {
 // so an event published once the client can see the success is delivered
 // and arrives after it. Any failure queues subscribe_error and is returned.
 func (c *Conn) Subscribe(ctx context.Context, id, channel string, auth Headers) error {
+	if !c.awaitRoom() {
+		return AsError(ErrClosed)
+	}
 	s, err := c.authorizeSubscribe(ctx, id, channel, auth)
 	if err == nil {
 		err = c.addSubscription(s)
 	}
 	if err != nil {
-		c.send(errorFrame("subscribe_error", id, err))
+		c.reply(errorFrame("subscribe_error", id, err))
 	}
 	return err
 }
@@ -188,7 +199,7 @@ func (c *Conn) addSubscription(s *subscription) error {
 	c.hub.reg.add(s)
 	c.hub.stats.subscriptions.Add(1)
 	c.activateLocked()
-	c.enqueueLocked(outFrame{body: idFrame("subscribe_success", s.id)})
+	c.replyLocked(idFrame("subscribe_success", s.id))
 	c.scheduleExpiryLocked()
 	return nil
 }
@@ -199,20 +210,20 @@ func (c *Conn) addSubscription(s *subscription) error {
 func (c *Conn) Unsubscribe(id string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closing {
+	if !c.awaitRoomLocked() {
 		return AsError(ErrClosed)
 	}
 	s := c.subs[id]
 	if s == nil {
 		err := &Error{Type: TypeUnknownOperation, Code: 400, Message: fmt.Sprintf("No subscription with id %q.", trunc(id)), Err: ErrBadRequest}
-		c.enqueueLocked(outFrame{body: errorFrame("unsubscribe_error", id, err)})
+		c.replyLocked(errorFrame("unsubscribe_error", id, err))
 		return err
 	}
 	delete(c.subs, id)
 	s.removed = true
 	c.hub.reg.remove(s)
 	c.hub.stats.subscriptions.Add(-1)
-	c.enqueueLocked(outFrame{body: idFrame("unsubscribe_success", id)})
+	c.replyLocked(idFrame("unsubscribe_success", id))
 	c.scheduleExpiryLocked()
 	return nil
 }
@@ -220,19 +231,22 @@ func (c *Conn) Unsubscribe(id string) error {
 // Publish handles publish: Hub.Publish with the message's own auth, then
 // publish_success (successful and failed events) or publish_error.
 func (c *Conn) Publish(ctx context.Context, id, channel string, events []string, auth Headers) error {
+	if !c.awaitRoom() {
+		return AsError(ErrClosed)
+	}
 	err := checkID(id)
 	var res PublishResult
 	if err == nil {
 		res, err = c.hub.Publish(ctx, auth, channel, events)
 	}
 	if err != nil {
-		c.send(errorFrame("publish_error", id, err))
+		c.reply(errorFrame("publish_error", id, err))
 		return err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.activateLocked()
-	c.enqueueLocked(outFrame{body: publishSuccessFrame(id, res)})
+	c.replyLocked(publishSuccessFrame(id, res))
 	return nil
 }
 
@@ -242,7 +256,9 @@ func (c *Conn) Publish(ctx context.Context, id, channel string, events []string,
 // "publish_error", "unsubscribe_error") when the message said what it
 // was; id is the message's id, "" when it had none.
 func (c *Conn) SendError(reply, id string, err error) {
-	c.send(errorFrame(reply, id, err))
+	if c.awaitRoom() {
+		c.reply(errorFrame(reply, id, err))
+	}
 }
 
 // Close is for the transport: the client went away (or reading failed).
@@ -254,6 +270,7 @@ func (c *Conn) Close() {
 		c.closing = true
 		clear(c.queue)
 		c.queue, c.queued = c.queue[:0], 0
+		c.room.Broadcast()
 	}
 	c.mu.Unlock()
 	c.finish()
@@ -269,10 +286,35 @@ func checkID(id string) error {
 	return nil
 }
 
-func (c *Conn) send(frame []byte) {
+// awaitRoom waits until less than half the send queue is taken, and
+// reports whether the connection is still open.
+func (c *Conn) awaitRoom() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.enqueueLocked(outFrame{body: frame})
+	return c.awaitRoomLocked()
+}
+
+func (c *Conn) awaitRoomLocked() bool {
+	cfg := &c.hub.cfg
+	for !c.closing && (len(c.queue) >= cfg.SendQueueLength/2 || c.queued >= cfg.SendQueueBytes/2) {
+		c.room.Wait()
+	}
+	return !c.closing
+}
+
+// reply queues the answer to one of the client's own messages.
+func (c *Conn) reply(frame []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.replyLocked(frame)
+}
+
+// replyLocked queues frame without the slow-consumer check: replies are
+// bounded by awaitRoom, which holds the client's next message back.
+func (c *Conn) replyLocked(frame []byte) {
+	if !c.closing {
+		c.pushLocked(outFrame{body: frame})
+	}
 }
 
 // deliver queues the data frames of one message for s.
@@ -301,10 +343,14 @@ func (c *Conn) enqueueLocked(f outFrame) bool {
 		c.slowLocked()
 		return false
 	}
-	c.queue = append(c.queue, f)
-	c.queued += size
-	c.startWriterLocked()
+	c.pushLocked(f)
 	return true
+}
+
+func (c *Conn) pushLocked(f outFrame) {
+	c.queue = append(c.queue, f)
+	c.queued += len(f.head) + len(f.body)
+	c.startWriterLocked()
 }
 
 func (c *Conn) startWriterLocked() {
@@ -336,6 +382,7 @@ func (c *Conn) closeLocked(frame []byte, reason error, drop bool) {
 	}
 	c.closing = true
 	c.reason = reason
+	c.room.Broadcast()
 	if drop {
 		c.abandon.Store(true)
 		var data uint64
@@ -478,6 +525,7 @@ func (c *Conn) writeLoop() {
 		batch := c.queue
 		c.queue, c.spare, c.queued = c.spare[:0], nil, 0
 		c.writeSince = time.Now()
+		c.room.Broadcast()
 		c.mu.Unlock()
 		if err := c.writeBatch(batch, bp); err != nil {
 			c.hub.log.Debug("events: write failed", "err", err)
@@ -526,6 +574,7 @@ func (c *Conn) finish() {
 	}
 	c.finished = true
 	c.closing = true
+	c.room.Broadcast()
 	reason := c.reason
 	c.stopTimersLocked()
 	if c.forceTimer != nil {

@@ -2,6 +2,7 @@ package events_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -290,6 +291,65 @@ func TestFirstEventAfterSubscribeSuccess(t *testing.T) {
 	}
 }
 
+// TestDeliveryUnderChurn: subscribers that stay get every event exactly
+// once and in order while other connections keep subscribing to and
+// leaving the same channel (the registry appends to the list a publish
+// may be reading, and replaces it on removal).
+func TestDeliveryUnderChurn(t *testing.T) {
+	h := newHub(t, events.Config{SendQueueLength: 1 << 16})
+	const stayers, n = 8, 300
+	trs := make([]*transport, stayers)
+	for i := range trs {
+		var c *events.Conn
+		c, trs[i] = connect(t, h)
+		subscribe(t, c, "stay", "/default/churn", key())
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			for j := 0; ; j++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				c, _ := connect(t, h)
+				subscribe(t, c, "churn", "/default/churn", key())
+				if j%2 == w%2 {
+					if err := c.Unsubscribe("churn"); err != nil {
+						t.Error(err)
+					}
+				}
+				c.Close()
+			}
+		})
+	}
+	for i := range n {
+		if _, err := h.Publish(context.Background(), key(), "/default/churn", []string{fmt.Sprint(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	for k, tr := range trs {
+		tr.wait(t, 0, func(f frame) bool { return f.Type == "data" && *f.Event == fmt.Sprint(n-1) })
+		next := 0
+		for _, s := range tr.snapshot() {
+			if !strings.Contains(s, `"type":"data"`) {
+				continue
+			}
+			if want := fmt.Sprintf(`"event":"%d"}`, next); !strings.HasSuffix(s, want) {
+				t.Fatalf("subscriber %d, event %d: got %s", k, next, s)
+			}
+			next++
+		}
+		if next != n {
+			t.Fatalf("subscriber %d got %d events, want %d", k, next, n)
+		}
+	}
+}
+
 func TestOrderPerConnection(t *testing.T) {
 	h := newHub(t, events.Config{})
 	c, tr := connect(t, h)
@@ -353,6 +413,73 @@ func TestSlowConsumerIsDropped(t *testing.T) {
 	case <-sc.Done():
 	case <-time.After(time.Second):
 		t.Fatal("slow connection not unregistered")
+	}
+}
+
+// TestPipelinedRequestsWait: a client that sends many more requests than
+// the send queue holds before reading any reply is held back, not
+// closed as a slow consumer, and gets every reply in order.
+func TestPipelinedRequestsWait(t *testing.T) {
+	h := newHub(t, events.Config{SendQueueLength: 16})
+	tr := newTransport()
+	tr.block = make(chan struct{})
+	c, err := h.Connect(context.Background(), key(), tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	subscribe := func(i int) error {
+		return c.Subscribe(context.Background(), fmt.Sprint("s", i), fmt.Sprint("/default/s", i), key())
+	}
+	const n = 100 // over six queues' worth
+	sent := make(chan int, n)
+	go func() {
+		defer close(sent)
+		for i := range n {
+			var err error
+			if i%2 == 0 {
+				err = c.Publish(context.Background(), fmt.Sprint("p", i), "/default/feed", []string{"1"}, key())
+			} else {
+				err = subscribe(i)
+			}
+			if err != nil {
+				t.Errorf("request %d: %v", i, err)
+				return
+			}
+			sent <- i
+		}
+	}()
+	// The client reads nothing yet: the requests stop at half the queue.
+	time.Sleep(100 * time.Millisecond)
+	if got := len(sent); got > 16 {
+		t.Fatalf("%d requests handled while no reply could be written", got)
+	}
+	close(tr.block)
+	for range sent {
+	}
+	f, _ := tr.wait(t, 0, func(f frame) bool { return f.ID == fmt.Sprint("s", n-1) })
+	if f.Type != "subscribe_success" {
+		t.Fatalf("last reply %+v", f)
+	}
+	frames := tr.snapshot()
+	if len(frames) != n {
+		t.Fatalf("%d replies, want %d", len(frames), n)
+	}
+	for i, raw := range frames {
+		var f frame
+		if err := json.Unmarshal([]byte(raw), &f); err != nil {
+			t.Fatal(err)
+		}
+		want := fmt.Sprint("p", i)
+		if i%2 == 1 {
+			want = fmt.Sprint("s", i)
+		}
+		if f.ID != want || f.errType() != "" {
+			t.Fatalf("reply %d = %s, want a success for %s", i, raw, want)
+		}
+	}
+	if st := h.Stats(); st.SlowConsumers != 0 {
+		t.Fatalf("stats %+v: the pipelining client was taken for a slow consumer", st)
 	}
 }
 

@@ -6,9 +6,12 @@ import (
 )
 
 // registry indexes subscriptions by channel: exact ones by path, wildcard
-// ones by their prefix ("/ns/a" for "/ns/a/*"). Lists are copied on
-// write, so a publish reads them without holding the lock while it
-// delivers.
+// ones by their prefix ("/ns/a" for "/ns/a/*"). A publish takes a list's
+// slice header under the read lock and delivers without the lock, so a
+// list must never change within a length a reader may hold: add appends
+// past the end (amortised O(1): subscribing 10,000 connections to one
+// channel copied 400 MB when every add copied the list), remove makes a
+// new list.
 type registry struct {
 	mu     sync.RWMutex
 	exact  map[string][]*subscription
@@ -31,10 +34,7 @@ func (r *registry) add(s *subscription) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	m, key := r.index(s)
-	old := m[key]
-	next := make([]*subscription, len(old), len(old)+1)
-	copy(next, old)
-	m[key] = append(next, s)
+	m[key] = append(m[key], s)
 }
 
 func (r *registry) remove(s *subscription) {

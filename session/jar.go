@@ -60,6 +60,8 @@ type jar struct {
 	overflow bool
 	total    int
 	buf      [8]entry // entries' first backing array: one allocation
+	// last backs lastAuthUsers' result.
+	last [maxCandidates]string
 }
 
 // readJar collects this client's cookies from r's Cookie headers; nil
@@ -140,11 +142,13 @@ func splitName(name string, prefixLen int) (entry, bool) {
 	return e, false
 }
 
-// lastAuthUsers are the distinct decoded LastAuthUser values, in order.
+// lastAuthUsers are the first maxCandidates distinct decoded
+// LastAuthUser values, in order. The slice is the jar's: valid until the
+// next call.
 func (j *jar) lastAuthUsers() []string {
-	var out []string
+	out := j.last[:0]
 	for _, e := range j.entries {
-		if e.key != lastAuth {
+		if e.key != lastAuth || len(out) == maxCandidates {
 			continue
 		}
 		v, ok := decodeValue(e.raw)
@@ -185,6 +189,25 @@ func (j *jar) values(user, key string) (vals []string, dup bool) {
 		}
 	}
 	return vals, n > 1
+}
+
+// pair returns user's access and id token cookies as sent, when each
+// came exactly once: the common case, which a session cache lookup can
+// settle without decoding anything.
+func (j *jar) pair(user string) (access, id string, ok bool) {
+	na, ni := 0, 0
+	for _, e := range j.entries {
+		if e.user != user || e.chunk >= 0 {
+			continue
+		}
+		switch e.key {
+		case keyAccess:
+			access, na = e.raw, na+1
+		case keyID:
+			id, ni = e.raw, ni+1
+		}
+	}
+	return access, id, na == 1 && ni == 1
 }
 
 // addValue appends the decoded raw to vals when it is new and there is

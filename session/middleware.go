@@ -73,9 +73,10 @@ func (m *Manager) begin(r *http.Request, st *reqState, force bool) {
 // the batch holds the cookie fixes to write.
 func (m *Manager) loadState(r *http.Request, st *reqState) *batch {
 	st.j = m.readJarInto(r, &st.jb)
-	b := m.newBatch(st.j)
+	st.bb = batch{m: m, j: st.j}
+	b := &st.bb
 	if st.j != nil {
-		st.cur = m.load(r.Context(), st.j, b)
+		st.cur = m.load(r.Context(), st.j, b, &st.cb)
 	}
 	st.setCurrent(st.cur)
 	return b

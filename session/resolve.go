@@ -62,9 +62,9 @@ const (
 )
 
 // load picks the request's user from the cookies and verifies the
-// tokens. Bad cookies and duplicates are fixed through b. It returns nil
-// when no user has verifiable tokens.
-func (m *Manager) load(ctx context.Context, j *jar, b *batch) *current {
+// tokens into cur. Bad cookies and duplicates are fixed through b. It
+// returns nil when no user has verifiable tokens, else cur.
+func (m *Manager) load(ctx context.Context, j *jar, b *batch, cur *current) *current {
 	if j.overflow {
 		m.log.WarnContext(ctx, "session: cookies over the size limits, clearing them", "bytes", j.total)
 		b.delAll()
@@ -82,8 +82,7 @@ func (m *Manager) load(ctx context.Context, j *jar, b *batch) *current {
 		if i == maxCandidates {
 			break
 		}
-		cur, v := m.loadUser(ctx, j, b, u)
-		switch v {
+		switch m.loadUser(ctx, j, b, u, cur) {
 		case verdictOK:
 			if j.dupLastAuth() || !fromLast {
 				b.set(m.prefix+lastAuth, u)
@@ -97,16 +96,41 @@ func (m *Manager) load(ctx context.Context, j *jar, b *batch) *current {
 	return nil
 }
 
-// loadUser verifies user's tokens; among duplicates the valid one with
-// the latest expiry wins and is rewritten through the policy (which
-// expires the other copies).
-func (m *Manager) loadUser(ctx context.Context, j *jar, b *batch, user string) (*current, verdict) {
+// loadUser verifies user's tokens into cur; among duplicates the valid
+// one with the latest expiry wins and is rewritten through the policy
+// (which expires the other copies).
+func (m *Manager) loadUser(ctx context.Context, j *jar, b *batch, user string, cur *current) verdict {
+	*cur = current{user: user, j: j}
+	// A cache hit on the values as sent means they are verified tokens
+	// themselves (a JWT neither starts with '"' nor holds '%', so it is
+	// its own cookie encoding): nothing needs decoding.
+	if a, id, ok := j.pair(user); ok {
+		if e := m.sessions.get(a, id, m.now()); e != nil {
+			cur.access, cur.id, cur.ac, cur.ic, cur.sess = a, id, e.ac, e.ic, e.sess
+		}
+	}
+	if cur.ac == nil {
+		if v := m.verifyUser(ctx, j, b, cur); v != verdictOK {
+			return v
+		}
+	}
+	cur.device = j.first(user, keyDevice)
+	cur.details = j.first(user, keyDetails)
+	if ms, err := strconv.ParseInt(j.first(user, keyDrift), 10, 64); err == nil {
+		cur.drift = min(max(time.Duration(ms)*time.Millisecond, -maxDrift), maxDrift)
+	}
+	return verdictOK
+}
+
+// verifyUser decodes and verifies cur.user's token cookies, and queues
+// the rewrite of duplicated ones.
+func (m *Manager) verifyUser(ctx context.Context, j *jar, b *batch, cur *current) verdict {
+	user := cur.user
 	accs, dupA := j.values(user, keyAccess)
 	if len(accs) == 0 {
-		return nil, verdictNone
+		return verdictNone
 	}
 	ids, dupI := j.values(user, keyID)
-	cur := &current{user: user}
 	if len(accs) == 1 && len(ids) == 1 {
 		if e := m.sessions.get(accs[0], ids[0], m.now()); e != nil {
 			cur.access, cur.id, cur.ac, cur.ic, cur.sess = accs[0], ids[0], e.ac, e.ic, e.sess
@@ -115,11 +139,11 @@ func (m *Manager) loadUser(ctx context.Context, j *jar, b *batch, user string) (
 	if cur.ac == nil {
 		var v verdict
 		if cur.access, cur.ac, cur.accessExpired, v = pick(ctx, m.access, accs, ""); v != verdictOK {
-			return nil, v
+			return v
 		}
 		if len(ids) > 0 {
 			if cur.id, cur.ic, cur.idExpired, v = pick(ctx, m.id, ids, cur.ac.Subject); v != verdictOK {
-				return nil, v
+				return v
 			}
 		}
 		cur.sess = newSession(cur.ac, cur.ic, cur.access, cur.id)
@@ -133,13 +157,7 @@ func (m *Manager) loadUser(ctx context.Context, j *jar, b *batch, user string) (
 	if dupI && cur.id != "" {
 		b.setToken(user, keyID, cur.id)
 	}
-	cur.j = j
-	cur.device = j.first(user, keyDevice)
-	cur.details = j.first(user, keyDetails)
-	if ms, err := strconv.ParseInt(j.first(user, keyDrift), 10, 64); err == nil {
-		cur.drift = min(max(time.Duration(ms)*time.Millisecond, -maxDrift), maxDrift)
-	}
-	return cur, verdictOK
+	return verdictOK
 }
 
 // refreshTokens are the candidate refresh tokens, decoded on first use

@@ -96,9 +96,12 @@ type reqState struct {
 	w    *respWriter
 	j    *jar
 	cur  *current
-	// rw and jb back w and j: a request's state is one allocation.
+	// rw, jb and cb back w, j and cur, and bb is the batch of cookie
+	// fixes found while loading: a request's state is one allocation.
 	rw respWriter
 	jb jar
+	cb current
+	bb batch
 }
 
 func stateFrom(ctx context.Context) *reqState {
