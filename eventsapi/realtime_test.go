@@ -291,6 +291,57 @@ func TestSlowConsumer(t *testing.T) {
 	}
 }
 
+// TestPipelinedPublishes: a client that writes many more publishes than
+// its send queue holds before reading anything (helper-20's repro in
+// bench/EVENTS-RESULTS.md closed it as a slow consumer) is held back, not
+// closed, and gets every answer and every event of its own channel.
+func TestPipelinedPublishes(t *testing.T) {
+	s := newServer(t, func(c *events.Config) { c.SendQueueLength = 16 })
+	c := s.connect(t, keyAuth())
+	c.subscribe("own", "/default/echo", keyAuth())
+	const n = 300
+	var msgs strings.Builder
+	for i := range n {
+		fmt.Fprintf(&msgs, `{"type":"publish","id":"p%d","channel":"/default/echo","events":["%d"],"authorization":{"x-api-key":%q}}`+"\n", i, i, apiKey)
+	}
+	go func() {
+		for line := range strings.Lines(msgs.String()) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			err := c.ws.Write(ctx, websocket.MessageText, []byte(strings.TrimSpace(line)))
+			cancel()
+			if err != nil {
+				t.Errorf("write: %v", err)
+				return
+			}
+		}
+	}()
+	acks, data := 0, 0
+	for acks < n || data < n {
+		f, err := c.read(10 * time.Second)
+		if err != nil {
+			t.Fatalf("after %d answers and %d events: %v", acks, data, err)
+		}
+		switch f.Type {
+		case "publish_success":
+			if f.ID != fmt.Sprint("p", acks) || len(f.Successful) != 1 {
+				t.Fatalf("answer %d: %s", acks, f.raw)
+			}
+			acks++
+		case "data":
+			if e := f.event(t); e != fmt.Sprint(data) {
+				t.Fatalf("event %d: %q", data, e)
+			}
+			data++
+		case "ka":
+		default:
+			t.Fatalf("unexpected %s", f.raw)
+		}
+	}
+	if st := s.hub.Stats(); st.SlowConsumers != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
 func TestOrigins(t *testing.T) {
 	s := newServer(t, nil, "app.example.com", "https://*.example.org")
 	tests := []struct {
