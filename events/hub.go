@@ -69,6 +69,8 @@ type Hub struct {
 	conns  map[*Conn]struct{}
 	closed bool
 	down   atomic.Bool // closed, readable without mu
+	// writing counts the connections whose writer runs (see writeLoop).
+	writing atomic.Int64
 
 	stats struct {
 		connections, subscriptions                                   atomic.Int64
