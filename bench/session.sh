@@ -7,6 +7,7 @@
 #   PROFILE=yes bash bench/session.sh      # also CPU profiles of the Go server
 #   PIN=no bash bench/session.sh           # no taskset
 #   GOBENCH=no bash bench/session.sh       # skip the go test benchmarks
+#   INTERLEAVE=0 bash bench/session.sh     # skip the interleaved runs (default 40s per pair)
 #
 # Builds cognate and bench/sessionapp, installs bench/sessionnode's
 # pinned aws-jwt-verify (npm ci), starts `cognate serve` on a temporary
@@ -38,6 +39,8 @@ cd "$(dirname "$0")/.."
 RUNS=${RUNS:-10}
 DUR=${DUR:-5s}
 WARM=${WARM:-1s}
+INTERLEAVE=${INTERLEAVE:-40s}
+WINDOW=${WINDOW:-100ms}
 CONN=${CONN:-8}
 BENCHTIME=${BENCHTIME:-2s}
 BENCHCOUNT=${BENCHCOUNT:-3}
@@ -218,6 +221,20 @@ for round in $(seq 1 "$RUNS"); do
 		esac
 	done
 done
+# The same pairs interleaved: sessionapp -interleave alternates the two
+# URLs in $WINDOW windows (A B B A …) over $INTERLEAVE, so that drift in
+# the machine's speed, which moves wrk's runs by tens of percent, weighs
+# on both sides alike.
+if [ "$INTERLEAVE" != 0 ]; then
+	for pair in go node; do
+		if [ $pair = go ]; then url=$gurl pid=$gpid; else url=$nurl pid=$npid; fi
+		echo "== interleaved: $pair /bare and /mw, $WINDOW windows for $INTERLEAVE"
+		"${DRIVER_PIN[@]}" "$work/sessionapp" -interleave "$url/bare,$url/mw" -cookie-file "$OUT/cookie-header.txt" \
+			-want "anonymous,$username" -labels "$pair-bare,$pair-mw" -conns "$CONN" -window "$WINDOW" \
+			-duration "$INTERLEAVE" -server-pid "$pid" -out "$OUT/interleaved-$pair.json" |
+			tee -a "$OUT/interleaved.txt" || failed=$((failed + 1))
+	done
+fi
 if [ -n "$pport" ]; then
 	drive 0 go-bare "$gurl/bare" "$gpid" anonymous yes
 	drive 0 go-mw "$gurl/mw" "$gpid" "$username" yes
@@ -252,6 +269,10 @@ fi
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/environment.txt"
 echo
 "$work/sessionapp" -table "$results" -gobench "$OUT/gobench.txt" | tee "$OUT/table.md"
+if [ -f "$OUT/interleaved.txt" ]; then
+	echo
+	tee -a "$OUT/table.md" <"$OUT/interleaved.txt"
+fi
 echo "results: $OUT"
 if [ "$failed" -gt 0 ]; then
 	echo "session.sh: $failed run(s) had errors; their figures are not results" >&2

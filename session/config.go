@@ -160,6 +160,7 @@ type Manager struct {
 	before   time.Duration
 	flights  flights
 	sessions sessionCache
+	headers  headerCache
 }
 
 // New checks cfg, fills in its defaults and returns a Manager. It makes

@@ -66,11 +66,10 @@ type jar struct {
 
 // readJar collects this client's cookies from r's Cookie headers; nil
 // when there are none.
-func (m *Manager) readJar(r *http.Request) *jar { return m.readJarInto(r, nil) }
+func (m *Manager) readJar(r *http.Request) *jar { return m.readJarLines(r.Header["Cookie"]) }
 
-// readJarInto is readJar filling dst (when not nil) instead of a new jar.
-func (m *Manager) readJarInto(r *http.Request, dst *jar) *jar {
-	lines := r.Header["Cookie"]
+// readJarLines is readJar from the Cookie header lines.
+func (m *Manager) readJarLines(lines []string) *jar {
 	if len(lines) == 0 {
 		return nil
 	}
@@ -84,9 +83,7 @@ func (m *Manager) readJarInto(r *http.Request, dst *jar) *jar {
 			return
 		}
 		if j == nil {
-			if j = dst; j == nil {
-				j = &jar{}
-			}
+			j = &jar{}
 			j.entries = j.buf[:0]
 		}
 		j.add(name, rawName, rawValue, len(m.prefix))

@@ -62,9 +62,29 @@ func (m *Manager) newState(w http.ResponseWriter) *reqState {
 // begin resolves r's session into st, refreshing it when due, and
 // queues the cookie changes on st's writer.
 func (m *Manager) begin(r *http.Request, st *reqState, force bool) {
+	lines := r.Header["Cookie"]
+	cacheable := !force && len(lines) == 1
+	if cacheable {
+		if c := m.headers.get(lines[0]); c != nil {
+			// usable too: a negative clockDrift moves needsRefresh's
+			// limit before now.
+			if now := m.now(); c.usable(now) && !m.needsRefresh(c, now) {
+				st.cb = *c
+				st.lines = lines
+				st.setCurrent(&st.cb)
+				return
+			}
+			m.headers.forget(lines[0])
+		}
+	}
 	b := m.loadState(r, st)
 	if st.cur != nil {
-		st.setCurrent(m.settle(r.Context(), st.cur, b, force))
+		cur := st.cur
+		next := m.settle(r.Context(), cur, b, force)
+		st.setCurrent(next)
+		if cacheable && next == cur && !cur.refreshFailed && len(b.ops) == 0 {
+			m.headers.put(lines[0], cur)
+		}
 	}
 	b.flush(st.w.Header())
 }
@@ -72,7 +92,7 @@ func (m *Manager) begin(r *http.Request, st *reqState, force bool) {
 // loadState reads and verifies r's cookies into st without refreshing;
 // the batch holds the cookie fixes to write.
 func (m *Manager) loadState(r *http.Request, st *reqState) *batch {
-	st.j = m.readJarInto(r, &st.jb)
+	st.j = m.readJar(r)
 	st.bb = batch{m: m, j: st.j}
 	b := &st.bb
 	if st.j != nil {
@@ -80,6 +100,18 @@ func (m *Manager) loadState(r *http.Request, st *reqState) *batch {
 	}
 	st.setCurrent(st.cur)
 	return b
+}
+
+// jar returns the request's cookies, reading them from the header when
+// the session came from the header cache.
+func (st *reqState) jar() *jar {
+	if st.j == nil && st.lines != nil {
+		st.j = st.m.readJarLines(st.lines)
+		if st.cur != nil {
+			st.cur.j = st.j
+		}
+	}
+	return st.j
 }
 
 // valid reports whether the request has a session whose tokens have not
@@ -144,7 +176,7 @@ func (st *reqState) refresh(ctx context.Context, w http.ResponseWriter, force bo
 	if rw := findWriter(w, st.w); rw != nil && rw.wrote.Load() {
 		return ErrHeadersWritten
 	}
-	b := m.newBatch(st.j)
+	b := m.newBatch(st.jar())
 	next, err := m.refreshCurrent(ctx, st.cur, b, force)
 	var te *terminalError
 	if err == nil || errors.As(err, &te) {
@@ -173,7 +205,7 @@ func findWriter(w http.ResponseWriter, fallback *respWriter) *respWriter {
 }
 
 // respWriter records whether the response's headers went out. Flush,
-// Hijack and ReadFrom pass through (the rest via Unwrap and
+// Hijack, ReadFrom and WriteString pass through (the rest via Unwrap and
 // http.ResponseController).
 type respWriter struct {
 	http.ResponseWriter
@@ -189,8 +221,23 @@ func (w *respWriter) WriteHeader(code int) {
 }
 
 func (w *respWriter) Write(p []byte) (int, error) {
-	w.wrote.Store(true)
+	w.markWritten()
 	return w.ResponseWriter.Write(p)
+}
+
+// WriteString passes strings on as they are (io.WriteString would copy
+// them into a new []byte for Write).
+func (w *respWriter) WriteString(s string) (int, error) {
+	w.markWritten()
+	return io.WriteString(w.ResponseWriter, s)
+}
+
+// markWritten records that the headers went out; a load first keeps the
+// atomic write off the path of every Write after the first.
+func (w *respWriter) markWritten() {
+	if !w.wrote.Load() {
+		w.wrote.Store(true)
+	}
 }
 
 func (w *respWriter) ReadFrom(r io.Reader) (int64, error) {

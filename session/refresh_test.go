@@ -301,3 +301,46 @@ func TestTransport(t *testing.T) {
 		t.Errorf("signed out: %+v", st)
 	}
 }
+
+// TestRepeatedHeaderFollowsTheClock: a Cookie header seen before (and
+// remembered with its session) is still refreshed once its tokens are
+// due or expired, also when a negative clockDrift cookie would put
+// Amplify's refresh limit before the token's expiry.
+func TestRepeatedHeaderFollowsTheClock(t *testing.T) {
+	p := newIDP(t)
+	a := newApp(t, p, appOpts{})
+	for _, tc := range []struct {
+		name  string
+		drift string
+		after time.Duration // past the access token's exp
+	}{
+		{"due", "", -time.Second},
+		{"expired, negative drift", "-300000", 500 * time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			user := "repeat-" + strings.ReplaceAll(strings.Fields(tc.name)[0], ",", "")
+			p.user(t, user, false)
+			b, access := a.signedIn(user)
+			header := b.cookieHeader(a)
+			if tc.drift != "" {
+				// First, so that it wins over the one the server wrote.
+				header = a.tokenName(user, "clockDrift") + "=" + tc.drift + "; " + header
+			}
+			for range 3 {
+				if st := decode(t, a.rawGet("/", header)); st.User != user || st.Access != access {
+					t.Fatalf("before expiry: %+v", st)
+				}
+			}
+			a.expireAt(access, tc.after)
+			r := a.rawGet("/", header)
+			st := decode(t, r)
+			if st.User != user || st.Access == access || st.Access == "" {
+				t.Fatalf("after expiry the remembered header gave %q with the old token %v (%d, %v)", st.User, st.Access == access, r.StatusCode, r.Header["Set-Cookie"])
+			}
+			if len(r.Cookies()) == 0 {
+				t.Fatal("refreshed without setting cookies")
+			}
+			a.clock.set(time.Now())
+		})
+	}
+}

@@ -96,10 +96,13 @@ type reqState struct {
 	w    *respWriter
 	j    *jar
 	cur  *current
-	// rw, jb and cb back w, j and cur, and bb is the batch of cookie
-	// fixes found while loading: a request's state is one allocation.
+	// lines is the Cookie header, kept when the session came from the
+	// header cache and j is read only if needed.
+	lines []string
+	// rw and cb back w and cur, and bb is the batch of cookie fixes
+	// found while loading: a request's state is one allocation (and the
+	// jar a second one when the header is not cached).
 	rw respWriter
-	jb jar
 	cb current
 	bb batch
 }

@@ -9,6 +9,8 @@
 //	sessionapp -signin USER -password PW -endpoint … -data …   # prints a Cookie header
 //	sessionapp -freeport                                       # prints a free loopback port
 //	sessionapp -table results.jsonl[,more.jsonl] -gobench gobench.txt  # the report (markdown)
+//	sessionapp -interleave http://h/bare,http://h/mw -cookie-file F -want anonymous,USER -server-pid PID
+//	                                                           # both URLs in alternating 100 ms windows
 //
 // The pool and app client come from -pool and -client, or from the data
 // directory's amplify_outputs.json. -pprof serves net/http/pprof on a
@@ -47,6 +49,8 @@ type config struct {
 	signin, password     string
 	freeport             bool
 	table, gobench       string
+	interleave           string
+	il                   interleaveConfig
 }
 
 func main() {
@@ -76,6 +80,15 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.BoolVar(&cfg.freeport, "freeport", false, "print a free loopback TCP port and exit")
 	fs.StringVar(&cfg.table, "table", "", "print the report of these results.jsonl files (comma-separated; written by bench/session.sh)")
 	fs.StringVar(&cfg.gobench, "gobench", "", "with -table: go test -bench output to summarise too")
+	fs.StringVar(&cfg.interleave, "interleave", "", "drive these two URLs (comma-separated) in alternating windows and print their ratio")
+	cookieFile := fs.String("cookie-file", "", "with -interleave: file holding the Cookie header to send")
+	wants := fs.String("want", "", "with -interleave: the two expected bodies, comma-separated")
+	labels := fs.String("labels", "bare,mw", "with -interleave: names of the two URLs")
+	fs.IntVar(&cfg.il.conns, "conns", 8, "with -interleave: keep-alive connections")
+	fs.DurationVar(&cfg.il.window, "window", 100*time.Millisecond, "with -interleave: window length")
+	fs.DurationVar(&cfg.il.duration, "duration", 30*time.Second, "with -interleave: run length")
+	fs.IntVar(&cfg.il.serverPID, "server-pid", 0, "with -interleave: the server's PID, for its CPU time")
+	fs.StringVar(&cfg.il.outputJSON, "out", "", "with -interleave: write the result as JSON here")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %w", errUsage, err)
 	}
@@ -84,6 +97,11 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return freePort(out)
 	case cfg.table != "":
 		return report(out, cfg.table, cfg.gobench)
+	case cfg.interleave != "":
+		if err := cfg.il.parse(cfg.interleave, *cookieFile, *wants, *labels); err != nil {
+			return err
+		}
+		return interleave(ctx, cfg.il, out)
 	}
 	if err := cfg.resolvePool(); err != nil {
 		return err

@@ -1,0 +1,61 @@
+package session
+
+import (
+	"sync"
+	"sync/atomic"
+)
+
+// headerCache remembers, per exact Cookie header, the session it
+// resolved to when that needed no refresh and no cookie fixes: the next
+// requests of a signed-in browser carry the same header until the next
+// refresh, and skip parsing, decoding and looking up its cookies. Only
+// such clean resolutions are stored, with no jar (read again from the
+// header when a refresh needs it), and a hit is used only while the
+// tokens are not due for refresh: it is exactly what resolving the
+// header again would give, as verifying the same bytes at the same time
+// gives the same answer.
+type headerCache struct {
+	m        sync.Map // Cookie header → *current
+	n, bytes atomic.Int64
+}
+
+// Bounds of the cache: past either it starts over. Headers longer than
+// maxCachedHeader (chunked tokens, many cookies) are not cached.
+const (
+	maxHeaderEntries = 20_000
+	maxHeaderBytes   = 32 << 20
+	maxCachedHeader  = 8 << 10
+)
+
+func (c *headerCache) get(header string) *current {
+	if v, ok := c.m.Load(header); ok {
+		return v.(*current)
+	}
+	return nil
+}
+
+// forget drops header's entry (its tokens are due).
+func (c *headerCache) forget(header string) {
+	if c.m.CompareAndDelete(header, c.get(header)) {
+		c.n.Add(-1)
+		c.bytes.Add(-int64(len(header)))
+	}
+}
+
+// put stores a copy of cur, without its per-request parts.
+func (c *headerCache) put(header string, cur *current) {
+	if len(header) > maxCachedHeader {
+		return
+	}
+	if c.n.Load() >= maxHeaderEntries || c.bytes.Load()+int64(len(header)) > maxHeaderBytes {
+		c.m.Clear()
+		c.n.Store(0)
+		c.bytes.Store(0)
+	}
+	e := *cur
+	e.j, e.refresh, e.refreshFailed = nil, nil, false
+	if _, loaded := c.m.Swap(header, &e); !loaded {
+		c.n.Add(1)
+		c.bytes.Add(int64(len(header)))
+	}
+}
