@@ -205,3 +205,23 @@ func subscribe(t testing.TB, c *events.Conn, id, channel string, auth events.Hea
 		t.Fatalf("Subscribe(%s): %v", channel, err)
 	}
 }
+
+// inOrder waits for event n-1 and checks that the data frames carried
+// the events "0" to "n-1", each once and in order.
+func (t *transport) inOrder(tb testing.TB, n int) {
+	tb.Helper()
+	t.wait(tb, 0, func(f frame) bool { return f.Type == "data" && *f.Event == fmt.Sprint(n-1) })
+	next := 0
+	for _, s := range t.snapshot() {
+		if !strings.Contains(s, `"type":"data"`) {
+			continue
+		}
+		if want := fmt.Sprintf(`"event":"%d"}`, next); !strings.HasSuffix(s, want) {
+			tb.Fatalf("event %d: got %s", next, s)
+		}
+		next++
+	}
+	if next != n {
+		tb.Fatalf("got %d events, want %d", next, n)
+	}
+}

@@ -332,21 +332,8 @@ func TestDeliveryUnderChurn(t *testing.T) {
 	}
 	close(stop)
 	wg.Wait()
-	for k, tr := range trs {
-		tr.wait(t, 0, func(f frame) bool { return f.Type == "data" && *f.Event == fmt.Sprint(n-1) })
-		next := 0
-		for _, s := range tr.snapshot() {
-			if !strings.Contains(s, `"type":"data"`) {
-				continue
-			}
-			if want := fmt.Sprintf(`"event":"%d"}`, next); !strings.HasSuffix(s, want) {
-				t.Fatalf("subscriber %d, event %d: got %s", k, next, s)
-			}
-			next++
-		}
-		if next != n {
-			t.Fatalf("subscriber %d got %d events, want %d", k, next, n)
-		}
+	for _, tr := range trs {
+		tr.inOrder(t, n)
 	}
 }
 
@@ -360,20 +347,7 @@ func TestOrderPerConnection(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	tr.wait(t, 0, func(f frame) bool { return f.Type == "data" && *f.Event == fmt.Sprint(n-1) })
-	next := 0
-	for _, s := range tr.snapshot() {
-		if !strings.Contains(s, `"type":"data"`) {
-			continue
-		}
-		if want := fmt.Sprintf(`"event":"%d"}`, next); !strings.HasSuffix(s, want) {
-			t.Fatalf("event %d: got %s", next, s)
-		}
-		next++
-	}
-	if next != n {
-		t.Fatalf("got %d events, want %d", next, n)
-	}
+	tr.inOrder(t, n)
 }
 
 func TestSlowConsumerIsDropped(t *testing.T) {
