@@ -3,6 +3,8 @@ package keys
 import (
 	"crypto/sha256"
 	"sync"
+
+	"github.com/cognate-auth/cognate/internal/evict"
 )
 
 // cacheShards is the number of independently locked parts of the token
@@ -14,9 +16,8 @@ const cacheShards = 32
 const evictSample = 8
 
 // tokenCache maps the SHA-256 of accepted tokens to their payloads until
-// the tokens' exp. Eviction under size pressure samples a few entries (map
-// iteration starts at a random place) and drops the one expiring soonest,
-// which is an expired one whenever the sample holds any.
+// the tokens' exp. Eviction under size pressure drops the soonest-expiring
+// of a random sample (evict.Soonest).
 type tokenCache struct {
 	perShard int
 	shards   [cacheShards]cacheShard
@@ -77,19 +78,7 @@ func (c *tokenCache) put(sum *[sha256.Size]byte, key *signingKey, payload []byte
 
 // evictOne drops the soonest-expiring of a few entries. s.mu is held.
 func (s *cacheShard) evictOne() {
-	var victim [sha256.Size]byte
-	soonest, n := int64(0), 0
-	for k, e := range s.m {
-		if n == 0 || e.exp < soonest {
-			victim, soonest = k, e.exp
-		}
-		if n++; n == evictSample {
-			break
-		}
-	}
-	if n > 0 {
-		delete(s.m, victim)
-	}
+	evict.Soonest(s.m, evictSample, func(e cacheEntry) int64 { return e.exp })
 }
 
 // len returns the number of cached entries, expired ones included.

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/cognate-auth/cognate/internal/evict"
 )
 
 const (
@@ -103,22 +105,9 @@ func (c *tokenCache) put(k uint64, token string, claims *Claims, deadline, now i
 	s.m[k] = cacheEntry{token: token, claims: claims, deadline: deadline}
 }
 
-// evictOne drops the soonest-expiring of a few entries (map iteration
-// starts at a random place). s.mu is held.
+// evictOne drops the soonest-expiring of a few entries. s.mu is held.
 func (s *cacheShard) evictOne() {
-	var victim uint64
-	soonest, n := int64(0), 0
-	for k, e := range s.m {
-		if n == 0 || e.deadline < soonest {
-			victim, soonest = k, e.deadline
-		}
-		if n++; n == evictSample {
-			break
-		}
-	}
-	if n > 0 {
-		delete(s.m, victim)
-	}
+	evict.Soonest(s.m, evictSample, func(e cacheEntry) int64 { return e.deadline })
 }
 
 // len counts the cached entries, expired ones included.
