@@ -297,7 +297,8 @@ func (c *Conn) awaitRoom() bool {
 
 func (c *Conn) awaitRoomLocked() bool {
 	cfg := &c.hub.cfg
-	for !c.closing && (len(c.queue) >= cfg.SendQueueLength/2 || c.queued >= cfg.SendQueueBytes/2) {
+	// An empty queue always has room, however small the limits.
+	for !c.closing && len(c.queue) > 0 && (len(c.queue) >= cfg.SendQueueLength/2 || c.queued >= cfg.SendQueueBytes/2) {
 		c.room.Wait()
 	}
 	return !c.closing

@@ -394,7 +394,13 @@ func TestSlowConsumerIsDropped(t *testing.T) {
 // the send queue holds before reading any reply is held back, not
 // closed as a slow consumer, and gets every reply in order.
 func TestPipelinedRequestsWait(t *testing.T) {
-	h := newHub(t, events.Config{SendQueueLength: 16})
+	for _, queue := range []int{16, 1} {
+		t.Run(fmt.Sprint("queue ", queue), func(t *testing.T) { pipelined(t, queue) })
+	}
+}
+
+func pipelined(t *testing.T, queue int) {
+	h := newHub(t, events.Config{SendQueueLength: queue})
 	tr := newTransport()
 	tr.block = make(chan struct{})
 	c, err := h.Connect(context.Background(), key(), tr)
