@@ -249,16 +249,8 @@ func connectAll(ctx context.Context, d *dialer, n, conc int, channel func(int) s
 }
 
 func subscribe(ctx context.Context, d *dialer, i int, channel string) (*subscriber, error) {
-	c, err := d.dial(ctx, i)
+	c, err := d.dialInit(ctx, i)
 	if err != nil {
-		return nil, err
-	}
-	if err := c.send([]byte(`{"type":"connection_init"}`)); err != nil {
-		c.nc.Close()
-		return nil, err
-	}
-	if err := c.await(`"connection_ack"`, d.timeout); err != nil {
-		c.nc.Close()
 		return nil, err
 	}
 	msg := fmt.Appendf(nil, `{"type":"subscribe","id":"%s","channel":"%s","authorization":%s}`, uuid(i), channel, d.auth)

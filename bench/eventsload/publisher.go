@@ -27,16 +27,8 @@ type publisher struct {
 }
 
 func dialPublisher(ctx context.Context, d *dialer, id, size int) (*publisher, error) {
-	c, err := d.dial(ctx, id)
+	c, err := d.dialInit(ctx, id)
 	if err != nil {
-		return nil, err
-	}
-	if err := c.send([]byte(`{"type":"connection_init"}`)); err != nil {
-		c.nc.Close()
-		return nil, err
-	}
-	if err := c.await(`"connection_ack"`, d.timeout); err != nil {
-		c.nc.Close()
 		return nil, err
 	}
 	return &publisher{id: id, c: c, auth: d.auth, size: size}, nil

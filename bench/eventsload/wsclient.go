@@ -97,6 +97,23 @@ func (c *wsConn) write(b []byte) error {
 
 // dial connects and completes the WebSocket handshake. i picks the source
 // address.
+// dialInit dials connection i and completes connection_init/ack.
+func (d *dialer) dialInit(ctx context.Context, i int) (*wsConn, error) {
+	c, err := d.dial(ctx, i)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.send([]byte(`{"type":"connection_init"}`)); err != nil {
+		c.nc.Close()
+		return nil, err
+	}
+	if err := c.await(`"connection_ack"`, d.timeout); err != nil {
+		c.nc.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
 func (d *dialer) dial(ctx context.Context, i int) (*wsConn, error) {
 	nd := net.Dialer{Timeout: d.timeout}
 	if len(d.localIPs) > 0 {
