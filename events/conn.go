@@ -498,8 +498,8 @@ const maxPooledBuf = 64 << 10
 // keptQueueCap is the queue capacity an idle connection keeps.
 const keptQueueCap = 16
 
-// busyWriters is the number of connections with a running writer from
-// which writers take turns (writeLoop).
+// busyWriters: with more connections than this writing at once, their
+// writers take turns (writeLoop).
 const busyWriters = 64
 
 // writeLoop writes the queue in batches until it is empty, then exits;
