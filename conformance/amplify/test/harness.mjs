@@ -196,7 +196,7 @@ export async function expectError(fn, what = 'operation') {
 export async function startServer() {
   const cognate = await startCognate({
     name: 'amplify',
-    args: ([port]) => ['--tls-addr', 'off', '--public-url', `http://127.0.0.1:${port}`],
+    args: ([port]) => ['--tls-addr', 'off', '--demo-addr', 'off', '--public-url', `http://127.0.0.1:${port}`],
   });
   try {
     const outputs = await cognate.waitForJson('amplify_outputs.json');
