@@ -9,12 +9,12 @@ import (
 	"github.com/cognate-auth/cognate/storage"
 )
 
+// validAuthFlows are the ExplicitAuthFlows values Cognate implements: the
+// model's others are the legacy names of the same flows.
 var validAuthFlows = map[string]bool{
 	"ALLOW_USER_SRP_AUTH": true, "ALLOW_USER_PASSWORD_AUTH": true, "ALLOW_REFRESH_TOKEN_AUTH": true,
 	"ALLOW_CUSTOM_AUTH": true, "ALLOW_ADMIN_USER_PASSWORD_AUTH": true, "ALLOW_USER_AUTH": true,
 }
-
-var validOAuthFlows = map[string]bool{"code": true, "implicit": true, "client_credentials": true}
 
 // CreateUserPoolClient creates an app client, with a secret if asked.
 func (s *Service) CreateUserPoolClient(ctx context.Context, in CreateUserPoolClientInput) (UserPoolClientOutput, error) {
@@ -28,6 +28,9 @@ func (s *Service) CreateUserPoolClient(ctx context.Context, in CreateUserPoolCli
 // CreateUserPoolClientWithID creates an app client with a chosen id
 // (configured clients).
 func (s *Service) CreateUserPoolClientWithID(ctx context.Context, id string, in CreateUserPoolClientInput) (UserPoolClientOutput, error) {
+	if err := in.validate(); err != nil {
+		return UserPoolClientOutput{}, err
+	}
 	p, err := s.pool(ctx, in.UserPoolId)
 	if err != nil {
 		return UserPoolClientOutput{}, err
@@ -64,68 +67,37 @@ func defaultClientSettings() storage.ClientSettings {
 	}
 }
 
-// clientSettings validates in and applies it over base. Like Cognito's
-// UpdateUserPoolClient, members left out take their defaults.
+// clientSettings applies in, which validate has checked against the
+// model, over base, and checks the rules the model cannot express. Like
+// Cognito's UpdateUserPoolClient, members left out take their defaults.
 func clientSettings(in ClientSettingsInput, base storage.ClientSettings, confidential bool) (storage.ClientSettings, error) {
 	set := base
-	if in.ClientName == "" || len(in.ClientName) > 128 {
-		return set, invalidParam("1 validation error detected: Value at 'clientName' failed to satisfy constraint: Member must have length between 1 and 128")
-	}
 	for _, f := range in.ExplicitAuthFlows {
 		if !validAuthFlows[f] {
-			return set, invalidParam("ExplicitAuthFlows: invalid value %.64q", f)
+			return set, invalidParam("ExplicitAuthFlows value %s is a legacy name, which Cognate does not support: use the ALLOW_ names.", f)
 		}
 	}
 	set.ExplicitAuthFlows = in.ExplicitAuthFlows
 	var units TokenValidityUnitsType
-	if u := in.TokenValidityUnits; u != nil {
-		for _, unit := range []string{u.AccessToken, u.IdToken, u.RefreshToken} {
-			switch unit {
-			case "", "seconds", "minutes", "hours", "days":
-			default:
-				return set, invalidParam("TokenValidityUnits: invalid unit %.16q", unit)
-			}
-		}
-		units = *u
+	if in.TokenValidityUnits != nil {
+		units = *in.TokenValidityUnits
 	}
 	setValidity(&set.AccessTokenValidity, &set.TokenValidityUnits.AccessToken, in.AccessTokenValidity, units.AccessToken, "hours")
 	setValidity(&set.IDTokenValidity, &set.TokenValidityUnits.IDToken, in.IdTokenValidity, units.IdToken, "hours")
 	setValidity(&set.RefreshTokenValidity, &set.TokenValidityUnits.RefreshToken, in.RefreshTokenValidity, units.RefreshToken, "days")
-	probe := storage.Client{Settings: set}
-	if a := accessTTL(probe); a < 5*minute || a > day {
-		return set, invalidParam("AccessTokenValidity must be between 5 minutes and 1 day")
-	}
-	if a := idTTL(probe); a < 5*minute || a > day {
-		return set, invalidParam("IdTokenValidity must be between 5 minutes and 1 day")
-	}
-	if r := refreshTTL(probe); r < hour || r > 3650*day {
-		return set, invalidParam("RefreshTokenValidity must be between 60 minutes and 10 years")
+	if err := checkTokenLives(set); err != nil {
+		return set, err
 	}
 	if in.AuthSessionValidity != 0 {
-		if in.AuthSessionValidity < 3 || in.AuthSessionValidity > 15 {
-			return set, invalidParam("AuthSessionValidity must be between 3 and 15")
-		}
 		set.AuthSessionValidity = in.AuthSessionValidity
 	}
-	switch in.PreventUserExistenceErrors {
-	case "":
-	case "ENABLED", "LEGACY":
+	if in.PreventUserExistenceErrors != "" {
 		set.PreventUserExistenceErrors = in.PreventUserExistenceErrors
-	default:
-		return set, invalidParam("PreventUserExistenceErrors must be ENABLED or LEGACY")
 	}
 	if in.EnableTokenRevocation != nil {
 		set.EnableTokenRevocation = *in.EnableTokenRevocation
 	}
 	if r := in.RefreshTokenRotation; r != nil {
-		switch r.Feature {
-		case "ENABLED", "DISABLED":
-		default:
-			return set, invalidParam("RefreshTokenRotation.Feature must be ENABLED or DISABLED")
-		}
-		if r.RetryGracePeriodSeconds < 0 || r.RetryGracePeriodSeconds > 60 {
-			return set, invalidParam("RefreshTokenRotation.RetryGracePeriodSeconds must be between 0 and 60")
-		}
 		set.RefreshTokenRotation = r.Feature == "ENABLED"
 		set.RetryGracePeriodSeconds = r.RetryGracePeriodSeconds
 	}
@@ -152,11 +124,30 @@ func setValidity(value *int64, unit *string, n int64, u, defUnit string) {
 	*value, *unit = n, u
 }
 
+// checkTokenLives applies Cognito's limits to each token's life in its
+// unit.
+func checkTokenLives(set storage.ClientSettings) error {
+	u := set.TokenValidityUnits
+	for _, t := range []struct {
+		member string
+		n      int64
+		unit   string
+		life   tokenLife
+		limits string
+	}{
+		{"AccessTokenValidity", set.AccessTokenValidity, u.AccessToken, accessTokenLife, "5 minutes and 1 day"},
+		{"IdTokenValidity", set.IDTokenValidity, u.IDToken, accessTokenLife, "5 minutes and 1 day"},
+		{"RefreshTokenValidity", set.RefreshTokenValidity, u.RefreshToken, refreshTokenLife, "60 minutes and 10 years"},
+	} {
+		if !t.life.holds(t.n, t.unit) {
+			return invalidParam("Invalid range for token validity. %s %d %s is not between %s.", t.member, t.n, t.unit, t.limits)
+		}
+	}
+	return nil
+}
+
 func oauthSettings(in ClientSettingsInput, set *storage.ClientSettings, confidential bool) error {
 	for _, list := range [][]string{in.CallbackURLs, in.LogoutURLs} {
-		if len(list) > 100 {
-			return invalidParam("At most 100 callback or logout URLs are allowed")
-		}
 		for _, u := range list {
 			if !validRedirectURL(u) {
 				return invalidParam("Invalid URL %.256q: must be absolute, without a fragment, and https unless on localhost", u)
@@ -165,11 +156,6 @@ func oauthSettings(in ClientSettingsInput, set *storage.ClientSettings, confiden
 	}
 	if in.DefaultRedirectURI != "" && !contains(in.CallbackURLs, in.DefaultRedirectURI) {
 		return invalidParam("DefaultRedirectURI must be one of the CallbackURLs")
-	}
-	for _, f := range in.AllowedOAuthFlows {
-		if !validOAuthFlows[f] {
-			return invalidParam("AllowedOAuthFlows: invalid value %.64q", f)
-		}
 	}
 	if in.AllowedOAuthFlowsUserPoolClient && (len(in.AllowedOAuthFlows) == 0 || len(in.AllowedOAuthScopes) == 0) {
 		return invalidParam("AllowedOAuthFlows and AllowedOAuthScopes are required when AllowedOAuthFlowsUserPoolClient is true")
@@ -238,22 +224,30 @@ func (s *Service) DescribeUserPoolClient(ctx context.Context, in DescribeUserPoo
 	return UserPoolClientOutput{UserPoolClient: clientType(c)}, nil
 }
 
-// UpdateUserPoolClient replaces an app client's settings.
+// UpdateUserPoolClient replaces an app client's settings. The request is
+// checked in full before the transaction, so a refused update leaves the
+// client as it was.
 func (s *Service) UpdateUserPoolClient(ctx context.Context, in UpdateUserPoolClientInput) (UserPoolClientOutput, error) {
-	if _, err := s.poolClient(ctx, in.UserPoolId, in.ClientId); err != nil {
+	if err := in.validate(); err != nil {
+		return UserPoolClientOutput{}, err
+	}
+	c, err := s.poolClient(ctx, in.UserPoolId, in.ClientId)
+	if err != nil {
+		return UserPoolClientOutput{}, err
+	}
+	// A client's secret is set at creation and never changes, so the one
+	// read here is the one the transaction sees.
+	set, err := clientSettings(in.ClientSettingsInput, defaultClientSettings(), c.Secret != "")
+	if err != nil {
 		return UserPoolClientOutput{}, err
 	}
 	var out storage.Client
 	defer s.clientCache.drop(in.ClientId)
-	err := s.store.UpdateClient(ctx, in.ClientId, func(c storage.Client) (storage.Client, error) {
-		if in.ClientName == "" {
-			in.ClientName = c.Name
+	err = s.store.UpdateClient(ctx, in.ClientId, func(c storage.Client) (storage.Client, error) {
+		if in.ClientName != "" {
+			c.Name = in.ClientName
 		}
-		set, err := clientSettings(in.ClientSettingsInput, defaultClientSettings(), c.Secret != "")
-		if err != nil {
-			return c, err
-		}
-		c.Name, c.Settings, c.UpdatedAt = in.ClientName, set, s.now()
+		c.Settings, c.UpdatedAt = set, s.now()
 		out = c
 		return c, nil
 	})
@@ -275,7 +269,7 @@ func checkOAuthScopes(scopes []string) error {
 			needsOpenID = true
 		default:
 			server, name, ok := strings.Cut(sc, "/")
-			if !ok || server == "" || name == "" || len(sc) > 256 || strings.ContainsFunc(sc, func(r rune) bool {
+			if !ok || server == "" || name == "" || strings.ContainsFunc(sc, func(r rune) bool {
 				return r <= ' ' || r > '~' || r == '"' || r == '\\'
 			}) {
 				return invalidParam("Invalid scope %.64q: use openid, email, phone, profile, aws.cognito.signin.user.admin or <resource server>/<scope>.", sc)

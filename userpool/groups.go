@@ -17,15 +17,12 @@ func groupType(g storage.Group) GroupType {
 
 // CreateGroup creates a group.
 func (s *Service) CreateGroup(ctx context.Context, in CreateGroupInput) (GroupOutput, error) {
+	if err := in.validate(); err != nil {
+		return GroupOutput{}, err
+	}
 	p, err := s.pool(ctx, in.UserPoolId)
 	if err != nil {
 		return GroupOutput{}, err
-	}
-	if in.GroupName == "" || len(in.GroupName) > 128 {
-		return GroupOutput{}, invalidParam("1 validation error detected: Value at 'groupName' failed to satisfy constraint: Member must have length between 1 and 128")
-	}
-	if in.Precedence != nil && *in.Precedence < 0 {
-		return GroupOutput{}, invalidParam("Precedence must be a non-negative integer")
 	}
 	now := s.now()
 	g := storage.Group{PoolID: p.ID, Name: in.GroupName, Description: in.Description, RoleArn: in.RoleArn, Precedence: in.Precedence, CreatedAt: now, UpdatedAt: now}
@@ -38,13 +35,10 @@ func (s *Service) CreateGroup(ctx context.Context, in CreateGroupInput) (GroupOu
 }
 
 // pageGroups pages a group list by name: NextToken is the last name
-// returned.
-func pageGroups(groups []storage.Group, limit int, next string) (GroupsOutput, error) {
+// returned. A limit of 0 is Cognito's default, 60.
+func pageGroups(groups []storage.Group, limit int, next string) GroupsOutput {
 	if limit == 0 {
-		limit = 60
-	}
-	if limit < 0 || limit > 60 {
-		return GroupsOutput{}, invalidParam("1 validation error detected: Value at 'limit' failed to satisfy constraint: Member must have value between 0 and 60")
+		limit = int(queryLimit.max)
 	}
 	out := GroupsOutput{Groups: []GroupType{}}
 	passed := next == ""
@@ -59,11 +53,14 @@ func pageGroups(groups []storage.Group, limit int, next string) (GroupsOutput, e
 		}
 		out.Groups = append(out.Groups, groupType(g))
 	}
-	return out, nil
+	return out
 }
 
 // ListGroups lists a pool's groups by name.
 func (s *Service) ListGroups(ctx context.Context, in ListGroupsInput) (GroupsOutput, error) {
+	if err := in.validate(); err != nil {
+		return GroupsOutput{}, err
+	}
 	p, err := s.pool(ctx, in.UserPoolId)
 	if err != nil {
 		return GroupsOutput{}, err
@@ -73,11 +70,14 @@ func (s *Service) ListGroups(ctx context.Context, in ListGroupsInput) (GroupsOut
 		return GroupsOutput{}, internal("list groups", err)
 	}
 	sort.Slice(groups, func(i, j int) bool { return groups[i].Name < groups[j].Name })
-	return pageGroups(groups, in.Limit, in.NextToken)
+	return pageGroups(groups, in.Limit, in.NextToken), nil
 }
 
 // AdminListGroupsForUser lists a user's groups.
 func (s *Service) AdminListGroupsForUser(ctx context.Context, in AdminListGroupsForUserInput) (GroupsOutput, error) {
+	if err := in.validate(); err != nil {
+		return GroupsOutput{}, err
+	}
 	p, u, err := s.adminUser(ctx, in.UserPoolId, in.Username)
 	if err != nil {
 		return GroupsOutput{}, err
@@ -86,7 +86,7 @@ func (s *Service) AdminListGroupsForUser(ctx context.Context, in AdminListGroups
 	if err != nil {
 		return GroupsOutput{}, internal("list groups for user", err)
 	}
-	return pageGroups(groups, in.Limit, in.NextToken)
+	return pageGroups(groups, in.Limit, in.NextToken), nil
 }
 
 // groupMember resolves the user and group of a membership change.

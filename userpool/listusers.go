@@ -91,16 +91,16 @@ func (f *userFilter) match(u storage.User) bool {
 
 // ListUsers lists a pool's users by username, optionally filtered.
 func (s *Service) ListUsers(ctx context.Context, in ListUsersInput) (ListUsersOutput, error) {
+	if err := in.validate(); err != nil {
+		return ListUsersOutput{}, err
+	}
 	p, err := s.pool(ctx, in.UserPoolId)
 	if err != nil {
 		return ListUsersOutput{}, err
 	}
 	limit := in.Limit
 	if limit == 0 {
-		limit = 60
-	}
-	if limit < 0 || limit > 60 {
-		return ListUsersOutput{}, invalidParam("1 validation error detected: Value at 'limit' failed to satisfy constraint: Member must have value between 0 and 60")
+		limit = int(queryLimit.max)
 	}
 	filter, err := parseFilter(in.Filter)
 	if err != nil {

@@ -56,11 +56,11 @@ func (s *Service) CreateUserPool(ctx context.Context, in CreateUserPoolInput) (U
 
 // CreateUserPoolWithID creates a pool with a chosen id (configured pools).
 func (s *Service) CreateUserPoolWithID(ctx context.Context, id string, in CreateUserPoolInput) (UserPoolOutput, error) {
+	if err := in.validate(); err != nil {
+		return UserPoolOutput{}, err
+	}
 	if !validPoolID(id) {
 		return UserPoolOutput{}, invalidParam("Invalid user pool id %.64q: want <region>_<letters and digits>", id)
-	}
-	if in.PoolName == "" || len(in.PoolName) > 128 {
-		return UserPoolOutput{}, invalidParam("1 validation error detected: Value at 'poolName' failed to satisfy constraint: Member must have length between 1 and 128")
 	}
 	set, err := poolSettings(in)
 	if err != nil {
@@ -92,6 +92,8 @@ func validPoolID(id string) bool {
 	return strings.Trim(suffix, alnum) == ""
 }
 
+// poolSettings builds the settings of in, which validate has checked
+// against the model, and checks what Cognate supports.
 func poolSettings(in CreateUserPoolInput) (storage.PoolSettings, error) {
 	set := storage.PoolSettings{
 		UsernameAttributes:     in.UsernameAttributes,
@@ -102,24 +104,16 @@ func poolSettings(in CreateUserPoolInput) (storage.PoolSettings, error) {
 	}
 	for _, a := range in.UsernameAttributes {
 		if a != "email" {
-			return set, invalidParam("UsernameAttributes: only email is supported, got %.64q", a)
-		}
-	}
-	for _, a := range in.AutoVerifiedAttributes {
-		if a != "email" && a != "phone_number" {
-			return set, invalidParam("AutoVerifiedAttributes: invalid value %.64q", a)
+			return set, invalidParam("UsernameAttributes: only email is supported, got %s", a)
 		}
 	}
 	if in.MfaConfiguration != "" && in.MfaConfiguration != "OFF" {
-		return set, errorf(ErrInvalidParameter, "MfaConfiguration %.16q is not supported yet; use OFF", in.MfaConfiguration)
+		return set, invalidParam("MfaConfiguration %s is not supported yet; use OFF", in.MfaConfiguration)
 	}
 	if in.Policies != nil && in.Policies.PasswordPolicy != nil {
 		pp := in.Policies.PasswordPolicy
 		pol := &set.PasswordPolicy
 		if pp.MinimumLength != nil {
-			if *pp.MinimumLength < 6 || *pp.MinimumLength > 99 {
-				return set, invalidParam("PasswordPolicy.MinimumLength must be between 6 and 99")
-			}
 			pol.MinimumLength = *pp.MinimumLength
 		}
 		// An explicit policy's requirements default to off, as in
@@ -131,9 +125,6 @@ func poolSettings(in CreateUserPoolInput) (storage.PoolSettings, error) {
 		setBool(&pol.RequireNumbers, pp.RequireNumbers)
 		setBool(&pol.RequireSymbols, pp.RequireSymbols)
 		if pp.TemporaryPasswordValidityDays != nil {
-			if *pp.TemporaryPasswordValidityDays < 0 || *pp.TemporaryPasswordValidityDays > 365 {
-				return set, invalidParam("PasswordPolicy.TemporaryPasswordValidityDays must be between 0 and 365")
-			}
 			pol.TemporaryPasswordValidityDays = *pp.TemporaryPasswordValidityDays
 		}
 	}
@@ -163,9 +154,6 @@ func setBool(dst *bool, v *bool) {
 // name, as clients address them.
 func schemaAttribute(a SchemaAttributeType) (storage.SchemaAttribute, error) {
 	name := strings.TrimPrefix(a.Name, "custom:")
-	if name == "" || len(name) > 20 {
-		return storage.SchemaAttribute{}, invalidParam("Schema attribute name %.64q must have 1 to 20 characters", a.Name)
-	}
 	if !standardAttributes[name] {
 		name = "custom:" + name
 	}
@@ -174,10 +162,24 @@ func schemaAttribute(a SchemaAttributeType) (storage.SchemaAttribute, error) {
 		sa.AttributeDataType = "String"
 	}
 	if c := a.StringAttributeConstraints; c != nil {
-		sa.MinLength, _ = strconv.Atoi(c.MinLength)
-		sa.MaxLength, _ = strconv.Atoi(c.MaxLength)
+		var minOK, maxOK bool
+		sa.MinLength, minOK = lengthConstraint(c.MinLength)
+		sa.MaxLength, maxOK = lengthConstraint(c.MaxLength)
+		if !minOK || !maxOK || sa.MaxLength > 0 && sa.MinLength > sa.MaxLength {
+			return sa, invalidParam("Invalid StringAttributeConstraints for %s: MinLength and MaxLength are whole numbers from 0 to %d, and MinLength is at most MaxLength.", name, attributeValueRange.max)
+		}
 	}
 	return sa, nil
+}
+
+// lengthConstraint reads one StringAttributeConstraints member, a number
+// the model types as a string; "" is a member left out.
+func lengthConstraint(s string) (int, bool) {
+	if s == "" {
+		return 0, true
+	}
+	n, err := strconv.Atoi(s)
+	return n, err == nil && int64(n) >= attributeValueRange.min && int64(n) <= attributeValueRange.max
 }
 
 func poolType(p storage.Pool) UserPoolType {
@@ -225,8 +227,8 @@ func (s *Service) DescribeUserPool(ctx context.Context, in UserPoolIDInput) (Use
 
 // ListUserPools lists pools by id; NextToken is the last id returned.
 func (s *Service) ListUserPools(ctx context.Context, in ListUserPoolsInput) (ListUserPoolsOutput, error) {
-	if in.MaxResults < 1 || in.MaxResults > 60 {
-		return ListUserPoolsOutput{}, invalidParam("1 validation error detected: Value at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 60")
+	if err := in.validate(); err != nil {
+		return ListUserPoolsOutput{}, err
 	}
 	pools, err := s.store.ListPools(ctx)
 	if err != nil {
