@@ -33,14 +33,17 @@ func BenchmarkFanout(b *testing.B) {
 		{"channels=10000", 1, 10000},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			h := newHub(b, events.Config{SendQueueLength: 1 << 20, SendQueueBytes: 1 << 30, MaxSubscriptionsPerConnection: 1})
+			h := newHub(b, events.Config{
+				SendQueueLength: 1 << 20, SendQueueBytes: 1 << 30, MaxSubscriptionsPerConnection: 1,
+				MaxConnections: events.Unlimited, MaxConnectionsPerAPIKey: events.Unlimited,
+			})
 			ctx := context.Background()
 			channels := make([]string, bc.channels)
 			for i := range channels {
 				channels[i] = fmt.Sprintf("/default/ch%d", i)
 			}
 			for i := range bc.subscribers * bc.channels {
-				c, err := h.Connect(ctx, key(), discard{})
+				c, err := h.Connect(ctx, "", key(), discard{})
 				if err != nil {
 					b.Fatal(err)
 				}

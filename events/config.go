@@ -32,6 +32,19 @@ const (
 	DefaultMaxSubscriptions  = 200
 	DefaultSendQueueLength   = 1024
 	DefaultSendQueueBytes    = 8 << 20
+	// DefaultMaxConnections bounds what idle connections cost: about
+	// 15 KB of memory each (bench/eventsload, scenario d), 150 MB in all,
+	// and the load the benchmarks were run at.
+	DefaultMaxConnections = 10000
+	// DefaultMaxConnectionsPerAddress lets 100 addresses, no fewer, fill
+	// the server; Amplify opens one socket per app, so it is also room for
+	// an office of browser tabs behind one NAT address.
+	DefaultMaxConnectionsPerAddress = 100
+	// DefaultMaxConnectionsPerAPIKey keeps a leaked key (the development
+	// key is public by design) from taking more than a tenth of the slots.
+	DefaultMaxConnectionsPerAPIKey = 1000
+	// Unlimited as a connection cap of Config lifts the cap.
+	Unlimited = -1
 	// MaxEvents is the most events one publish carries.
 	MaxEvents = 5
 	// MaxEventBytes is the largest event (its JSON text, in bytes).
@@ -61,8 +74,16 @@ type Config struct {
 	// MaxSubscriptionsPerConnection caps one connection's subscriptions;
 	// 0 means 200.
 	MaxSubscriptionsPerConnection int `json:"maxSubscriptionsPerConnection,omitempty"`
-	// MaxConnections caps the open connections; 0 means no cap.
-	MaxConnections int `json:"maxConnections,omitempty"`
+	// MaxConnections caps the connections open at once, handshakes still
+	// being authorized included; MaxConnectionsPerAddress caps those of
+	// one client address (as Hub.Connect is told it; an empty address is
+	// not counted), and MaxConnectionsPerAPIKey those authorized by one
+	// API key. 0 means the default (10,000, 100, 1,000), Unlimited (-1,
+	// or any negative value) no cap. A connection over a cap gets a
+	// LimitExceededException connection_error.
+	MaxConnections           int `json:"maxConnections,omitempty"`
+	MaxConnectionsPerAddress int `json:"maxConnectionsPerAddress,omitempty"`
+	MaxConnectionsPerAPIKey  int `json:"maxConnectionsPerApiKey,omitempty"`
 	// SendQueueLength and SendQueueBytes bound the frames waiting to be
 	// written to one connection (0 means 1024 frames, 8 MiB); a connection
 	// whose events fall further behind is closed as a slow consumer. The
@@ -220,8 +241,20 @@ func (c Config) withDefaults(hasAPIKeys, hasUserPool bool) Config {
 	setDefault(&c.MaxSubscriptionsPerConnection, DefaultMaxSubscriptions)
 	setDefault(&c.SendQueueLength, DefaultSendQueueLength)
 	setDefault(&c.SendQueueBytes, DefaultSendQueueBytes)
-	if c.MaxConnections < 0 {
-		c.MaxConnections = 0
+	for _, v := range []struct {
+		cap *int
+		def int
+	}{
+		{&c.MaxConnections, DefaultMaxConnections},
+		{&c.MaxConnectionsPerAddress, DefaultMaxConnectionsPerAddress},
+		{&c.MaxConnectionsPerAPIKey, DefaultMaxConnectionsPerAPIKey},
+	} {
+		switch {
+		case *v.cap == 0:
+			*v.cap = v.def
+		case *v.cap < 0:
+			*v.cap = Unlimited
+		}
 	}
 	return c
 }

@@ -53,6 +53,11 @@ type Conn struct {
 	t        Transport
 	identity Identity
 	done     chan struct{}
+	// addr and key (when keyed) are what the connection counts against
+	// in Hub.limits.
+	addr  string
+	key   keySum
+	keyed bool
 	// writer is c.writeLoop, bound once: "go c.writer()" then costs no
 	// allocation per burst of frames.
 	writer func()
@@ -93,23 +98,30 @@ type outFrame struct {
 	head, body []byte
 }
 
-// Connect authorizes a connection with the credentials of its handshake
-// (CONNECT modes) and registers it. The Conn writes through t. Errors are
-// *Error values: UnauthorizedException (401), LimitExceededException when
-// Config.MaxConnections is reached, ServiceUnavailableException after
-// Shutdown; the transport should send ConnectionErrorFrame(err) and close.
-func (h *Hub) Connect(ctx context.Context, auth Headers, t Transport) (*Conn, error) {
-	h.mu.Lock()
-	closed := h.closed
-	h.mu.Unlock()
-	if closed {
-		return nil, AsError(ErrClosed)
+// Connect authorizes a connection from client address addr with the
+// credentials of its handshake (CONNECT modes) and registers it. addr
+// counts towards Config.MaxConnectionsPerAddress; "" is not counted. The
+// Conn writes through t. Errors are *Error values: UnauthorizedException
+// (401), LimitExceededException (429, wrapping ErrMaxConnections,
+// ErrMaxConnectionsPerAddress or ErrMaxConnectionsPerAPIKey) when a cap
+// is reached, ServiceUnavailableException after Shutdown; the transport
+// should send ConnectionErrorFrame(err) and close.
+func (h *Hub) Connect(ctx context.Context, addr string, auth Headers, t Transport) (*Conn, error) {
+	if h.cfg.MaxConnectionsPerAddress < 0 {
+		addr = ""
+	}
+	if err := h.admit(addr); err != nil {
+		return nil, err
 	}
 	id, err := h.auth.authenticate(ctx, auth, h.cfg.ConnectionAuthModes)
 	if err != nil {
+		h.release(addr)
 		return nil, err
 	}
-	c := &Conn{hub: h, t: t, identity: id, done: make(chan struct{})}
+	c := &Conn{hub: h, t: t, identity: id, done: make(chan struct{}), addr: addr}
+	if id.AuthType == AuthAPIKey && h.cfg.MaxConnectionsPerAPIKey > 0 {
+		c.key, c.keyed = apiKeySum(auth), true
+	}
 	c.room.L = &c.mu
 	c.writer = c.writeLoop
 	if err := h.addConn(c); err != nil {

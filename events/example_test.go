@@ -38,7 +38,7 @@ func Example() {
 	auth := events.Headers{"x-api-key": "da2-example"}
 
 	frames := make(chanTransport, 10)
-	conn, err := hub.Connect(ctx, auth, frames)
+	conn, err := hub.Connect(ctx, "203.0.113.7", auth, frames)
 	if err != nil {
 		panic(err)
 	}
@@ -123,7 +123,7 @@ func ExampleChannelRule() {
 	}
 	defer hub.Shutdown(context.Background())
 	alice := events.Headers{"authorization": "token-of-alice"}
-	conn, _ := hub.Connect(context.Background(), alice, make(chanTransport, 10))
+	conn, _ := hub.Connect(context.Background(), "203.0.113.7", alice, make(chanTransport, 10))
 	for _, ch := range []string{"/users/1111-aaaa/*", "/users/2222-bbbb/*", "/users/*"} {
 		err := conn.Subscribe(context.Background(), ch, ch, alice)
 		fmt.Println(ch, err == nil)

@@ -17,6 +17,7 @@ import (
 // functions accept.
 const (
 	goodKey    = "da2-goodkey"
+	otherKey   = "da2-otherkey"
 	expiredKey = "da2-expired"
 )
 
@@ -32,7 +33,7 @@ const shortLife = 300 * time.Millisecond
 
 func apiKeys(_ context.Context, key string) (time.Time, error) {
 	switch key {
-	case goodKey:
+	case goodKey, otherKey:
 		return time.Time{}, nil
 	case expiredKey:
 		return time.Now().Add(-time.Minute), nil
@@ -191,7 +192,7 @@ func (t *transport) waitClosed(tb testing.TB) error {
 func connect(t testing.TB, h *events.Hub) (*events.Conn, *transport) {
 	t.Helper()
 	tr := newTransport()
-	c, err := h.Connect(context.Background(), key(), tr)
+	c, err := h.Connect(context.Background(), "", key(), tr)
 	if err != nil {
 		t.Fatalf("Connect: %v", err)
 	}

@@ -67,6 +67,7 @@ type Hub struct {
 
 	mu     sync.Mutex
 	conns  map[*Conn]struct{}
+	limits connLimits
 	closed bool
 	down   atomic.Bool // closed, readable without mu
 	// writing counts the connections whose writer runs (see writeLoop).
@@ -111,10 +112,11 @@ func New(ctx context.Context, cfg Config, opts Options) (*Hub, error) {
 	}
 	h := &Hub{
 		cfg: cfg, log: opts.Logger, now: opts.Now,
-		ns:    make(map[string]*namespace),
-		conns: make(map[*Conn]struct{}),
-		ack:   ackFrame(time.Duration(cfg.ConnectionTimeout).Milliseconds()),
-		auth:  authenticator{apiKeys: opts.APIKeys, providers: map[string][]*provider{}, now: opts.Now, log: opts.Logger},
+		ns:     make(map[string]*namespace),
+		conns:  make(map[*Conn]struct{}),
+		limits: connLimits{perAddr: make(map[string]int), perKey: make(map[keySum]int)},
+		ack:    ackFrame(time.Duration(cfg.ConnectionTimeout).Milliseconds()),
+		auth:   authenticator{apiKeys: opts.APIKeys, providers: map[string][]*provider{}, now: opts.Now, log: opts.Logger},
 	}
 	h.reg.init()
 	for i, p := range cfg.AuthProviders {
@@ -330,25 +332,32 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 	return err
 }
 
+// addConn registers c, whose slot admit reserved; on failure the slot
+// is given back.
 func (h *Hub) addConn(c *Conn) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
+		h.releaseLocked(c.addr)
 		return AsError(ErrClosed)
 	}
-	if limit := h.cfg.MaxConnections; limit > 0 && len(h.conns) >= limit {
-		return limitExceeded("The server has reached its limit of %d connections.", limit)
+	if err := h.countKeyLocked(c); err != nil {
+		h.releaseLocked(c.addr)
+		return err
 	}
 	h.conns[c] = struct{}{}
 	h.stats.connections.Add(1)
 	return nil
 }
 
+// removeConn unregisters c and gives back its slots, once.
 func (h *Hub) removeConn(c *Conn) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if _, ok := h.conns[c]; ok {
 		delete(h.conns, c)
 		h.stats.connections.Add(-1)
+		h.releaseLocked(c.addr)
+		h.uncountKeyLocked(c)
 	}
 }

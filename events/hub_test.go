@@ -34,7 +34,7 @@ func TestConnectAuthorization(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := h.Connect(context.Background(), tc.auth, newTransport())
+			c, err := h.Connect(context.Background(), "", tc.auth, newTransport())
 			if tc.wantErr == nil {
 				if err != nil {
 					t.Fatalf("Connect: %v", err)
@@ -354,7 +354,7 @@ func TestSlowConsumerIsDropped(t *testing.T) {
 	h := newHub(t, events.Config{SendQueueLength: 16})
 	slow := newTransport()
 	slow.block = make(chan struct{})
-	sc, err := h.Connect(context.Background(), key(), slow)
+	sc, err := h.Connect(context.Background(), "", key(), slow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -403,7 +403,7 @@ func pipelined(t *testing.T, queue int) {
 	h := newHub(t, events.Config{SendQueueLength: queue})
 	tr := newTransport()
 	tr.block = make(chan struct{})
-	c, err := h.Connect(context.Background(), key(), tr)
+	c, err := h.Connect(context.Background(), "", key(), tr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -476,7 +476,7 @@ func TestTokenExpiryClosesConnection(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHub(t, events.Config{})
 			tr := newTransport()
-			c, err := h.Connect(context.Background(), tc.connect, tr)
+			c, err := h.Connect(context.Background(), "", tc.connect, tr)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -520,7 +520,7 @@ func TestConnectionCap(t *testing.T) {
 	h := newHub(t, events.Config{MaxConnections: 2})
 	connect(t, h)
 	c2, _ := connect(t, h)
-	_, err := h.Connect(context.Background(), key(), newTransport())
+	_, err := h.Connect(context.Background(), "", key(), newTransport())
 	if !errors.Is(err, events.ErrLimitExceeded) {
 		t.Fatalf("third Connect: %v, want ErrLimitExceeded", err)
 	}
@@ -549,7 +549,7 @@ func TestShutdownDrains(t *testing.T) {
 	if !errors.Is(tr.waitClosed(t), events.ErrClosed) {
 		t.Fatal("connections closed without ErrClosed")
 	}
-	if _, err := h.Connect(context.Background(), key(), newTransport()); !errors.Is(err, events.ErrClosed) {
+	if _, err := h.Connect(context.Background(), "", key(), newTransport()); !errors.Is(err, events.ErrClosed) {
 		t.Fatalf("Connect after Shutdown: %v", err)
 	}
 	if _, err := h.Publish(context.Background(), key(), "/default/a", []string{`1`}); !errors.Is(err, events.ErrClosed) {

@@ -197,7 +197,7 @@ func TestExternalProviders(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.token, func(t *testing.T) {
-			c, err := h.Connect(context.Background(), token(tc.token), newTransport())
+			c, err := h.Connect(context.Background(), "", token(tc.token), newTransport())
 			if (err == nil) != tc.ok {
 				t.Fatalf("Connect(%s): %v, want ok=%v", tc.token, err, tc.ok)
 			}

@@ -5,7 +5,7 @@
 // client messages, carries frames and maps errors to HTTP.
 //
 // Which WebSocket errors are fatal: a failed connect authorization, the
-// connection cap, a connection that neither sends connection_init nor
+// connection caps, a connection that neither sends connection_init nor
 // operates within the connection timeout, an expired credential, a slow
 // consumer and server shutdown each end the connection (after a
 // connection_error, except shutdown, which closes with 1001); a message
@@ -17,6 +17,7 @@ package eventsapi
 
 import (
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"path"
@@ -59,22 +60,30 @@ type Options struct {
 	AllowedOrigins []string
 	// Registerer receives the events metrics; nil registers none.
 	Registerer prometheus.Registerer
+	// ClientAddr names the client of a WebSocket upgrade for
+	// events.Config.MaxConnectionsPerAddress; nil means the TCP peer's
+	// IP. Return "" to exempt a request.
+	ClientAddr func(*http.Request) string
 }
 
 // Handler serves PublishPath and RealtimePath.
 type Handler struct {
-	hub       *events.Hub
-	log       *slog.Logger
-	anyOrigin bool
-	origins   []string
-	m         *metrics
+	hub        *events.Hub
+	log        *slog.Logger
+	anyOrigin  bool
+	origins    []string
+	m          *metrics
+	clientAddr func(*http.Request) string
 }
 
 // New returns the handler. Mount it with Register, or on both paths.
 func New(opts Options) *Handler {
-	h := &Handler{hub: opts.Hub, log: opts.Logger}
+	h := &Handler{hub: opts.Hub, log: opts.Logger, clientAddr: opts.ClientAddr}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
+	}
+	if h.clientAddr == nil {
+		h.clientAddr = peerIP
 	}
 	h.anyOrigin = len(opts.AllowedOrigins) == 0
 	for _, o := range opts.AllowedOrigins {
@@ -116,6 +125,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		http.NotFound(w, r)
 	}
+}
+
+// peerIP is the request's TCP peer address without its port.
+func peerIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 // originAllowed reports whether the request's Origin (if any) may use the

@@ -19,8 +19,11 @@ import (
 	"github.com/cognate-auth/cognate/eventsapi"
 )
 
-// Test credentials the hub accepts: one API key and user-pool tokens.
-const apiKey = "da2-testkey"
+// Test credentials the hub accepts: two API keys and user-pool tokens.
+const (
+	apiKey  = "da2-testkey"
+	apiKey2 = "da2-testkey2"
+)
 
 var users = map[string]events.Identity{
 	"tok-alice": {Sub: "alice-sub", Username: "alice", Claims: map[string]any{"iss": "https://cognate.test/pool"}},
@@ -28,7 +31,7 @@ var users = map[string]events.Identity{
 }
 
 func apiKeys(_ context.Context, key string) (time.Time, error) {
-	if key == apiKey {
+	if key == apiKey || key == apiKey2 {
 		return time.Time{}, nil
 	}
 	return time.Time{}, events.ErrUnauthorized
@@ -68,6 +71,13 @@ type server struct {
 
 func newServer(t *testing.T, edit func(*events.Config), origins ...string) *server {
 	t.Helper()
+	return newServerWith(t, edit, eventsapi.Options{AllowedOrigins: origins})
+}
+
+// newServerWith is newServer with the handler's options; Hub and
+// Registerer are filled in.
+func newServerWith(t *testing.T, edit func(*events.Config), opts eventsapi.Options) *server {
+	t.Helper()
 	var cfg events.Config
 	if err := json.Unmarshal([]byte(testConfig), &cfg); err != nil {
 		t.Fatal(err)
@@ -81,7 +91,8 @@ func newServer(t *testing.T, edit func(*events.Config), origins ...string) *serv
 	}
 	reg := prometheus.NewRegistry()
 	mux := http.NewServeMux()
-	eventsapi.New(eventsapi.Options{Hub: hub, AllowedOrigins: origins, Registerer: reg}).Register(mux)
+	opts.Hub, opts.Registerer = hub, reg
+	eventsapi.New(opts).Register(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

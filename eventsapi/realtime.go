@@ -48,7 +48,7 @@ func (h *Handler) realtime(w http.ResponseWriter, r *http.Request) {
 	var conn *events.Conn
 	if authErr == nil {
 		cctx, cancel := context.WithTimeout(ctx, opTimeout)
-		conn, err = h.hub.Connect(cctx, auth, t)
+		conn, err = h.hub.Connect(cctx, h.clientAddr(r), auth, t)
 		cancel()
 	} else {
 		err = authErr

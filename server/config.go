@@ -70,6 +70,15 @@ type Config struct {
 	// socket is authorized by the token or key in each message, never by
 	// cookies, so any origin is safe by default.
 	EventsOrigins string
+	// EventsMaxConnections, EventsMaxConnectionsPerAddress and
+	// EventsMaxConnectionsPerAPIKey cap the events WebSocket connections
+	// open at once: in all, from one client address (as the per-address
+	// guess limit names it, honouring TrustedProxies), and authorized by
+	// one API key. A value the config file's Events member sets wins;
+	// zero means the default (see events.Config), -1 no cap.
+	EventsMaxConnections           int
+	EventsMaxConnectionsPerAddress int
+	EventsMaxConnectionsPerAPIKey  int
 
 	Logger *slog.Logger
 	// Out receives the start-up banner; nil means os.Stdout.

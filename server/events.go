@@ -38,6 +38,23 @@ func (s *Server) initEvents(ctx context.Context, fc *FileConfig, reg *prometheus
 	if cfg.KeepAlive == 0 && s.cfg.EventsKeepAlive > 0 {
 		cfg.KeepAlive = events.Duration(s.cfg.EventsKeepAlive)
 	}
+	for _, c := range []struct {
+		file *int
+		flag int
+	}{
+		{&cfg.MaxConnections, s.cfg.EventsMaxConnections},
+		{&cfg.MaxConnectionsPerAddress, s.cfg.EventsMaxConnectionsPerAddress},
+		{&cfg.MaxConnectionsPerAPIKey, s.cfg.EventsMaxConnectionsPerAPIKey},
+	} {
+		if *c.file == 0 {
+			*c.file = c.flag
+		}
+	}
+	// The per-address cap names clients as the guess limit does.
+	trusted, err := parseCIDRs(s.cfg.TrustedProxies)
+	if err != nil {
+		return nil, nil, err
+	}
 	hub, err := events.New(ctx, cfg, events.Options{
 		Logger:   s.log,
 		APIKeys:  apiKeyAuth(keys),
@@ -50,6 +67,7 @@ func (s *Server) initEvents(ctx context.Context, fc *FileConfig, reg *prometheus
 	s.hub = hub
 	h := eventsapi.New(eventsapi.Options{
 		Hub: hub, Logger: s.log, Registerer: reg, AllowedOrigins: splitList(s.cfg.EventsOrigins),
+		ClientAddr: clientAddr(trusted, s.cfg.Production),
 	})
 	return out, h, nil
 }

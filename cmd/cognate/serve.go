@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/cognate-auth/cognate/events"
 	"github.com/cognate-auth/cognate/reqid"
 	"github.com/cognate-auth/cognate/server"
 )
@@ -35,6 +36,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&cfg.TokenLifetime, "token-lifetime", 0, "development: every access and id token lives this long (e.g. 30s), to exercise expiry")
 	fs.DurationVar(&cfg.EventsKeepAlive, "events-keepalive", 60*time.Second, "interval of the events WebSocket keep-alive (ka) message")
 	fs.StringVar(&cfg.EventsOrigins, "events-origins", "*", "origins allowed to open events WebSockets (comma-separated host patterns)")
+	fs.IntVar(&cfg.EventsMaxConnections, "events-max-connections", events.DefaultMaxConnections, "events WebSocket connections open at once (-1: no cap; the config file's Events.maxConnections wins)")
+	fs.IntVar(&cfg.EventsMaxConnectionsPerAddress, "events-max-connections-per-address", events.DefaultMaxConnectionsPerAddress, "events WebSocket connections one client address may hold open (-1: no cap; Events.maxConnectionsPerAddress wins)")
+	fs.IntVar(&cfg.EventsMaxConnectionsPerAPIKey, "events-max-connections-per-api-key", events.DefaultMaxConnectionsPerAPIKey, "events WebSocket connections one API key may hold open (-1: no cap; Events.maxConnectionsPerApiKey wins)")
 	fs.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.Usage = func() {
