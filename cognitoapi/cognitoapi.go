@@ -41,7 +41,10 @@ type Options struct {
 	// Credentials resolves admin access keys for SigV4; nil refuses every
 	// admin operation.
 	Credentials sigv4.CredentialsFunc
-	Logger      *slog.Logger
+	// Regions are the regions admin requests may be signed for: the
+	// region prefixes of the pool ids. Empty accepts any.
+	Regions []string
+	Logger  *slog.Logger
 	// Registerer receives the handler's metrics; nil registers none.
 	Registerer prometheus.Registerer
 	// Now is the clock for signature checks; nil means time.Now.
@@ -97,7 +100,7 @@ func New(opts Options) *Handler {
 	if creds == nil {
 		creds = func(string) (string, bool) { return "", false }
 	}
-	h.verify = &sigv4.Verifier{Service: "cognito-idp", Lookup: creds, Now: opts.Now}
+	h.verify = &sigv4.Verifier{Service: "cognito-idp", Regions: opts.Regions, Lookup: creds, Now: opts.Now}
 	h.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "cognate_cognito_api_request_duration_seconds",
 		Help:    "Cognito JSON API requests by operation and outcome (__type, or ok).",

@@ -52,6 +52,10 @@ type Config struct {
 	// TrustedProxies lists proxies (CIDRs, comma-separated) whose
 	// X-Forwarded-For names the client.
 	TrustedProxies string
+	// MetricsAddr is where /metrics (and /healthz) are served, apart from
+	// the API listeners so that only those who can reach it read them
+	// (MetricsOff: nowhere).
+	MetricsAddr string
 
 	// DemoAddr is where the demo app listens (DemoOff: no demo). The demo
 	// never runs with Production.
@@ -96,6 +100,10 @@ const (
 	// DefaultDemoAddr is the demo app's address; DemoOff turns it off.
 	DefaultDemoAddr = "127.0.0.1:3000"
 	DemoOff         = "off"
+	// DefaultMetricsAddr is the metrics listener's address, loopback only;
+	// MetricsOff turns it off.
+	DefaultMetricsAddr = "127.0.0.1:9230"
+	MetricsOff         = "off"
 	// A person signing in needs a handful of attempts; a guesser needs
 	// thousands. Amplify backs off and retries on TooManyRequestsException,
 	// so a throttled person is slowed, not failed.
@@ -131,6 +139,9 @@ func (c *Config) setDefaults() error {
 	}
 	if c.DemoAddr == "" {
 		c.DemoAddr = DefaultDemoAddr
+	}
+	if c.MetricsAddr == "" {
+		c.MetricsAddr = DefaultMetricsAddr
 	}
 	if c.Production {
 		c.DemoAddr = DemoOff

@@ -32,7 +32,6 @@ func (s *Server) routes(api, hosted, realtime http.Handler, reg *prometheus.Regi
 	mux.HandleFunc("GET /{pool}/.well-known/jwks.json", s.jwks)
 	mux.HandleFunc("GET /{pool}/.well-known/openid-configuration", s.discovery)
 	mux.HandleFunc("GET /healthz", s.healthz)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	if !s.cfg.Production {
 		mux.HandleFunc("GET /_dev/outbox", loopbackOnly(s.outboxHTML))
 		mux.HandleFunc("GET /_dev/outbox.json", loopbackOnly(s.outboxJSON))
@@ -43,6 +42,16 @@ func (s *Server) routes(api, hosted, realtime http.Handler, reg *prometheus.Regi
 	}, []string{"route", "code"})
 	reg.MustRegister(requests)
 	return s.middleware(mux, requests)
+}
+
+// metricsRoutes is what the metrics listener answers: /metrics, which the
+// API listeners do not serve (the counters describe every client's
+// traffic), and /healthz for probes that reach only this listener.
+func (s *Server) metricsRoutes(reg *prometheus.Registry) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.HandleFunc("GET /healthz", s.healthz)
+	return mux
 }
 
 // statusWriter records the status a handler wrote.

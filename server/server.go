@@ -1,6 +1,7 @@
 // Package server wires Cognate together: configuration → storage → the
 // user-pool domain → the HTTP protocols, on an HTTP and an HTTPS listener
-// with health, metrics and graceful shutdown.
+// with health checks and graceful shutdown, and metrics on a listener of
+// their own.
 package server
 
 import (
@@ -12,6 +13,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -38,6 +41,11 @@ type Server struct {
 	tls     *tlsSetup // nil with HTTPS off
 	hub     *events.Hub
 	demo    http.Handler // nil with the demo off
+	// metrics serves the metrics listener; nil with it off.
+	metrics http.Handler
+	// headerTimeout bounds the arrival of a request's header, over
+	// HTTP/1.1 and HTTP/2 alike.
+	headerTimeout time.Duration
 	// Pool and Client are the pool and app client the outputs file names.
 	Pool   storage.Pool
 	Client storage.Client
@@ -65,7 +73,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, store: store}
+	s := &Server{cfg: cfg, log: cfg.Logger, store: store, headerTimeout: 10 * time.Second}
 	if err := s.init(ctx, fc); err != nil {
 		store.Close()
 		return nil, err
@@ -86,7 +94,7 @@ func (s *Server) init(ctx context.Context, fc *FileConfig) error {
 	km := keys.NewManager(s.store, keys.Options{Logger: cfg.Logger})
 	svc, err := userpool.New(ctx, userpool.Options{
 		Storage: s.store, Keys: km, Sender: sender, Logger: cfg.Logger, IssuerBase: cfg.PublicURL,
-		TokenLifetime: cfg.TokenLifetime,
+		TokenLifetime: cfg.TokenLifetime, Region: defaultRegion,
 	})
 	if err != nil {
 		return err
@@ -96,6 +104,10 @@ func (s *Server) init(ctx context.Context, fc *FileConfig) error {
 		return err
 	}
 	if err := km.EnsurePoolKeys(ctx, s.Pool.ID); err != nil {
+		return err
+	}
+	regions, err := poolRegions(ctx, s.store)
+	if err != nil {
 		return err
 	}
 	if s.Admin, err = adminCredentials(cfg); err != nil {
@@ -123,7 +135,7 @@ func (s *Server) init(ctx context.Context, fc *FileConfig) error {
 	}
 	api := cognitoapi.New(cognitoapi.Options{
 		GuessLimiter: limiter, ClientAddr: clientAddr(trusted, cfg.Production),
-		Service: svc, Logger: cfg.Logger, Registerer: reg,
+		Service: svc, Logger: cfg.Logger, Registerer: reg, Regions: regions,
 		Credentials: func(id string) (string, bool) {
 			return s.Admin.SecretAccessKey, id == s.Admin.AccessKeyID
 		},
@@ -133,6 +145,9 @@ func (s *Server) init(ctx context.Context, fc *FileConfig) error {
 		GuessLimiter: limiter, ClientAddr: clientAddr(trusted, cfg.Production),
 	})
 	s.handler = s.routes(api, hosted, realtime, reg)
+	if cfg.MetricsAddr != MetricsOff {
+		s.metrics = s.metricsRoutes(reg)
+	}
 	demoURL, err := s.initDemo(ctx)
 	if err != nil {
 		return err
@@ -144,8 +159,33 @@ func (s *Server) init(ctx context.Context, fc *FileConfig) error {
 	return nil
 }
 
+// defaultRegion prefixes the ids of the pools the server generates.
+const defaultRegion = "us-east-1"
+
+// poolRegions are the regions the server answers for: the one it
+// generates pool ids in and those of the stored pools' ids. Admin requests
+// signed for any other region are refused, as AWS's regional endpoints
+// refuse them.
+func poolRegions(ctx context.Context, store storage.Storage) ([]string, error) {
+	pools, err := store.ListPools(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("pool regions: %w", err)
+	}
+	regions := []string{defaultRegion}
+	for _, p := range pools {
+		if r, _, ok := strings.Cut(p.ID, "_"); ok && !slices.Contains(regions, r) {
+			regions = append(regions, r)
+		}
+	}
+	return regions, nil
+}
+
 // Handler is everything the server answers, for in-process use and tests.
 func (s *Server) Handler() http.Handler { return s.handler }
+
+// MetricsHandler is what the metrics listener answers (nil with it off):
+// /metrics and /healthz.
+func (s *Server) MetricsHandler() http.Handler { return s.metrics }
 
 // DemoHandler is the demo app (nil with the demo off), for tests that
 // serve it on a listener of their own.
@@ -158,9 +198,10 @@ func (s *Server) Service() *userpool.Service { return s.svc }
 func (s *Server) Close() error { return s.store.Close() }
 
 // ListenAndServe serves HTTP on Config.Addr, HTTPS on Config.TLSAddr
-// (unless TLSOff) and the demo app on Config.DemoAddr (unless DemoOff),
-// until ctx is done; then it shuts down gracefully: in-flight requests get
-// up to 10 seconds to finish.
+// (unless TLSOff), the demo app on Config.DemoAddr (unless DemoOff) and
+// metrics on Config.MetricsAddr (unless MetricsOff), until ctx is done;
+// then it shuts down gracefully: in-flight requests get up to 10 seconds
+// to finish.
 func (s *Server) ListenAndServe(ctx context.Context) error {
 	var ls Listeners
 	var err error
@@ -182,6 +223,11 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 			return fmt.Errorf("%w (--demo-addr takes another address, or off for no demo)", err)
 		}
 	}
+	if s.metrics != nil {
+		if ls.Metrics, err = net.Listen("tcp", s.cfg.MetricsAddr); err != nil {
+			return fmt.Errorf("%w (--metrics-addr takes another address, or off for no metrics listener)", err)
+		}
+	}
 	return s.ServeListeners(ctx, ls)
 }
 
@@ -190,10 +236,13 @@ type Listeners struct {
 	HTTP  net.Listener // the API, plain HTTP
 	HTTPS net.Listener // the API, HTTPS (needs TLSAddr not TLSOff)
 	Demo  net.Listener // the demo app (needs DemoAddr not DemoOff)
+	// Metrics serves /metrics and /healthz (needs MetricsAddr not
+	// MetricsOff).
+	Metrics net.Listener
 }
 
 func (ls Listeners) close() {
-	for _, l := range []net.Listener{ls.HTTP, ls.HTTPS, ls.Demo} {
+	for _, l := range []net.Listener{ls.HTTP, ls.HTTPS, ls.Demo, ls.Metrics} {
 		if l != nil {
 			l.Close()
 		}
@@ -205,12 +254,12 @@ func (s *Server) Serve(ctx context.Context, ln, tlsLn net.Listener) error {
 	return s.ServeListeners(ctx, Listeners{HTTP: ln, HTTPS: tlsLn})
 }
 
-// ServeListeners serves the API on ls.HTTP and ls.HTTPS and the demo app
-// on ls.Demo. At least one must be given. Each listener is logged as
+// ServeListeners serves the API on ls.HTTP and ls.HTTPS, the demo app on
+// ls.Demo and metrics on ls.Metrics. At least one must be given. Each listener is logged as
 // "listening" with its addr and scheme. If one fails, the others are shut
 // down too and the error returned.
 func (s *Server) ServeListeners(ctx context.Context, ls Listeners) error {
-	if ls.HTTP == nil && ls.HTTPS == nil && ls.Demo == nil {
+	if ls.HTTP == nil && ls.HTTPS == nil && ls.Demo == nil && ls.Metrics == nil {
 		return errors.New("serve: no listener")
 	}
 	if ls.HTTPS != nil && s.tls == nil {
@@ -219,12 +268,20 @@ func (s *Server) ServeListeners(ctx context.Context, ls Listeners) error {
 	if ls.Demo != nil && s.demo == nil {
 		return errors.New("serve: a demo listener needs the demo on, but --demo-addr is off")
 	}
+	if ls.Metrics != nil && s.metrics == nil {
+		return errors.New("serve: a metrics listener needs metrics on, but --metrics-addr is off")
+	}
 	api := s.httpServer(ctx, s.handler)
 	if ls.HTTPS != nil {
-		api.TLSConfig = s.tls.config
+		// A copy: configuring HTTP/2 edits its NextProtos.
+		api.TLSConfig = s.tls.config.Clone()
+		if err := configureHTTP2(api); err != nil {
+			return err
+		}
 	}
 	demo := s.httpServer(ctx, s.demo)
-	errc := make(chan error, 3)
+	metrics := s.httpServer(ctx, s.metrics)
+	errc := make(chan error, 4)
 	running := 0
 	start := func(l net.Listener, scheme string, serve func() error) {
 		if l == nil {
@@ -235,9 +292,10 @@ func (s *Server) ServeListeners(ctx context.Context, ls Listeners) error {
 		go func() { errc <- serve() }()
 	}
 	start(ls.HTTP, "http", func() error { return api.Serve(ls.HTTP) })
-	// The certificate is in TLSConfig; ServeTLS adds HTTP/2.
+	// The certificate is in TLSConfig.
 	start(ls.HTTPS, "https", func() error { return api.ServeTLS(ls.HTTPS, "", "") })
 	start(ls.Demo, "http (demo app)", func() error { return demo.Serve(ls.Demo) })
+	start(ls.Metrics, "http (metrics)", func() error { return metrics.Serve(ls.Metrics) })
 	gcCtx, stopGC := context.WithCancel(ctx)
 	gcDone := make(chan struct{})
 	go func() { defer close(gcDone); s.collectGarbage(gcCtx, time.Hour) }()
@@ -252,7 +310,7 @@ func (s *Server) ServeListeners(ctx context.Context, ls Listeners) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	s.closeRealtime(sctx)
-	for _, hs := range []*http.Server{api, demo} {
+	for _, hs := range []*http.Server{api, demo, metrics} {
 		if err := hs.Shutdown(sctx); err != nil && failed == nil {
 			failed = fmt.Errorf("shutdown: %w", err)
 		}
@@ -271,7 +329,7 @@ func (s *Server) ServeListeners(ctx context.Context, ls Listeners) error {
 func (s *Server) httpServer(ctx context.Context, h http.Handler) *http.Server {
 	return &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: s.headerTimeout,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,

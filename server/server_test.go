@@ -187,7 +187,11 @@ func TestHealthMetricsAndWellKnown(t *testing.T) {
 	if w := serve(t, s, "GET", "/healthz", "127.0.0.1:1"); w.Code != 200 || w.Header().Get("x-amzn-RequestId") == "" {
 		t.Fatalf("healthz %d %v", w.Code, w.Header())
 	}
-	w := serve(t, s, "GET", "/metrics", "127.0.0.1:1")
+	if w := serve(t, s, "GET", "/metrics", "127.0.0.1:1"); w.Code != http.StatusNotFound {
+		t.Fatalf("metrics on the API handler: %d", w.Code)
+	}
+	w := httptest.NewRecorder()
+	s.MetricsHandler().ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
 	if w.Code != 200 || !strings.Contains(w.Body.String(), `cognate_http_requests_total{code="200",route="GET /healthz"}`) {
 		t.Fatalf("metrics %d:\n%.2000s", w.Code, w.Body.String())
 	}

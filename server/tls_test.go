@@ -306,7 +306,7 @@ func listeningAddrs(t *testing.T, logs *syncBuffer, n int) map[string]string {
 func TestListenAndServeBindsBoth(t *testing.T) {
 	dir := t.TempDir()
 	logs := &syncBuffer{}
-	s := newTestServer(t, Config{DataDir: dir, Addr: "127.0.0.1:0", TLSAddr: "127.0.0.1:0", Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	s := newTestServer(t, Config{DataDir: dir, Addr: "127.0.0.1:0", TLSAddr: "127.0.0.1:0", MetricsAddr: "127.0.0.1:0", Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.ListenAndServe(ctx) }()
@@ -321,7 +321,7 @@ func TestListenAndServeBindsBoth(t *testing.T) {
 
 func TestListenAndServeHTTPOnly(t *testing.T) {
 	logs := &syncBuffer{}
-	s := newTestServer(t, Config{Addr: "127.0.0.1:0", TLSAddr: "off", Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	s := newTestServer(t, Config{Addr: "127.0.0.1:0", TLSAddr: "off", MetricsAddr: "127.0.0.1:0", Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.ListenAndServe(ctx) }()

@@ -23,8 +23,8 @@ var (
 	ErrUnknownAccessKey = errors.New("sigv4: unknown access key id")
 
 	// ErrSignatureMismatch means the signature does not verify: wrong
-	// secret, tampered request, or a credential scope (date, service,
-	// terminator) that does not fit the request.
+	// secret, tampered request, or a credential scope (date, region,
+	// service, terminator) that does not fit the request or the Verifier.
 	ErrSignatureMismatch = errors.New("sigv4: signature mismatch")
 
 	// ErrRequestExpired means the request time is further than MaxSkew from

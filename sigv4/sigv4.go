@@ -44,8 +44,8 @@ type CredentialsFunc func(accessKeyID string) (secret string, ok bool)
 // Identity is who signed a request that verified.
 type Identity struct {
 	AccessKeyID string
-	// Region is the region from the credential scope. Any region is
-	// accepted; callers that care can check it.
+	// Region is the region from the credential scope: one of
+	// Verifier.Regions, or any region when that is empty.
 	Region string
 }
 
@@ -64,6 +64,10 @@ const keyCacheSize = 256
 type Verifier struct {
 	// Service is the signing name clients use, e.g. "cognito-idp". Required.
 	Service string
+	// Regions are the regions this endpoint answers for. A credential
+	// scoped to another region is refused, as AWS refuses it, rather than
+	// accepted for an endpoint it was not meant for. Empty accepts any.
+	Regions []string
 	// Lookup resolves access key ids to secrets. Required.
 	Lookup CredentialsFunc
 	// MaxSkew is how far the request time may be from Now, either way.
@@ -225,6 +229,9 @@ func (v *Verifier) checkScope(a *authHeader, iso string) error {
 	if a.Date != iso[:8] {
 		return fail(ErrSignatureMismatch, "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '"+
 			a.Date+"' != '"+iso[:8]+"', from '"+iso+"'.")
+	}
+	if len(v.Regions) > 0 && !slices.Contains(v.Regions, a.Region) {
+		return fail(ErrSignatureMismatch, "Credential should be scoped to a valid region, not '"+a.Region+"'.")
 	}
 	if a.Service != v.Service {
 		return fail(ErrSignatureMismatch, "Credential should be scoped to correct service: '"+v.Service+"'.")

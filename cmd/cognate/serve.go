@@ -32,6 +32,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&cfg.GuessBurst, "guess-burst", server.DefaultGuessBurst, "attempts a client address may make at once before --guess-rate applies")
 	fs.StringVar(&cfg.TrustedProxies, "trusted-proxies", "", "comma-separated proxy CIDRs whose X-Forwarded-For names the client")
 	fs.StringVar(&cfg.DemoAddr, "demo-addr", server.DefaultDemoAddr, `demo app listen address ("off": no demo; always off with --production)`)
+	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", server.DefaultMetricsAddr, `listen address of Prometheus /metrics and /healthz, kept off the API listeners ("off": none)`)
 	fs.StringVar(&cfg.DemoClientBundle, "demo-client-bundle", "", "directory whose app.js (an aws-amplify bundle) the demo serves at /amplify/app.js")
 	fs.DurationVar(&cfg.TokenLifetime, "token-lifetime", 0, "development: every access and id token lives this long (e.g. 30s), to exercise expiry")
 	fs.DurationVar(&cfg.EventsKeepAlive, "events-keepalive", 60*time.Second, "interval of the events WebSocket keep-alive (ka) message")
