@@ -82,10 +82,26 @@ type Storage interface {
 	UpdateCode(ctx context.Context, poolID, username, purpose string, fn func(Code) (Code, error)) error
 	DeleteCode(ctx context.Context, poolID, username, purpose string) error
 
-	// AddMessage appends to the dev outbox.
+	// AddMessage queues a message (the store assigns its ID).
 	AddMessage(ctx context.Context, m Message) error
 	// ListMessages returns the newest messages first, at most limit.
 	ListMessages(ctx context.Context, limit int) ([]Message, error)
+	// ClaimMessages returns up to limit waiting messages (zero DoneAt) whose
+	// NextAttemptAt is not after now, oldest first, and moves their
+	// NextAttemptAt to now+lease in the same step, so that concurrent
+	// claimers (other dispatchers, other nodes) never get the same message
+	// until the lease runs out.
+	ClaimMessages(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Message, error)
+	// UpdateMessage is the updater of a message by ID.
+	UpdateMessage(ctx context.Context, id int64, fn func(Message) (Message, error)) error
+
+	// GetAttempts returns the attempt counter under key.
+	GetAttempts(ctx context.Context, poolID, key string) (Attempts, error)
+	// UpdateAttempts is the updater of an attempt counter, creating it on
+	// first use: fn gets Attempts{PoolID, Key} when there is none. A
+	// returned record with a zero ExpiresAt is deleted (or not created).
+	// A missing pool is ErrNotFound.
+	UpdateAttempts(ctx context.Context, poolID, key string, fn func(Attempts) (Attempts, error)) error
 
 	CreateRefreshFamily(ctx context.Context, f RefreshFamily) error
 	GetRefreshFamily(ctx context.Context, id string) (RefreshFamily, error)
@@ -131,15 +147,22 @@ type Storage interface {
 	DeleteAPIKey(ctx context.Context, id string) error
 
 	// GarbageCollect deletes codes, authorization codes, login sessions,
-	// refresh tokens and families whose ExpiresAt is before now (with the
-	// tokens of expired families).
+	// refresh tokens and families and attempt counters whose ExpiresAt is
+	// before now (with the tokens of expired families), and messages done
+	// more than MessageRetention before now.
 	GarbageCollect(ctx context.Context, now time.Time) (GCResult, error)
 
 	Close() error
 }
 
+// MessageRetention is how long a done message stays listed (the
+// development outbox shows it).
+const MessageRetention = 7 * 24 * time.Hour
+
 // GCResult counts what GarbageCollect removed.
 type GCResult struct {
+	Attempts        int64
+	Messages        int64
 	Codes           int64
 	AuthCodes       int64
 	LoginSessions   int64

@@ -124,12 +124,8 @@ type User struct {
 	SRPVerifier       []byte
 	// PasswordExpiresAt is set for temporary passwords.
 	PasswordExpiresAt time.Time
-	// FailedSignIns counts consecutive wrong passwords; LockedUntil is when
-	// the next attempt is allowed again.
-	FailedSignIns int
-	LockedUntil   time.Time
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
 }
 
 // Group is a pool's group.
@@ -154,20 +150,53 @@ type Code struct {
 	// Value is what the code confirms (e.g. the email address being
 	// verified), so a code cannot confirm a value it was not sent to.
 	Value     string
-	Attempts  int
 	CreatedAt time.Time
 	ExpiresAt time.Time
+	// UsedAt is when the code was used; zero while it is not. A used code
+	// is kept until it expires, so that submitting it again can be told
+	// from a wrong guess.
+	UsedAt time.Time
 }
 
-// Message is a delivered code as kept by the development outbox.
+// Message is a code (or temporary password) on its way to a user: queued
+// in the same transaction that stores the code, then handed to a mail
+// relay by a dispatcher, or kept as the development outbox.
 type Message struct {
 	ID          int64
 	PoolID      string
 	Username    string
 	Destination string
 	Kind        string
-	Code        string
-	CreatedAt   time.Time
+	// Code is the plaintext to deliver; it is emptied once a relay has
+	// accepted the message.
+	Code      string
+	CreatedAt time.Time
+	// DoneAt is when the message left the queue: a relay accepted it (or,
+	// with no relay, it reached the outbox), or delivery was given up,
+	// LastError saying why. Zero while it waits.
+	DoneAt time.Time
+	// Attempts counts delivery attempts; NextAttemptAt is when a
+	// dispatcher may claim the message next, and LastError why the last
+	// attempt failed.
+	Attempts      int
+	NextAttemptAt time.Time
+	LastError     string
+}
+
+// Attempts counts failed attempts at a secret a caller must prove under
+// one key of a pool: a user's password, or what callers guessed for a
+// name that has no user, so that unknown names answer exactly as real
+// users do. Records live until ExpiresAt.
+type Attempts struct {
+	PoolID string
+	Key    string
+	// Failures counts consecutive failures.
+	Failures int
+	// LockedUntil is when the next attempt is allowed again.
+	LockedUntil time.Time
+	// LastFailure is when the last failure was counted.
+	LastFailure time.Time
+	ExpiresAt   time.Time
 }
 
 // RefreshFamily is one sign-in: every refresh token rotated from it, and

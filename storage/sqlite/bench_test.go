@@ -274,7 +274,7 @@ func BenchmarkUpdateUser(b *testing.B) {
 	start := cpuTime()
 	for b.Loop() {
 		err := s.UpdateUser(b.Context(), testUser.PoolID, testUser.Username, func(u storage.User) (storage.User, error) {
-			u.FailedSignIns++
+			u.UpdatedAt = u.UpdatedAt.Add(time.Microsecond)
 			return u, nil
 		})
 		if err != nil {

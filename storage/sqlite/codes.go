@@ -6,39 +6,38 @@ import (
 	"github.com/cognate-auth/cognate/storage"
 )
 
-const codeColumns = `pool_id, username, purpose, hash, value, attempts, created_at, expires_at`
+const codeColumns = `pool_id, username, purpose, hash, value, created_at, expires_at, used_at`
 
 const (
 	sqlPutCode = `INSERT INTO codes (` + codeColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (pool_id, username, purpose) DO UPDATE SET
-		hash = excluded.hash, value = excluded.value, attempts = excluded.attempts,
+		hash = excluded.hash, value = excluded.value, used_at = excluded.used_at,
 		created_at = excluded.created_at, expires_at = excluded.expires_at`
 	sqlGetCode    = `SELECT ` + codeColumns + ` FROM codes WHERE pool_id = ? AND username = ? AND purpose = ?`
-	sqlUpdateCode = `UPDATE codes SET hash = ?, value = ?, attempts = ?, created_at = ?, expires_at = ?
+	sqlUpdateCode = `UPDATE codes SET hash = ?, value = ?, created_at = ?, expires_at = ?, used_at = ?
 	WHERE pool_id = ? AND username = ? AND purpose = ?`
 	sqlDeleteCode = `DELETE FROM codes WHERE pool_id = ? AND username = ? AND purpose = ?`
-	sqlAddMessage = `INSERT INTO messages (pool_id, username, destination, kind, code, created_at) VALUES (?, ?, ?, ?, ?, ?)`
 )
 
 func scanCode(sc scanner) (storage.Code, error) {
 	r := new(struct { // one allocation, see scanUser
-		c                storage.Code
-		created, expires int64
-		dest             [8]any
+		c                      storage.Code
+		created, expires, used int64
+		dest                   [8]any
 	})
 	c := &r.c
-	r.dest = [...]any{&c.PoolID, &c.Username, &c.Purpose, &c.Hash, &c.Value, &c.Attempts, &r.created, &r.expires}
+	r.dest = [...]any{&c.PoolID, &c.Username, &c.Purpose, &c.Hash, &c.Value, &r.created, &r.expires, &r.used}
 	if err := sc.Scan(r.dest[:]...); err != nil {
 		return storage.Code{}, err
 	}
-	c.CreatedAt, c.ExpiresAt = fromMicros(r.created), fromMicros(r.expires)
+	c.CreatedAt, c.ExpiresAt, c.UsedAt = fromMicros(r.created), fromMicros(r.expires), fromMicros(r.used)
 	return *c, nil
 }
 
 // PutCode implements storage.Storage. A missing user is ErrNotFound.
 func (s *Store) PutCode(ctx context.Context, c storage.Code) error {
 	_, err := execRowsStmt(ctx, s.stmt(ctx, stPutCode), "put code",
-		c.PoolID, c.Username, c.Purpose, c.Hash, c.Value, c.Attempts, micros(c.CreatedAt), micros(c.ExpiresAt))
+		c.PoolID, c.Username, c.Purpose, c.Hash, c.Value, micros(c.CreatedAt), micros(c.ExpiresAt), micros(c.UsedAt))
 	return err
 }
 
@@ -63,40 +62,11 @@ func (s *Store) UpdateCode(ctx context.Context, poolID, username, purpose string
 			return errKeyChanged("update code", poolID+"/"+username+"/"+purpose, c.PoolID+"/"+c.Username+"/"+c.Purpose)
 		}
 		return execOneStmt(ctx, tx.stmt(ctx, stUpdateCode), "update code",
-			c.Hash, c.Value, c.Attempts, micros(c.CreatedAt), micros(c.ExpiresAt), poolID, username, purpose)
+			c.Hash, c.Value, micros(c.CreatedAt), micros(c.ExpiresAt), micros(c.UsedAt), poolID, username, purpose)
 	})
 }
 
 // DeleteCode implements storage.Storage. A missing code is ErrNotFound.
 func (s *Store) DeleteCode(ctx context.Context, poolID, username, purpose string) error {
 	return execOneStmt(ctx, s.stmt(ctx, stDeleteCode), "delete code", poolID, username, purpose)
-}
-
-const messageColumns = `id, pool_id, username, destination, kind, code, created_at`
-
-func scanMessage(sc scanner) (storage.Message, error) {
-	var (
-		m       storage.Message
-		created int64
-	)
-	if err := sc.Scan(&m.ID, &m.PoolID, &m.Username, &m.Destination, &m.Kind, &m.Code, &created); err != nil {
-		return m, err
-	}
-	m.CreatedAt = fromMicros(created)
-	return m, nil
-}
-
-// AddMessage implements storage.Storage. The store assigns the ID, in
-// increasing order; m.ID is ignored.
-func (s *Store) AddMessage(ctx context.Context, m storage.Message) error {
-	_, err := execRowsStmt(ctx, s.stmt(ctx, stAddMessage), "add message",
-		m.PoolID, m.Username, m.Destination, m.Kind, m.Code, micros(m.CreatedAt))
-	return err
-}
-
-// ListMessages implements storage.Storage: newest (highest ID) first; a
-// limit of zero or less means no limit.
-func (s *Store) ListMessages(ctx context.Context, limit int) ([]storage.Message, error) {
-	return getAll(ctx, s.reads(), "list messages", scanMessage,
-		`SELECT `+messageColumns+` FROM messages ORDER BY id DESC LIMIT ?`, sqlLimit(limit))
 }

@@ -77,6 +77,14 @@ func (s *Store) GarbageCollect(ctx context.Context, now time.Time) (storage.GCRe
 	at := micros(now)
 	err := s.inTx(ctx, func(tx *Store) error {
 		var err error
+		if r.Attempts, err = execRows(ctx, tx.tx, "gc attempts",
+			`DELETE FROM attempts WHERE expires_at <> 0 AND expires_at < ?`, at); err != nil {
+			return err
+		}
+		if r.Messages, err = execRows(ctx, tx.tx, "gc messages",
+			`DELETE FROM messages WHERE done_at <> 0 AND done_at < ?`, micros(now.Add(-storage.MessageRetention))); err != nil {
+			return err
+		}
 		if r.Codes, err = execRows(ctx, tx.tx, "gc codes",
 			`DELETE FROM codes WHERE expires_at <> 0 AND expires_at < ?`, at); err != nil {
 			return err

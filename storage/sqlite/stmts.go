@@ -53,6 +53,9 @@ const (
 	stCreateLoginSession
 	stGetLoginSession
 	stDeleteLoginSession
+	stGetAttempts
+	stPutAttempts
+	stDeleteAttempts
 	numStmts
 )
 
@@ -90,6 +93,9 @@ var stmtDefs = [numStmts]stmtDef{
 	stCreateLoginSession:        {sqlCreateLoginSession, false},
 	stGetLoginSession:           {sqlGetLoginSession, true},
 	stDeleteLoginSession:        {sqlDeleteLoginSession, false},
+	stGetAttempts:               {sqlGetAttempts, true},
+	stPutAttempts:               {sqlPutAttempts, false},
+	stDeleteAttempts:            {sqlDeleteAttempts, false},
 }
 
 // stmts holds the prepared statements of a Store.

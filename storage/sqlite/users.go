@@ -9,16 +9,15 @@ import (
 )
 
 const userColumns = `pool_id, username, sub, email, attributes, pending_attributes, status, enabled,
-	srp_salt, srp_verifier, password_expires_at, failed_sign_ins, locked_until, created_at, updated_at`
+	srp_salt, srp_verifier, password_expires_at, created_at, updated_at`
 
 const (
 	sqlGetUser        = `SELECT ` + userColumns + ` FROM users WHERE pool_id = ? AND username = ?`
 	sqlGetUserByEmail = `SELECT ` + userColumns + ` FROM users WHERE pool_id = ? AND email = ?`
 	sqlGetUserBySub   = `SELECT ` + userColumns + ` FROM users WHERE pool_id = ? AND sub = ?`
-	sqlCreateUser     = `INSERT INTO users (` + userColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	sqlCreateUser     = `INSERT INTO users (` + userColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	sqlUpdateUser     = `UPDATE users SET sub = ?, email = ?, attributes = ?, pending_attributes = ?, status = ?, enabled = ?,
-		srp_salt = ?, srp_verifier = ?, password_expires_at = ?, failed_sign_ins = ?, locked_until = ?,
-		created_at = ?, updated_at = ?
+		srp_salt = ?, srp_verifier = ?, password_expires_at = ?, created_at = ?, updated_at = ?
 	WHERE pool_id = ? AND username = ?`
 )
 
@@ -26,14 +25,14 @@ func scanUser(sc scanner) (storage.User, error) {
 	// One allocation holds the row and Scan's arguments, which would
 	// otherwise each escape to the heap on their own.
 	r := new(struct {
-		u                                        storage.User
-		attrs, pending                           string
-		pwExpires, lockedUntil, created, updated int64
-		dest                                     [15]any
+		u                           storage.User
+		attrs, pending              string
+		pwExpires, created, updated int64
+		dest                        [13]any
 	})
 	u := &r.u
 	r.dest = [...]any{&u.PoolID, &u.Username, &u.Sub, &u.Email, &r.attrs, &r.pending, &u.Status, &u.Enabled,
-		&u.SRPSalt, &u.SRPVerifier, &r.pwExpires, &u.FailedSignIns, &r.lockedUntil, &r.created, &r.updated}
+		&u.SRPSalt, &u.SRPVerifier, &r.pwExpires, &r.created, &r.updated}
 	if err := sc.Scan(r.dest[:]...); err != nil {
 		return storage.User{}, err
 	}
@@ -44,7 +43,7 @@ func scanUser(sc scanner) (storage.User, error) {
 	if u.PendingAttributes, err = decodeMap(r.pending); err != nil {
 		return storage.User{}, err
 	}
-	u.PasswordExpiresAt, u.LockedUntil = fromMicros(r.pwExpires), fromMicros(r.lockedUntil)
+	u.PasswordExpiresAt = fromMicros(r.pwExpires)
 	u.CreatedAt, u.UpdatedAt = fromMicros(r.created), fromMicros(r.updated)
 	return *u, nil
 }
@@ -61,8 +60,7 @@ func userArgs(u storage.User) ([]any, error) {
 		return nil, err
 	}
 	return []any{u.PoolID, u.Username, u.Sub, strings.ToLower(u.Email), attrs, pending, u.Status, u.Enabled,
-		u.SRPSalt, u.SRPVerifier, micros(u.PasswordExpiresAt), u.FailedSignIns, micros(u.LockedUntil),
-		micros(u.CreatedAt), micros(u.UpdatedAt)}, nil
+		u.SRPSalt, u.SRPVerifier, micros(u.PasswordExpiresAt), micros(u.CreatedAt), micros(u.UpdatedAt)}, nil
 }
 
 // CreateUser implements storage.Storage. A missing pool is ErrNotFound; a

@@ -1,7 +1,6 @@
 package storagetest
 
 import (
-	"fmt"
 	"testing"
 	"time"
 
@@ -13,7 +12,6 @@ var codeTests = []test{
 	{"Code/PutReplaces", testPutCodeReplaces},
 	{"Code/Update", testUpdateCode},
 	{"Code/Delete", testDeleteCode},
-	{"Message/List", testListMessages},
 }
 
 func testCodeRoundTrip(t *testing.T, s storage.Storage) {
@@ -40,7 +38,7 @@ func testPutCodeReplaces(t *testing.T, s storage.Storage) {
 	other := codeRecord("pool-1", "alice", "forgot_password")
 	must(t, s.PutCode(ctx, other))
 	next := f.code
-	next.Hash, next.Value, next.Attempts = []byte("new hash"), "new value", 0
+	next.Hash, next.Value = []byte("new hash"), "new value"
 	next.CreatedAt, next.ExpiresAt = base.Add(time.Hour), base.Add(2*time.Hour)
 	must(t, s.PutCode(ctx, next))
 
@@ -56,7 +54,7 @@ func testUpdateCode(t *testing.T, s storage.Storage) {
 	ctx := t.Context()
 	f := seed(t, s)
 	want := f.code
-	want.Attempts = 3
+	want.UsedAt = base.Add(time.Minute)
 	want.Value = "changed"
 	want.ExpiresAt = time.Time{}
 	must(t, s.UpdateCode(ctx, "pool-1", "alice", "signup", func(got storage.Code) (storage.Code, error) {
@@ -81,63 +79,4 @@ func testDeleteCode(t *testing.T, s storage.Storage) {
 	check(t, "code of another purpose", got, other)
 	// A new code may follow.
 	must(t, s.PutCode(ctx, f.code))
-}
-
-func testListMessages(t *testing.T, s storage.Storage) {
-	ctx := t.Context()
-	got, err := s.ListMessages(ctx, 10)
-	must(t, err)
-	check(t, "ListMessages on an empty store", got, nil)
-
-	var sent []storage.Message
-	for i := range 5 {
-		m := storage.Message{
-			PoolID:      "pool-1",
-			Username:    fmt.Sprintf("user-%d", i),
-			Destination: fmt.Sprintf("user-%d@example.com", i),
-			Kind:        "email",
-			Code:        fmt.Sprintf("%06d", i),
-			// Out of order: "newest" is the last added, not the latest
-			// CreatedAt.
-			CreatedAt: base.Add(time.Duration(5-i) * time.Minute),
-		}
-		if i == 4 {
-			m.CreatedAt = time.Time{}
-		}
-		must(t, s.AddMessage(ctx, m))
-		sent = append(sent, m)
-	}
-	for _, tc := range []struct {
-		limit int
-		want  []storage.Message
-	}{
-		{3, []storage.Message{sent[4], sent[3], sent[2]}},
-		{5, []storage.Message{sent[4], sent[3], sent[2], sent[1], sent[0]}},
-		{10, []storage.Message{sent[4], sent[3], sent[2], sent[1], sent[0]}},
-		{1, []storage.Message{sent[4]}},
-	} {
-		t.Run(fmt.Sprintf("limit=%d", tc.limit), func(t *testing.T) {
-			got, err := s.ListMessages(t.Context(), tc.limit)
-			must(t, err)
-			ids := messageIDs(got)
-			for i, id := range ids {
-				if id == 0 || (i > 0 && id >= ids[i-1]) {
-					t.Errorf("message IDs %d: want non-zero and decreasing", ids)
-					break
-				}
-			}
-			for i := range got {
-				got[i].ID = 0 // the store's to choose
-			}
-			check(t, "ListMessages", got, tc.want)
-		})
-	}
-}
-
-func messageIDs(ms []storage.Message) []int64 {
-	ids := make([]int64, len(ms))
-	for i, m := range ms {
-		ids[i] = m.ID
-	}
-	return ids
 }

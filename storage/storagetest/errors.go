@@ -3,6 +3,7 @@ package storagetest
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/cognate-auth/cognate/storage"
 )
@@ -231,7 +232,7 @@ var updateCases = []updateCase{
 		name: "UpdateUser",
 		update: func(ctx context.Context, s storage.Storage, f fixture, fn func(any) error) error {
 			return s.UpdateUser(ctx, f.user.PoolID, f.user.Username, func(u storage.User) (storage.User, error) {
-				u.FailedSignIns++
+				u.UpdatedAt = u.UpdatedAt.Add(time.Second)
 				return u, fn(u)
 			})
 		},
@@ -244,7 +245,7 @@ var updateCases = []updateCase{
 		name: "UpdateCode",
 		update: func(ctx context.Context, s storage.Storage, f fixture, fn func(any) error) error {
 			return s.UpdateCode(ctx, f.code.PoolID, f.code.Username, f.code.Purpose, func(c storage.Code) (storage.Code, error) {
-				c.Attempts++
+				c.UsedAt = base
 				return c, fn(c)
 			})
 		},

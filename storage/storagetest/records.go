@@ -82,8 +82,6 @@ func userRecord(poolID, username string) storage.User {
 		SRPSalt:           []byte{0x00, 0x01, 0xfe},
 		SRPVerifier:       []byte{0xff, 0x00, 0x42, 0x7f},
 		PasswordExpiresAt: base.Add(72 * time.Hour),
-		FailedSignIns:     2,
-		LockedUntil:       base.Add(5 * time.Minute),
 		CreatedAt:         base,
 		UpdatedAt:         base.Add(time.Second),
 	}
@@ -108,7 +106,6 @@ func codeRecord(poolID, username, purpose string) storage.Code {
 		Purpose:   purpose,
 		Hash:      []byte("hash-" + purpose),
 		Value:     username + "@example.com",
-		Attempts:  1,
 		CreatedAt: base,
 		ExpiresAt: base.Add(time.Hour),
 	}

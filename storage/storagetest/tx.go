@@ -3,6 +3,7 @@ package storagetest
 import (
 	"context"
 	"errors"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -137,15 +138,16 @@ func testConcurrentUpdateUser(t *testing.T, s storage.Storage) {
 	ctx := t.Context()
 	must(t, s.CreatePool(ctx, poolRecord("pool-1")))
 	u := userRecord("pool-1", "alice")
-	u.FailedSignIns = 0
+	u.Attributes["custom:n"] = "0"
 	must(t, s.CreateUser(ctx, u))
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
 	for range n {
 		wg.Go(func() {
 			errs <- s.UpdateUser(ctx, "pool-1", "alice", func(u storage.User) (storage.User, error) {
-				u.FailedSignIns++
-				return u, nil
+				n, err := strconv.Atoi(u.Attributes["custom:n"])
+				u.Attributes["custom:n"] = strconv.Itoa(n + 1)
+				return u, err
 			})
 		})
 	}
@@ -156,8 +158,8 @@ func testConcurrentUpdateUser(t *testing.T, s storage.Storage) {
 	}
 	got, err := s.GetUser(ctx, "pool-1", "alice")
 	must(t, err)
-	if got.FailedSignIns != n {
-		t.Errorf("FailedSignIns = %d after %d concurrent increments", got.FailedSignIns, n)
+	if got.Attributes["custom:n"] != strconv.Itoa(n) {
+		t.Errorf("counter = %s after %d concurrent increments", got.Attributes["custom:n"], n)
 	}
 }
 
