@@ -5,7 +5,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 NPM         ?= npm
 BIN         := bin/cognate
 
-.PHONY: all build test check vet staticcheck fmt-check go-test conformance browser-deps fuzz bench clean
+.PHONY: all build test check vet staticcheck fmt-check go-test timing conformance browser-deps fuzz bench clean
 
 all: build
 
@@ -26,8 +26,14 @@ staticcheck:
 	$(GO) run $(STATICCHECK) ./...
 
 # Race detector on: the domain, storage and key caches are concurrent.
+# Timing tests then run in a pass of their own without it (the detector
+# slows some code paths far more than others).
 go-test:
 	$(GO) test -race -count=1 ./...
+	$(MAKE) timing
+
+timing:
+	$(GO) test -count=1 -run 'Timing' ./integration/
 
 # Real clients against a freshly built `cognate serve`: the aws-amplify
 # Auth client in Node (conformance/amplify), its Events client

@@ -746,10 +746,13 @@ func TestSRPAbuse(t *testing.T) {
 // TestGuessRateLimit: behind a trusted proxy, operations that test a
 // password or a code are limited per client address; the refusal is a
 // TooManyRequestsException (which clients back off on) that runs nothing.
+// The proxy connects from 127.0.0.2, so that 127.0.0.1 stays this
+// machine (a declared proxy address is never local).
 func TestGuessRateLimit(t *testing.T) {
 	t.Parallel()
-	e := newEnvWith(t, server.Config{GuessRate: 0.5, GuessBurst: 3, TrustedProxies: "127.0.0.1"})
-	e.signUp(e.pub, "rl@example.com")
+	local := newEnvWith(t, server.Config{GuessRate: 0.5, GuessBurst: 3, TrustedProxies: "127.0.0.2"})
+	local.signUp(local.pub, "rl@example.com")
+	e := proxiedFrom(local, "127.0.0.2")
 	const xff = "X-Forwarded-For"
 	auth := []byte(`{"ClientId":"` + e.pub + `","AuthFlow":"USER_PASSWORD_AUTH","AuthParameters":{"USERNAME":"rl@example.com","PASSWORD":"Wrong-Pass-1"}}`)
 	for i := 0; i < 3; i++ {

@@ -13,8 +13,11 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -162,12 +165,22 @@ type outboxEntry struct {
 	Destination string `json:"destination"`
 	Kind        string `json:"kind"`
 	Code        string `json:"code"`
+	Status      string `json:"status"`
 }
 
 // outbox reads the development outbox, newest message first.
 func (e *env) outbox() []outboxEntry {
 	e.t.Helper()
-	resp, err := e.http.Get(e.url + "/_dev/outbox.json")
+	key, err := os.ReadFile(filepath.Join(e.data, "dev-outbox-key"))
+	if err != nil {
+		e.t.Fatalf("outbox key: %v", err)
+	}
+	req, err := http.NewRequestWithContext(e.ctx, "GET", e.url+"/_dev/outbox.json", nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req.Header.Set("X-Cognate-Outbox-Key", strings.TrimSpace(string(key)))
+	resp, err := e.http.Do(req)
 	if err != nil {
 		e.t.Fatalf("outbox: %v", err)
 	}
@@ -421,6 +434,15 @@ func (e *env) raw(target string, body []byte, headers ...string) rawResult {
 		req.Header.Add(headers[i], headers[i+1])
 	}
 	return e.do(req)
+}
+
+// proxiedFrom is e with its requests sent from another loopback address,
+// as a reverse proxy on this host would send them.
+func proxiedFrom(e *env, ip string) *env {
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+	p := *e
+	p.http = &http.Client{Transport: &http.Transport{DialContext: d.DialContext}}
+	return &p
 }
 
 // signedRaw posts body to an admin operation, SigV4-signed with the

@@ -86,8 +86,9 @@ func newOAuthEnv(t *testing.T) *oauthEnv {
 	t.Helper()
 	ts := httptest.NewUnstartedServer(nil)
 	base := "https://" + ts.Listener.Addr().String()
+	data := t.TempDir()
 	srv, err := server.New(t.Context(), server.Config{
-		DataDir: t.TempDir(), PublicURL: base, Out: io.Discard, TLSAddr: "off",
+		DataDir: data, PublicURL: base, Out: io.Discard, TLSAddr: "off",
 	})
 	if err != nil {
 		t.Fatalf("server.New: %v", err)
@@ -102,7 +103,7 @@ func newOAuthEnv(t *testing.T) *oauthEnv {
 	guarded := &http.Client{Transport: &guard{t: t, base: ts.Client().Transport}, Timeout: 30 * time.Second}
 	e := &env{
 		t: t, srv: srv, url: base, http: guarded, pool: srv.Pool.ID, pub: srv.Client.ClientID,
-		ctx: t.Context(), creds: srv.Admin,
+		ctx: t.Context(), creds: srv.Admin, data: data,
 	}
 	e.api = e.sdk(srv.Admin.AccessKeyID, srv.Admin.SecretAccessKey)
 	rp := &http.Client{

@@ -163,7 +163,7 @@ func TestSRPSignIn(t *testing.T) {
 		t.Fatalf("SignUp: confirmed=%v sub=%q", up.UserConfirmed, sub)
 	}
 	d := up.CodeDeliveryDetails
-	if d == nil || d.DeliveryMedium != types.DeliveryMediumTypeEmail || aws.ToString(d.AttributeName) != "email" || aws.ToString(d.Destination) != "S***@E***" {
+	if d == nil || d.DeliveryMedium != types.DeliveryMediumTypeEmail || aws.ToString(d.AttributeName) != "email" || aws.ToString(d.Destination) != "s***@e***" {
 		t.Fatalf("CodeDeliveryDetails %+v", d)
 	}
 	for _, again := range []string{"Srp@Example.com", "srp@example.com", "SRP@EXAMPLE.COM"} {
@@ -184,8 +184,10 @@ func TestSRPSignIn(t *testing.T) {
 	_, err = e.api.ConfirmSignUp(e.ctx, &cip.ConfirmSignUpInput{ClientId: aws.String(e.pub), Username: aws.String("Srp@Example.com"), ConfirmationCode: aws.String(wrong)})
 	wantErr(t, err, "CodeMismatchException")
 	must(e.api.ConfirmSignUp(e.ctx, &cip.ConfirmSignUpInput{ClientId: aws.String(e.pub), Username: aws.String("Srp@Example.com"), ConfirmationCode: aws.String(code)}))(t)
+	// The code is spent: whoever submits it again is told so (which only
+	// a holder of the code can be).
 	_, err = e.api.ConfirmSignUp(e.ctx, &cip.ConfirmSignUpInput{ClientId: aws.String(e.pub), Username: aws.String("Srp@Example.com"), ConfirmationCode: aws.String(code)})
-	wantErr(t, err, "NotAuthorizedException")
+	wantErr(t, err, "ExpiredCodeException")
 
 	c, cp := mustSRP(t)(e.srpStart(e.pool, e.pub, "srp@example.com", nil))
 	for _, k := range []string{"SALT", "SRP_B", "SECRET_BLOCK", "USER_ID_FOR_SRP", "USERNAME"} {
@@ -508,7 +510,7 @@ func TestForgotPassword(t *testing.T) {
 	if err := confirm(code, password2); err != nil {
 		t.Fatalf("right code after one wrong one: %v", err)
 	}
-	wantErr(t, confirm(code, "Third-Pass-3"), "ExpiredCodeException")
+	wantErr(t, confirm(code, "Third-Pass-3"), "ExpiredCodeException") // spent
 	e.signIn(e.pub, "fp@example.com", password2)
 	_, err := e.passwordAuth(e.pub, "fp@example.com", password)
 	wantErr(t, err, "NotAuthorizedException")
@@ -520,30 +522,25 @@ func TestForgotPassword(t *testing.T) {
 
 	forgot()
 	code = e.code("fp@example.com", "forgot_password")
-	for i := 1; i <= 5; i++ {
-		err := confirm(wrongFor(code), password)
-		if i < 5 {
-			wantErr(t, err, "CodeMismatchException")
-		} else {
-			wantErr(t, err, "LimitExceededException")
-		}
+	for range 5 {
+		wantErr(t, confirm(wrongFor(code), password), "CodeMismatchException")
 	}
-	// The code is dead, even when right, and the password unchanged.
-	if err := confirm(code, password); err == nil {
-		t.Fatal("a code that hit the attempt limit still works")
-	}
+	lockedAt := time.Now()
+	// Locked: even the right code is refused, and the password unchanged.
+	wantErr(t, confirm(code, password), "LimitExceededException")
 	e.signIn(e.pub, "fp@example.com", password2)
+	time.Sleep(time.Until(lockedAt.Add(1100 * time.Millisecond)))
 
 	// A new code replaces the old one.
 	forgot()
 	first := e.code("fp@example.com", "forgot_password")
 	forgot()
 	second := e.code("fp@example.com", "forgot_password")
-	if first != second {
-		wantErr(t, confirm(first, password), "CodeMismatchException")
-	}
 	if err := confirm(second, password); err != nil {
 		t.Fatal(err)
+	}
+	if first != second {
+		wantErr(t, confirm(first, password), "CodeMismatchException")
 	}
 	e.signIn(e.pub, "fp@example.com", password)
 }
@@ -615,7 +612,7 @@ func TestUpdateEmail(t *testing.T) {
 	}
 	_, err = e.adminGet(e.pool, "old@example.com")
 	wantErr(t, err, "UserNotFoundException")
-	wantErr(t, verify(code), "ExpiredCodeException")
+	wantErr(t, verify(code), "ExpiredCodeException") // spent
 
 	// An address another user holds cannot be taken.
 	e.signUp(e.pub, "taken@example.com")
@@ -780,8 +777,9 @@ func TestConfidentialClient(t *testing.T) {
 }
 
 // TestConfirmationCodes covers ResendConfirmationCode (the new code
-// replaces the old one), the attempt limit on sign-up codes, and
-// GetUserAttributeVerificationCode.
+// replaces the old one), the attempt limit on sign-up codes (five wrong
+// codes lock the user's sign-up codes for a second, doubling; a new code
+// brings no new guesses), and GetUserAttributeVerificationCode.
 func TestConfirmationCodes(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -796,19 +794,23 @@ func TestConfirmationCodes(t *testing.T) {
 	if first == wrong {
 		wrong = "000001"
 	}
-	for i := 1; i <= 5; i++ {
-		if i < 5 {
-			wantErr(t, confirm(wrong), "CodeMismatchException")
-		} else {
-			wantErr(t, confirm(wrong), "LimitExceededException")
-		}
+	for range 5 {
+		wantErr(t, confirm(wrong), "CodeMismatchException")
 	}
-	if err := confirm(first); err == nil {
-		t.Fatal("a sign-up code that hit the attempt limit still works")
-	}
+	lockedAt := time.Now()
+	wantErr(t, confirm(first), "LimitExceededException")
+	// A fresh code brings no fresh guesses.
+	must(e.api.ResendConfirmationCode(e.ctx, &cip.ResendConfirmationCodeInput{ClientId: aws.String(e.pub), Username: aws.String(email)}))(t)
+	wantErr(t, confirm(e.code(email, "sign_up")), "LimitExceededException")
 	if g := must(e.adminGet(e.pool, email))(t); g.UserStatus != types.UserStatusTypeUnconfirmed {
 		t.Fatalf("status %s", g.UserStatus)
 	}
+	// The sixth failure, once the lock passed, locks for two seconds.
+	time.Sleep(time.Until(lockedAt.Add(1100 * time.Millisecond)))
+	wantErr(t, confirm(wrong), "CodeMismatchException")
+	lockedAt = time.Now()
+	wantErr(t, confirm(e.code(email, "sign_up")), "LimitExceededException")
+	time.Sleep(time.Until(lockedAt.Add(2100 * time.Millisecond)))
 
 	d := must(e.api.ResendConfirmationCode(e.ctx, &cip.ResendConfirmationCodeInput{ClientId: aws.String(e.pub), Username: aws.String(email)}))(t).CodeDeliveryDetails
 	if d == nil || aws.ToString(d.Destination) != "c***@e***" {
@@ -817,14 +819,22 @@ func TestConfirmationCodes(t *testing.T) {
 	second := e.code(email, "sign_up")
 	must(e.api.ResendConfirmationCode(e.ctx, &cip.ResendConfirmationCodeInput{ClientId: aws.String(e.pub), Username: aws.String(email)}))(t)
 	third := e.code(email, "sign_up")
-	if second != third {
-		wantErr(t, confirm(second), "CodeMismatchException")
-	}
 	if err := confirm(third); err != nil {
 		t.Fatal(err)
 	}
-	_, err := e.api.ResendConfirmationCode(e.ctx, &cip.ResendConfirmationCodeInput{ClientId: aws.String(e.pub), Username: aws.String(email)})
-	wantErr(t, err, "InvalidParameterException")
+	if second != third {
+		wantErr(t, confirm(second), "CodeMismatchException")
+	}
+	// Confirmed now: with existence errors prevented, a resend answers as
+	// it would for anyone (a simulated delivery) and sends nothing.
+	sent := len(e.outbox())
+	again := must(e.api.ResendConfirmationCode(e.ctx, &cip.ResendConfirmationCodeInput{ClientId: aws.String(e.pub), Username: aws.String(email)}))(t)
+	if d := again.CodeDeliveryDetails; d == nil || aws.ToString(d.Destination) != "c***@e***" {
+		t.Fatalf("resend to a confirmed user: %+v", d)
+	}
+	if len(e.outbox()) != sent {
+		t.Fatal("a code went to a confirmed user")
+	}
 
 	tok := e.signIn(e.pub, email, password)
 	gd := must(e.api.GetUserAttributeVerificationCode(e.ctx, &cip.GetUserAttributeVerificationCodeInput{AccessToken: tok.AccessToken, AttributeName: aws.String("email")}))(t).CodeDeliveryDetails
@@ -834,7 +844,7 @@ func TestConfirmationCodes(t *testing.T) {
 	must(e.api.VerifyUserAttribute(e.ctx, &cip.VerifyUserAttributeInput{
 		AccessToken: tok.AccessToken, AttributeName: aws.String("email"), Code: aws.String(e.code(email, "verify_attribute")),
 	}))(t)
-	_, err = e.api.GetUserAttributeVerificationCode(e.ctx, &cip.GetUserAttributeVerificationCodeInput{AccessToken: tok.AccessToken, AttributeName: aws.String("phone_number")})
+	_, err := e.api.GetUserAttributeVerificationCode(e.ctx, &cip.GetUserAttributeVerificationCodeInput{AccessToken: tok.AccessToken, AttributeName: aws.String("phone_number")})
 	wantErr(t, err, "InvalidParameterException")
 }
 
@@ -968,11 +978,17 @@ func TestUpdateEmailWithoutVerification(t *testing.T) {
 	if c := claims(t, aws.ToString(next.IdToken)); c["email"] != "claimed@example.org" || c["email_verified"] != false {
 		t.Fatalf("id token email %v email_verified %v", c["email"], c["email_verified"])
 	}
-	_, err := e.api.ForgotPassword(e.ctx, &cip.ForgotPasswordInput{ClientId: aws.String(client), Username: aws.String("claimed@example.org")})
-	wantErr(t, err, "InvalidParameterException")
+	// No code goes to an address nobody proved; the caller is told one
+	// went out, as for any name (existence errors are prevented).
+	sent := len(e.outbox())
+	must(e.api.ForgotPassword(e.ctx, &cip.ForgotPasswordInput{ClientId: aws.String(client), Username: aws.String("claimed@example.org")}))(t)
+	if len(e.outbox()) != sent {
+		t.Fatal("a reset code went to an unverified address")
+	}
 
 	// Nor can a client assert verification itself, at sign-up or while
 	// answering NEW_PASSWORD_REQUIRED.
+	var err error
 	for _, name := range []string{"email_verified", "phone_number_verified"} {
 		_, err = e.api.SignUp(e.ctx, &cip.SignUpInput{
 			ClientId: aws.String(client), Username: aws.String("self@example.com"), Password: aws.String(password),

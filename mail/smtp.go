@@ -84,6 +84,10 @@ func (s *SMTP) Send(ctx context.Context, d userpool.Delivery) error {
 	if dl, ok := ctx.Deadline(); ok {
 		conn.SetDeadline(dl)
 	}
+	// A relay that stops answering must not outlive the caller: closing
+	// the connection ends a read or write in progress.
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
 	c, err := smtp.NewClient(conn, s.host)
 	if err != nil {
 		conn.Close()

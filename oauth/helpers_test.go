@@ -11,6 +11,8 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -26,6 +28,7 @@ type env struct {
 	t      *testing.T
 	srv    *server.Server
 	url    string
+	data   string // the server's data directory
 	client userpool.UserPoolClientType
 }
 
@@ -33,8 +36,9 @@ func newEnv(t *testing.T, edit ...func(*userpool.CreateUserPoolClientInput)) *en
 	t.Helper()
 	ts := httptest.NewUnstartedServer(nil)
 	base := "http://" + ts.Listener.Addr().String()
+	data := t.TempDir()
 	srv, err := server.New(context.Background(), server.Config{
-		DataDir: t.TempDir(), PublicURL: base, Out: io.Discard, GuessRate: -1,
+		DataDir: data, PublicURL: base, Out: io.Discard, GuessRate: -1,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -59,7 +63,7 @@ func newEnv(t *testing.T, edit ...func(*userpool.CreateUserPoolClientInput)) *en
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, srv: srv, url: base, client: out.UserPoolClient}
+	return &env{t: t, srv: srv, url: base, data: data, client: out.UserPoolClient}
 }
 
 // user signs a user up and confirms the email with the code sent.
@@ -87,7 +91,11 @@ func (e *env) secretHash(username string) string {
 // latestCode reads the newest code sent to dest from the dev outbox.
 func (e *env) latestCode(dest string) string {
 	e.t.Helper()
-	resp, err := http.Get(e.url + "/_dev/outbox.json")
+	key, err := os.ReadFile(filepath.Join(e.data, "dev-outbox-key"))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	resp, err := http.Get(e.url + "/_dev/outbox.json?key=" + strings.TrimSpace(string(key)))
 	if err != nil {
 		e.t.Fatal(err)
 	}

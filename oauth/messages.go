@@ -59,8 +59,6 @@ func explain(v *view, oc userpool.OAuthClient, err error, notAuthorized problem)
 		return explainParameter(msg)
 	case userpool.ErrLimitExceeded.Type, userpool.ErrTooManyFailedAttempts.Type, userpool.ErrTooManyRequests.Type:
 		return problem{key: "err.limit", status: http.StatusTooManyRequests}
-	case userpool.ErrCodeDeliveryFailure.Type:
-		return problem{key: "err.delivery", status: http.StatusBadGateway}
 	case userpool.ErrUserLambdaValidation.Type:
 		return problem{key: "err.invalid_input", status: bad}
 	}

@@ -2,7 +2,6 @@ package server
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -38,25 +37,21 @@ func parseCIDRs(list string) ([]netip.Prefix, error) {
 // clientAddr names the client a request comes from, for per-address
 // limits. Behind trusted proxies it is the right-most X-Forwarded-For
 // address that is not a trusted proxy (a client can prepend anything, but
-// cannot forge what our own proxies append). In development, loopback
-// clients are exempt (""), so local tests and benchmarks are not
+// cannot forge what our own proxies append). In development, requests
+// straight from this machine (see directLocal; never one that came
+// through a proxy) are exempt (""), so local tests and benchmarks are not
 // throttled; in production nobody is.
 func clientAddr(trusted []netip.Prefix, production bool) func(*http.Request) string {
-	isTrusted := func(a netip.Addr) bool {
-		for _, p := range trusted {
-			if p.Contains(a.Unmap()) {
-				return true
-			}
-		}
-		return false
-	}
 	return func(r *http.Request) string {
 		peer, err := netip.ParseAddr(cognitoapi.PeerIP(r))
 		if err != nil {
 			return r.RemoteAddr
 		}
+		if !production && directLocal(r, trusted) {
+			return ""
+		}
 		addr := peer.Unmap()
-		if isTrusted(addr) {
+		if isTrusted(trusted, addr) {
 			hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
 			for i := len(hops) - 1; i >= 0; i-- {
 				a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
@@ -64,13 +59,10 @@ func clientAddr(trusted []netip.Prefix, production bool) func(*http.Request) str
 					break
 				}
 				addr = a.Unmap()
-				if !isTrusted(addr) {
+				if !isTrusted(trusted, addr) {
 					break
 				}
 			}
-		}
-		if !production && net.IP(addr.AsSlice()).IsLoopback() {
-			return ""
 		}
 		return addr.String()
 	}

@@ -21,15 +21,25 @@ func TestClientAddr(t *testing.T) {
 		{"spoofed header from untrusted peer", "203.0.113.9:1234", "198.51.100.1", false, "203.0.113.9"},
 		{"through trusted proxy", "10.1.2.3:80", "198.51.100.7", false, "198.51.100.7"},
 		{"client-prepended hop ignored", "10.1.2.3:80", "1.2.3.4, 198.51.100.7, 10.9.9.9", false, "198.51.100.7"},
-		{"loopback exempt in development", "127.0.0.1:5000", "", false, ""},
+		{"loopback exempt in development", "[::1]:5000", "", false, ""},
+		{"loopback declared a proxy is one", "127.0.0.1:5000", "", false, "127.0.0.1"},
 		{"loopback limited in production", "[::1]:5000", "", true, "::1"},
 		{"local proxy forwards a remote client", "127.0.0.1:5000", "198.51.100.8", false, "198.51.100.8"},
+		// A request that came through a proxy is never local, whatever
+		// address the proxy names.
+		{"trusted local proxy forwards a local client", "127.0.0.1:5000", "127.0.0.1", false, "127.0.0.1"},
+		{"trusted local proxy sends no X-Forwarded-For", "127.0.0.1:5000", "-", false, "127.0.0.1"},
+		{"undeclared local proxy", "[::1]:5000", "198.51.100.8", false, "::1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := httptest.NewRequest("POST", "/", nil)
 			r.RemoteAddr = tt.remote
-			if tt.xff != "" {
+			switch tt.xff {
+			case "":
+			case "-": // a proxy that names the client in another header
+				r.Header.Set("Forwarded", "for=127.0.0.1")
+			default:
 				r.Header.Set("X-Forwarded-For", tt.xff)
 			}
 			if got := clientAddr(trusted, tt.production)(r); got != tt.want {

@@ -50,8 +50,13 @@ type Config struct {
 	GuessRate  float64
 	GuessBurst int
 	// TrustedProxies lists proxies (CIDRs, comma-separated) whose
-	// X-Forwarded-For names the client.
+	// X-Forwarded-For names the client. A declared proxy's address is
+	// never treated as this machine.
 	TrustedProxies string
+	// Lockout is the per-user password-guessing policy; zero means
+	// Cognito's (the fifth consecutive failure locks for 1 s, each
+	// further one for twice as long, up to 15 minutes).
+	Lockout userpool.LockoutPolicy
 	// MetricsAddr is where /metrics (and /healthz) are served, apart from
 	// the API listeners so that only those who can reach it read them
 	// (MetricsOff: nowhere).

@@ -2,25 +2,9 @@ package server
 
 import (
 	"html/template"
-	"net"
 	"net/http"
 	"time"
 )
-
-// loopbackOnly hides development pages from anything but this machine:
-// the outbox shows live codes.
-func loopbackOnly(h http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		host, _, err := net.SplitHostPort(r.RemoteAddr)
-		ip := net.ParseIP(host)
-		if err != nil || ip == nil || !ip.IsLoopback() {
-			http.NotFound(w, r)
-			return
-		}
-		w.Header().Set("Cache-Control", "no-store")
-		h(w, r)
-	}
-}
 
 type outboxEntry struct {
 	PoolID      string    `json:"pool_id"`
@@ -29,6 +13,11 @@ type outboxEntry struct {
 	Kind        string    `json:"kind"`
 	Code        string    `json:"code"`
 	CreatedAt   time.Time `json:"created_at"`
+	// Status is "queued" (waiting for the mail relay), "sent" (or kept
+	// here, with no relay) or "failed" (given up; LastError says why).
+	Status    string `json:"status"`
+	Attempts  int    `json:"attempts,omitempty"`
+	LastError string `json:"last_error,omitempty"`
 }
 
 const outboxLimit = 200
@@ -40,7 +29,15 @@ func (s *Server) outbox(r *http.Request) ([]outboxEntry, error) {
 	}
 	out := make([]outboxEntry, 0, len(msgs))
 	for _, m := range msgs {
-		out = append(out, outboxEntry{m.PoolID, m.Username, m.Destination, m.Kind, m.Code, m.CreatedAt.UTC()})
+		status := "queued"
+		switch {
+		case !m.DoneAt.IsZero() && m.LastError != "":
+			status = "failed"
+		case !m.DoneAt.IsZero():
+			status = "sent"
+		}
+		out = append(out, outboxEntry{m.PoolID, m.Username, m.Destination, m.Kind, m.Code, m.CreatedAt.UTC(),
+			status, m.Attempts, m.LastError})
 	}
 	return out, nil
 }
@@ -65,9 +62,9 @@ th,td{text-align:left;padding:.5rem .6rem;border-bottom:1px solid #e3e6ec}th{fon
 code{font:600 1.05rem ui-monospace,monospace;background:#eef2ff;padding:.1rem .4rem;border-radius:4px}
 </style></head><body>
 <h1>Development outbox</h1>
-<p>Codes Cognate would have emailed, newest first. This page refreshes every 5 seconds and is served only to this machine; it does not exist with <code>--production</code>.</p>
-{{if .}}<table><thead><tr><th scope="col">When (UTC)</th><th scope="col">To</th><th scope="col">Kind</th><th scope="col">Code</th><th scope="col">Pool</th></tr></thead><tbody>
-{{range .}}<tr><td>{{.CreatedAt.Format "2006-01-02 15:04:05"}}</td><td>{{.Destination}}</td><td>{{.Kind}}</td><td><code>{{.Code}}</code></td><td>{{.PoolID}}</td></tr>
+<p>Codes Cognate sent (with <code>--smtp-url</code>, the relay has them and the codes are wiped here once sent) or would have sent, newest first. This page refreshes every 5 seconds and is served only to requests made directly from this machine with the key in <code>&lt;data&gt;/dev-outbox-key</code>; it does not exist with <code>--production</code>.</p>
+{{if .}}<table><thead><tr><th scope="col">When (UTC)</th><th scope="col">To</th><th scope="col">Kind</th><th scope="col">Code</th><th scope="col">Pool</th><th scope="col">Status</th></tr></thead><tbody>
+{{range .}}<tr><td>{{.CreatedAt.Format "2006-01-02 15:04:05"}}</td><td>{{.Destination}}</td><td>{{.Kind}}</td><td><code>{{.Code}}</code></td><td>{{.PoolID}}</td><td>{{.Status}}{{if .LastError}}: {{.LastError}}{{end}}</td></tr>
 {{end}}</tbody></table>{{else}}<p>No messages yet.</p>{{end}}
 </body></html>`))
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/url"
 	"path/filepath"
 	"strings"
 
@@ -118,6 +119,7 @@ type banner struct {
 	tls           *tlsSetup      // nil: HTTPS off
 	events        *outputsEvents // the events API as outputs name it
 	demoURL       string         // "": no demo
+	outboxKey     string         // "": no outbox
 }
 
 // printBanner tells a developer everything needed to point Amplify here,
@@ -130,8 +132,15 @@ func printBanner(w io.Writer, cfg *Config, b banner) {
 	if b.credsFromFile {
 		fmt.Fprintf(w, "  Admin keys:     %s (access key id %s)\n", filepath.Join(cfg.DataDir, "admin-credentials.json"), b.creds.AccessKeyID)
 	}
-	if !cfg.Production {
-		fmt.Fprintf(w, "  Dev outbox:     %s/_dev/outbox\n", cfg.PublicURL)
+	if cfg.MetricsAddr != MetricsOff {
+		fmt.Fprintf(w, "  Metrics:        http://%s/metrics\n", cfg.MetricsAddr)
+	}
+	if b.outboxKey != "" {
+		base := cfg.PublicURL
+		if u, err := url.Parse(base); err != nil || !localHost(u.Host) {
+			base = "http://" + cfg.Addr
+		}
+		fmt.Fprintf(w, "  Dev outbox:     %s/_dev/outbox?key=%s (from this machine only)\n", base, b.outboxKey)
 	}
 	switch {
 	case ts == nil:

@@ -33,8 +33,8 @@ func (s *Server) routes(api, hosted, realtime http.Handler, reg *prometheus.Regi
 	mux.HandleFunc("GET /{pool}/.well-known/openid-configuration", s.discovery)
 	mux.HandleFunc("GET /healthz", s.healthz)
 	if !s.cfg.Production {
-		mux.HandleFunc("GET /_dev/outbox", loopbackOnly(s.outboxHTML))
-		mux.HandleFunc("GET /_dev/outbox.json", loopbackOnly(s.outboxJSON))
+		mux.HandleFunc("GET /_dev/outbox", s.devOnly(s.outboxHTML))
+		mux.HandleFunc("GET /_dev/outbox.json", s.devOnly(s.outboxJSON))
 	}
 	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "cognate_http_requests_total",

@@ -11,10 +11,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -41,6 +43,10 @@ type Server struct {
 	tls     *tlsSetup // nil with HTTPS off
 	hub     *events.Hub
 	demo    http.Handler // nil with the demo off
+	// trusted are the proxies --trusted-proxies declares.
+	trusted []netip.Prefix
+	// outboxKey unlocks the development outbox ("" in production).
+	outboxKey string
 	// metrics serves the metrics listener; nil with it off.
 	metrics http.Handler
 	// headerTimeout bounds the arrival of a request's header, over
@@ -94,7 +100,7 @@ func (s *Server) init(ctx context.Context, fc *FileConfig) error {
 	km := keys.NewManager(s.store, keys.Options{Logger: cfg.Logger})
 	svc, err := userpool.New(ctx, userpool.Options{
 		Storage: s.store, Keys: km, Sender: sender, Logger: cfg.Logger, IssuerBase: cfg.PublicURL,
-		TokenLifetime: cfg.TokenLifetime, Region: defaultRegion,
+		TokenLifetime: cfg.TokenLifetime, Region: defaultRegion, Lockout: cfg.Lockout,
 	})
 	if err != nil {
 		return err
@@ -129,6 +135,12 @@ func (s *Server) init(ctx context.Context, fc *FileConfig) error {
 	if err != nil {
 		return err
 	}
+	s.trusted = trusted
+	if !cfg.Production {
+		if s.outboxKey, err = loadOutboxKey(cfg.DataDir); err != nil {
+			return err
+		}
+	}
 	var limiter *ratelimit.Limiter
 	if cfg.GuessRate > 0 {
 		limiter = &ratelimit.Limiter{Rate: cfg.GuessRate, Burst: cfg.GuessBurst}
@@ -154,7 +166,7 @@ func (s *Server) init(ctx context.Context, fc *FileConfig) error {
 	}
 	printBanner(cfg.Out, cfg, banner{
 		pool: s.Pool, client: s.Client, creds: s.Admin, credsFromFile: cfg.AdminAccessKeyID == "",
-		tls: s.tls, events: ev, demoURL: demoURL,
+		tls: s.tls, events: ev, demoURL: demoURL, outboxKey: s.outboxKey,
 	})
 	return nil
 }
@@ -296,10 +308,13 @@ func (s *Server) ServeListeners(ctx context.Context, ls Listeners) error {
 	start(ls.HTTPS, "https", func() error { return api.ServeTLS(ls.HTTPS, "", "") })
 	start(ls.Demo, "http (demo app)", func() error { return demo.Serve(ls.Demo) })
 	start(ls.Metrics, "http (metrics)", func() error { return metrics.Serve(ls.Metrics) })
-	gcCtx, stopGC := context.WithCancel(ctx)
-	gcDone := make(chan struct{})
-	go func() { defer close(gcDone); s.collectGarbage(gcCtx, time.Hour) }()
-	defer func() { stopGC(); <-gcDone }()
+	// Background work: garbage collection, and the delivery of queued
+	// codes (nothing to do with the development outbox).
+	bgCtx, stopBG := context.WithCancel(ctx)
+	var bg sync.WaitGroup
+	bg.Go(func() { s.collectGarbage(bgCtx, time.Hour) })
+	bg.Go(func() { s.svc.RunDelivery(bgCtx) })
+	defer func() { stopBG(); bg.Wait() }()
 	var failed error
 	select {
 	case failed = <-errc:
@@ -339,8 +354,8 @@ func (s *Server) httpServer(ctx context.Context, h http.Handler) *http.Server {
 	}
 }
 
-// collectGarbage deletes expired codes and refresh tokens now and then
-// every interval, until ctx is done. Expired records are already refused;
+// collectGarbage deletes expired records (codes, refresh tokens, attempt
+// counters, delivered messages) now and then every interval, until ctx is done. Expired records are already refused;
 // this only keeps the database from growing without bound.
 func (s *Server) collectGarbage(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
@@ -350,8 +365,9 @@ func (s *Server) collectGarbage(ctx context.Context, every time.Duration) {
 		switch {
 		case err != nil && ctx.Err() == nil:
 			s.log.Warn("garbage collection failed", "err", err)
-		case err == nil && res.Codes+res.RefreshTokens+res.RefreshFamilies > 0:
-			s.log.Info("garbage collected", "codes", res.Codes, "refresh_tokens", res.RefreshTokens, "refresh_families", res.RefreshFamilies)
+		case err == nil && res.Codes+res.RefreshTokens+res.RefreshFamilies+res.Attempts+res.Messages > 0:
+			s.log.Info("garbage collected", "codes", res.Codes, "refresh_tokens", res.RefreshTokens,
+				"refresh_families", res.RefreshFamilies, "attempt_counters", res.Attempts, "messages", res.Messages)
 		}
 		select {
 		case <-ctx.Done():

@@ -28,15 +28,15 @@ func userType(u storage.User) UserType {
 // AdminCreateUser creates a confirmed-by-admin user with a temporary
 // password that must be changed at first sign-in (NEW_PASSWORD_REQUIRED).
 func (s *Service) AdminCreateUser(ctx context.Context, in AdminCreateUserInput) (AdminCreateUserOutput, error) {
+	if err := in.validate(); err != nil {
+		return AdminCreateUserOutput{}, err
+	}
 	p, err := s.pool(ctx, in.UserPoolId)
 	if err != nil {
 		return AdminCreateUserOutput{}, err
 	}
 	if in.MessageAction == "RESEND" {
 		return s.resendTemporaryPassword(ctx, p, in)
-	}
-	if in.MessageAction != "" && in.MessageAction != "SUPPRESS" {
-		return AdminCreateUserOutput{}, invalidParam("MessageAction must be RESEND or SUPPRESS")
 	}
 	temp := in.TemporaryPassword
 	if temp == "" {
@@ -54,15 +54,20 @@ func (s *Service) AdminCreateUser(ctx context.Context, in AdminCreateUserInput) 
 	if days := p.Settings.PasswordPolicy.TemporaryPasswordValidityDays; days > 0 {
 		u.PasswordExpiresAt = now.Add(time.Duration(days) * 24 * time.Hour)
 	}
-	if err := s.store.CreateUser(ctx, u); errors.Is(err, storage.ErrAlreadyExists) {
+	err = s.sendAtomic(ctx, func(ctx context.Context, tx storage.Storage) error {
+		if err := tx.CreateUser(ctx, u); err != nil {
+			return err
+		}
+		if in.MessageAction == "SUPPRESS" || u.Attributes["email"] == "" {
+			return nil
+		}
+		_, err := s.queue(ctx, tx, u, KindAdminCreateUser, "email", u.Attributes["email"], temp)
+		return err
+	})
+	if errors.Is(err, storage.ErrAlreadyExists) {
 		return AdminCreateUserOutput{}, errorf(ErrUsernameExists, "User account already exists")
 	} else if err != nil {
 		return AdminCreateUserOutput{}, internal("create user", err)
-	}
-	if in.MessageAction != "SUPPRESS" && u.Attributes["email"] != "" {
-		if _, err := s.deliver(ctx, u, KindAdminCreateUser, "email", u.Attributes["email"], temp); err != nil {
-			return AdminCreateUserOutput{}, err
-		}
 	}
 	return AdminCreateUserOutput{User: userType(u)}, nil
 }
@@ -83,20 +88,24 @@ func (s *Service) resendTemporaryPassword(ctx context.Context, p storage.Pool, i
 	} else if err := checkPassword(p.Settings.PasswordPolicy, temp); err != nil {
 		return AdminCreateUserOutput{}, err
 	}
-	err = s.store.UpdateUser(ctx, p.ID, u.Username, func(x storage.User) (storage.User, error) {
-		setPassword(&x, p, temp)
-		if days := p.Settings.PasswordPolicy.TemporaryPasswordValidityDays; days > 0 {
-			x.PasswordExpiresAt = s.now().Add(time.Duration(days) * 24 * time.Hour)
+	err = s.sendAtomic(ctx, func(ctx context.Context, tx storage.Storage) error {
+		err := tx.UpdateUser(ctx, p.ID, u.Username, func(x storage.User) (storage.User, error) {
+			setPassword(&x, p, temp)
+			if days := p.Settings.PasswordPolicy.TemporaryPasswordValidityDays; days > 0 {
+				x.PasswordExpiresAt = s.now().Add(time.Duration(days) * 24 * time.Hour)
+			}
+			x.UpdatedAt = s.now()
+			u = x
+			return x, nil
+		})
+		if err != nil {
+			return err
 		}
-		x.UpdatedAt = s.now()
-		u = x
-		return x, nil
+		_, err = s.queue(ctx, tx, u, KindAdminCreateUser, "email", u.Attributes["email"], temp)
+		return err
 	})
 	if err != nil {
 		return AdminCreateUserOutput{}, internal("resend temporary password", err)
-	}
-	if _, err := s.deliver(ctx, u, KindAdminCreateUser, "email", u.Attributes["email"], temp); err != nil {
-		return AdminCreateUserOutput{}, err
 	}
 	return AdminCreateUserOutput{User: userType(u)}, nil
 }
@@ -191,19 +200,36 @@ func (s *Service) AdminSetUserPassword(ctx context.Context, in AdminSetUserPassw
 	if err := checkPassword(p.Settings.PasswordPolicy, in.Password); err != nil {
 		return Empty{}, err
 	}
-	return Empty{}, s.updateAdminUser(ctx, in.UserPoolId, in.Username, func(p storage.Pool, u *storage.User) error {
-		setPassword(u, p, in.Password)
-		u.FailedSignIns, u.LockedUntil = 0, time.Time{}
-		if in.Permanent {
+	_, u, err := s.adminUser(ctx, p.ID, in.Username)
+	if err != nil {
+		return Empty{}, err
+	}
+	// The new password also ends any lockout, in the same transaction.
+	err = s.store.Atomic(ctx, func(ctx context.Context, tx storage.Storage) error {
+		err := tx.UpdateUser(ctx, p.ID, u.Username, func(u storage.User) (storage.User, error) {
+			setPassword(&u, p, in.Password)
 			u.Status = storage.StatusConfirmed
-			return nil
+			if !in.Permanent {
+				u.Status = storage.StatusForceChangePassword
+				if days := p.Settings.PasswordPolicy.TemporaryPasswordValidityDays; days > 0 {
+					u.PasswordExpiresAt = s.now().Add(time.Duration(days) * 24 * time.Hour)
+				}
+			}
+			u.UpdatedAt = s.now()
+			return u, nil
+		})
+		if err != nil {
+			return err
 		}
-		u.Status = storage.StatusForceChangePassword
-		if days := p.Settings.PasswordPolicy.TemporaryPasswordValidityDays; days > 0 {
-			u.PasswordExpiresAt = s.now().Add(time.Duration(days) * 24 * time.Hour)
-		}
-		return nil
+		return clearGuesses(ctx, tx, p.ID, u.Username)
 	})
+	if errors.Is(err, storage.ErrNotFound) {
+		return Empty{}, ErrUserNotFound
+	}
+	if err != nil {
+		return Empty{}, internal("set password", err)
+	}
+	return Empty{}, nil
 }
 
 // AdminDisableUser disables a user and ends its sign-ins.

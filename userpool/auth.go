@@ -66,6 +66,9 @@ type srpState struct {
 	// password changed in the meantime voids the block.
 	Verifier []byte `json:"v"`
 	Fake     bool   `json:"f,omitempty"`
+	// Name is, for a decoy, the name whose guess counter the answer
+	// counts against (see lookupName).
+	Name string `json:"n,omitempty"`
 }
 
 type newPasswordState struct {
@@ -124,15 +127,16 @@ func (s *Service) startSRP(ctx context.Context, c storage.Client, p storage.Pool
 	}
 	u, err := s.findUser(ctx, p, name)
 	fake := errors.Is(err, ErrUserNotFound)
+	subject := u.Username
 	switch {
 	case fake && !preventsExistenceErrors(c):
 		return AuthOutput{}, err
 	case fake:
-		u = s.decoyUser(p, name)
+		u, subject = s.decoyUser(p, name), lookupName(p, name)
 	case err != nil:
 		return AuthOutput{}, err
 	}
-	if err := s.checkLock(u); err != nil {
+	if _, err := s.startGuess(ctx, passwordSecret, p.ID, subject); err != nil {
 		return AuthOutput{}, err
 	}
 	sess, err := srp.NewServerSession(u.SRPVerifier)
@@ -143,9 +147,11 @@ func (s *Service) startSRP(ctx context.Context, c storage.Client, p storage.Pool
 	if err != nil {
 		return AuthOutput{}, invalidParam("SRP_A is invalid")
 	}
-	block, err := s.sealer.seal(sealSRP, p.ID+"|"+c.ClientID, s.now(), srpState{
-		Username: u.Username, Key: key, Verifier: fingerprint(u.SRPVerifier), Fake: fake,
-	})
+	st := srpState{Username: u.Username, Key: key, Verifier: fingerprint(u.SRPVerifier)}
+	if fake {
+		st.Fake, st.Name = true, subject
+	}
+	block, err := s.sealer.seal(sealSRP, p.ID+"|"+c.ClientID, s.now(), st)
 	if err != nil {
 		return AuthOutput{}, internal("seal srp", err)
 	}
@@ -240,25 +246,37 @@ func (s *Service) verifySRP(ctx context.Context, c storage.Client, p storage.Poo
 		return AuthOutput{}, errorf(ErrNotAuthorized, "Incorrect username or password.")
 	}
 	block, _ := base64.StdEncoding.DecodeString(blockB64) // opened above, so valid
-	if st.Fake || subtle.ConstantTimeCompare([]byte(cr["USERNAME"]), []byte(st.Username)) != 1 {
+	if subtle.ConstantTimeCompare([]byte(cr["USERNAME"]), []byte(st.Username)) != 1 {
 		return AuthOutput{}, ErrNotAuthorized
 	}
+	// Decoys are claimed too, so a replayed answer reads the same whoever
+	// it was for.
 	if !s.claimBlock(blockB64, now) {
 		return AuthOutput{}, errorf(ErrNotAuthorized, "Invalid session for the user, session is expired.")
 	}
-	u, err := s.findUser(ctx, p, st.Username)
-	if errors.Is(err, ErrUserNotFound) {
-		return AuthOutput{}, ErrNotAuthorized
+	var u storage.User
+	subject := st.Name
+	if !st.Fake {
+		var err error
+		u, err = s.findUser(ctx, p, st.Username)
+		if errors.Is(err, ErrUserNotFound) {
+			return AuthOutput{}, ErrNotAuthorized
+		}
+		if err != nil {
+			return AuthOutput{}, err
+		}
+		subject = u.Username
 	}
+	g, err := s.startGuess(ctx, passwordSecret, p.ID, subject)
 	if err != nil {
 		return AuthOutput{}, err
 	}
-	if err := s.checkLock(u); err != nil {
+	ok := !st.Fake && hmac.Equal(fingerprint(u.SRPVerifier), st.Verifier) &&
+		srp.VerifySignature(st.Key, srp.PoolName(p.ID), u.Username, block, ts, sig)
+	if err := g.settle(ctx, s.store, ok); err != nil {
 		return AuthOutput{}, err
 	}
-	ok := hmac.Equal(fingerprint(u.SRPVerifier), st.Verifier) &&
-		srp.VerifySignature(st.Key, srp.PoolName(p.ID), u.Username, block, ts, sig)
-	return s.finishPasswordAuth(ctx, c, p, u, ok)
+	return s.afterPassword(ctx, c, p, u)
 }
 
 // claimBlock marks a secret block used; a second answer to the same
@@ -293,7 +311,9 @@ func (s *Service) passwordAuth(ctx context.Context, c storage.Client, p storage.
 }
 
 // verifyPassword checks a user's password, counting failures toward the
-// lockout. It returns the user only when the password is right.
+// lockout. It returns the user only when the password is right. Unknown
+// names (when existence errors are prevented) cost the same and are
+// counted and locked the same way.
 func (s *Service) verifyPassword(ctx context.Context, c storage.Client, p storage.Pool, name, password string) (storage.User, error) {
 	if name == "" {
 		return storage.User{}, invalidParam("Missing required parameter USERNAME")
@@ -305,62 +325,30 @@ func (s *Service) verifyPassword(ctx context.Context, c storage.Client, p storag
 		return storage.User{}, ErrNotAuthorized
 	}
 	u, err := s.findUser(ctx, p, name)
-	if errors.Is(err, ErrUserNotFound) {
-		if !preventsExistenceErrors(c) {
-			return u, err
-		}
-		// Spend what checking a real password costs, so response time
-		// does not tell a missing user from a wrong password.
+	unknown := errors.Is(err, ErrUserNotFound)
+	subject := u.Username
+	switch {
+	case unknown && !preventsExistenceErrors(c):
+		return u, err
+	case unknown:
+		subject = lookupName(p, name)
+	case err != nil:
+		return u, err
+	}
+	g, err := s.startGuess(ctx, passwordSecret, p.ID, subject)
+	if err != nil {
+		return u, err
+	}
+	var ok bool
+	if unknown {
+		// Spend what checking a real password costs.
 		d := s.decoyUser(p, name)
 		srp.Verifier(srp.PoolName(p.ID), d.Username, password, d.SRPSalt)
-		return u, ErrNotAuthorized
+	} else {
+		ok = len(u.SRPVerifier) > 0 &&
+			hmac.Equal(srp.Verifier(srp.PoolName(p.ID), u.Username, password, u.SRPSalt), u.SRPVerifier)
 	}
-	if err != nil {
-		return u, err
-	}
-	if err := s.checkLock(u); err != nil {
-		return u, err
-	}
-	ok := len(u.SRPVerifier) > 0 &&
-		hmac.Equal(srp.Verifier(srp.PoolName(p.ID), u.Username, password, u.SRPSalt), u.SRPVerifier)
-	return u, s.passwordProven(ctx, u, ok)
-}
-
-// checkLock refuses attempts while the user is locked out.
-func (s *Service) checkLock(u storage.User) error {
-	if s.now().Before(u.LockedUntil) {
-		return errorf(ErrNotAuthorized, "Password attempts exceeded")
-	}
-	return nil
-}
-
-// finishPasswordAuth records the outcome of a password proof and, on
-// success, answers as afterPassword does.
-func (s *Service) finishPasswordAuth(ctx context.Context, c storage.Client, p storage.Pool, u storage.User, ok bool) (AuthOutput, error) {
-	if err := s.passwordProven(ctx, u, ok); err != nil {
-		return AuthOutput{}, err
-	}
-	return s.afterPassword(ctx, c, p, u)
-}
-
-// passwordProven records a password check: a failure counts toward the
-// lockout (and is returned as NotAuthorizedException), a success clears
-// the count.
-func (s *Service) passwordProven(ctx context.Context, u storage.User, ok bool) error {
-	if !ok {
-		return s.recordFailure(ctx, u)
-	}
-	if u.FailedSignIns == 0 && u.LockedUntil.IsZero() {
-		return nil
-	}
-	err := s.store.UpdateUser(ctx, u.PoolID, u.Username, func(u storage.User) (storage.User, error) {
-		u.FailedSignIns, u.LockedUntil = 0, time.Time{}
-		return u, nil
-	})
-	if err != nil {
-		return internal("reset failures", err)
-	}
-	return nil
+	return u, g.settle(ctx, s.store, ok)
 }
 
 // errNewPasswordRequired is gate's answer for a user who must replace a
@@ -401,30 +389,6 @@ func (s *Service) afterPassword(ctx context.Context, c storage.Client, p storage
 		return AuthOutput{}, err
 	}
 	return AuthOutput{AuthenticationResult: res}, nil
-}
-
-// recordFailure counts a wrong password and, from the last free attempt
-// on, locks the user out for a doubling delay.
-func (s *Service) recordFailure(ctx context.Context, u storage.User) error {
-	if u.Sub == "" { // decoy: nothing to record
-		return ErrNotAuthorized
-	}
-	lp := s.lockout
-	err := s.store.UpdateUser(ctx, u.PoolID, u.Username, func(u storage.User) (storage.User, error) {
-		u.FailedSignIns++
-		if over := u.FailedSignIns - lp.FreeAttempts; over >= 0 {
-			d := lp.MaxDelay
-			if over < 30 {
-				d = min(lp.BaseDelay<<over, lp.MaxDelay)
-			}
-			u.LockedUntil = s.now().Add(d)
-		}
-		return u, nil
-	})
-	if err != nil && !errors.Is(err, storage.ErrNotFound) {
-		return internal("record failure", err)
-	}
-	return ErrNotAuthorized
 }
 
 func (s *Service) newPasswordChallenge(c storage.Client, p storage.Pool, u storage.User) (AuthOutput, error) {

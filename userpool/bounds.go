@@ -92,6 +92,8 @@ var (
 	aliasAttributes    = enum{"phone_number", "email", "preferred_username"}
 	verifiedAttributes = enum{"phone_number", "email"}
 	attributeDataTypes = enum{"String", "Number", "DateTime", "Boolean"}
+	messageActions     = enum{"RESEND", "SUPPRESS"}
+	deliveryMediums    = enum{"SMS", "EMAIL"}
 )
 
 func (e enum) rule() string {
@@ -302,6 +304,13 @@ func (in ClientSettingsInput) check(v *violations) {
 		v.oneOf("refreshTokenRotation.feature", r.Feature, features)
 		v.number("refreshTokenRotation.retryGracePeriodSeconds", r.RetryGracePeriodSeconds, retryGracePeriod)
 	}
+}
+
+func (in AdminCreateUserInput) validate() error {
+	var v violations
+	v.oneOf("messageAction", in.MessageAction, messageActions)
+	v.allOf("desiredDeliveryMediums", in.DesiredDeliveryMediums, deliveryMediums)
+	return v.err()
 }
 
 func (in CreateGroupInput) validate() error {

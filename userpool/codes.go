@@ -20,12 +20,11 @@ const (
 	purposeVerifyPrefix   = "verify:"
 )
 
-// Code lifetimes and attempt limit, as Cognito documents them.
+// Code lifetimes, as Cognito documents them.
 const (
-	signUpCodeTTL   = 24 * time.Hour
-	forgotCodeTTL   = time.Hour
-	verifyCodeTTL   = 24 * time.Hour
-	maxCodeAttempts = 5
+	signUpCodeTTL = 24 * time.Hour
+	forgotCodeTTL = time.Hour
+	verifyCodeTTL = 24 * time.Hour
 )
 
 // newCode returns a uniformly random 6-digit code.
@@ -61,61 +60,47 @@ func (s *Service) issueCode(ctx context.Context, tx storage.Storage, u storage.U
 	return code, nil
 }
 
-// errCodeBurned marks a code that hit the attempt limit: it is deleted,
-// and the caller reports LimitExceededException.
-var errCodeBurned = errors.New("code attempts exhausted")
-
-// useCode checks a submitted code and, if it matches, runs apply with the
-// value the code confirms. The code is single-use: a match deletes it in
-// the same transaction as apply's writes, so either both happen or
-// neither. A mismatch counts an attempt (committed even though the call
-// fails) and, at the limit, deletes the code.
-func (s *Service) useCode(ctx context.Context, u storage.User, purpose, code string, apply func(ctx context.Context, tx storage.Storage, value string) error) error {
-	var outcome error
-	err := s.store.Atomic(ctx, func(ctx context.Context, tx storage.Storage) error {
-		var value string
-		outcome = nil
-		err := tx.UpdateCode(ctx, u.PoolID, u.Username, purpose, func(c storage.Code) (storage.Code, error) {
-			outcome = nil
-			switch {
-			case s.now().After(c.ExpiresAt):
-				outcome = ErrExpiredCode
-			case c.Attempts >= maxCodeAttempts:
-				outcome = errCodeBurned
-			case hmac.Equal(c.Hash, s.hashCode(c, code)):
-				value = c.Value
-			default:
-				c.Attempts++
-				outcome = ErrCodeMismatch
-				if c.Attempts >= maxCodeAttempts {
-					outcome = errCodeBurned
-				}
+// useCode checks a code submitted for subject — u's username, or, when u
+// is the zero User, a name with no user, which has no code and so never
+// matches but is counted all the same — and, if it matches, runs apply
+// with the value the code confirms. A match marks the code used in the
+// same transaction as apply's writes, so either both happen or neither,
+// and of concurrent uses of one code exactly one wins. Wrong codes count
+// toward a lock per subject and purpose (see codeSecret), answered with
+// LimitExceededException. That a code expired, or was used, is revealed
+// (ExpiredCodeException, uncounted) only to a caller who submits it.
+func (s *Service) useCode(ctx context.Context, poolID string, u storage.User, subject, purpose, submitted string, apply func(ctx context.Context, tx storage.Storage, value string) error) error {
+	g, err := s.startGuess(ctx, codeSecret(purpose), poolID, subject)
+	if err != nil {
+		return err
+	}
+	c, err := s.store.GetCode(ctx, poolID, subject, purpose)
+	found := err == nil
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return internal("get code", err)
+	}
+	switch match := found && u.Username != "" && hmac.Equal(c.Hash, s.hashCode(c, submitted)); {
+	case !match:
+		return g.settle(ctx, s.store, false)
+	case !c.UsedAt.IsZero() || s.now().After(c.ExpiresAt):
+		return ErrExpiredCode
+	}
+	return s.store.Atomic(ctx, func(ctx context.Context, tx storage.Storage) error {
+		if err := g.settle(ctx, tx, true); err != nil {
+			return err
+		}
+		err := tx.UpdateCode(ctx, poolID, subject, purpose, func(now storage.Code) (storage.Code, error) {
+			if !now.UsedAt.IsZero() || !hmac.Equal(now.Hash, c.Hash) {
+				return now, ErrExpiredCode // used, or replaced, meanwhile
 			}
-			return c, nil
+			now.UsedAt = s.now()
+			return now, nil
 		})
 		if errors.Is(err, storage.ErrNotFound) {
-			outcome = ErrExpiredCode
-			return nil
+			return ErrExpiredCode
+		} else if err != nil {
+			return internal("use code", err)
 		}
-		if err != nil {
-			return internal("update code", err)
-		}
-		if errors.Is(outcome, ErrCodeMismatch) {
-			return nil
-		}
-		if err := tx.DeleteCode(ctx, u.PoolID, u.Username, purpose); err != nil && !errors.Is(err, storage.ErrNotFound) {
-			return internal("delete code", err)
-		}
-		if outcome != nil {
-			return nil
-		}
-		return apply(ctx, tx, value)
+		return apply(ctx, tx, c.Value)
 	})
-	switch {
-	case err != nil:
-		return err
-	case errors.Is(outcome, errCodeBurned):
-		return ErrLimitExceeded
-	}
-	return outcome
 }

@@ -56,7 +56,6 @@ var (
 	ErrGroupExists           = newErr("GroupExistsException", "A group with the name already exists.")
 	ErrUnsupportedOperation  = newErr("UnsupportedOperationException", "Operation is not supported.")
 	ErrUnsupportedTokenType  = newErr("UnsupportedTokenTypeException", "Unsupported token type.")
-	ErrCodeDeliveryFailure   = newErr("CodeDeliveryFailureException", "Unable to deliver the code.")
 	ErrInternal              = &Error{Type: "InternalErrorException", Message: "Internal server error.", Internal: true}
 	ErrUserLambdaValidation  = newErr("UserLambdaValidationException", "User validation failed.")
 	ErrTooManyRequests       = newErr("TooManyRequestsException", "Too many requests.")

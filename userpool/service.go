@@ -25,7 +25,8 @@ import (
 type Options struct {
 	Storage storage.Storage
 	Keys    *keys.Manager
-	// Sender delivers codes; nil keeps them in the development outbox.
+	// Sender delivers codes, from a queue RunDelivery drains; nil keeps
+	// them in the development outbox instead.
 	Sender Sender
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
@@ -41,29 +42,6 @@ type Options struct {
 	// token issued, whatever the app client says: a development aid for
 	// exercising expiry, refresh and reconnect in real clients.
 	TokenLifetime time.Duration
-}
-
-// LockoutPolicy throttles password guessing per user: the FreeAttempts-th
-// consecutive failure locks the user out for BaseDelay, and each further
-// one for double the last, up to MaxDelay. Cognito's: 2^(n-5) seconds
-// after n failures, so the fifth locks for one second.
-type LockoutPolicy struct {
-	FreeAttempts int
-	BaseDelay    time.Duration
-	MaxDelay     time.Duration
-}
-
-func (p LockoutPolicy) withDefaults() LockoutPolicy {
-	if p.FreeAttempts <= 0 {
-		p.FreeAttempts = 5
-	}
-	if p.BaseDelay <= 0 {
-		p.BaseDelay = time.Second
-	}
-	if p.MaxDelay <= 0 {
-		p.MaxDelay = 15 * time.Minute
-	}
-	return p
 }
 
 // Service runs user-pool operations.
@@ -93,6 +71,9 @@ type Service struct {
 	familyCache *ttlCache[string, struct{}]
 	userCache   *ttlCache[string, storage.User]
 	tokenCache  *ttlCache[[32]byte, verifiedToken]
+
+	// wake tells RunDelivery that messages were queued.
+	wake chan struct{}
 }
 
 // New returns a Service. It loads (or creates, on first use) the server
@@ -110,6 +91,7 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		issuerBase: strings.TrimRight(opts.IssuerBase, "/"),
 		lockout:    opts.Lockout.withDefaults(),
 		usedBlocks: make(map[string]time.Time),
+		wake:       make(chan struct{}, 1),
 		region:     opts.Region,
 		tokenLife:  opts.TokenLifetime,
 
@@ -130,9 +112,6 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	}
 	if s.now == nil {
 		s.now = time.Now
-	}
-	if s.sender == nil {
-		s.sender = OutboxSender{Store: opts.Storage}
 	}
 	gen := func() ([]byte, error) {
 		b := make([]byte, 32)
@@ -231,15 +210,14 @@ func (s *Service) findUser(ctx context.Context, p storage.Pool, name string) (st
 	if name == "" {
 		return storage.User{}, invalidParam("1 validation error detected: Value at 'username' failed to satisfy constraint: Member must not be null")
 	}
-	// In email pools usernames are UUIDs, so a name with "@" is an email:
-	// look it up as one first and save a miss.
-	byEmail := signsInByEmail(p) && strings.Contains(name, "@")
+	// In email pools usernames are UUIDs (the sub), so a name with "@" is
+	// an email and nothing else: one lookup, found or not, which also
+	// keeps a miss as cheap as a hit.
 	var u storage.User
 	var err error
-	if byEmail {
+	if signsInByEmail(p) && strings.Contains(name, "@") {
 		u, err = s.store.GetUserByEmail(ctx, p.ID, strings.ToLower(name))
-	}
-	if !byEmail || errors.Is(err, storage.ErrNotFound) {
+	} else {
 		u, err = s.store.GetUser(ctx, p.ID, name)
 	}
 	if errors.Is(err, storage.ErrNotFound) {

@@ -88,15 +88,19 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (SignUpOutput, err
 	}
 	u.CreatedAt, u.UpdatedAt = s.now(), s.now()
 	verify := contains(p.Settings.AutoVerifiedAttributes, "email") && u.Attributes["email"] != ""
-	var code string
-	err = s.store.Atomic(ctx, func(ctx context.Context, tx storage.Storage) error {
+	out := SignUpOutput{UserSub: u.Sub}
+	err = s.sendAtomic(ctx, func(ctx context.Context, tx storage.Storage) error {
 		if err := tx.CreateUser(ctx, u); err != nil {
 			return err
 		}
 		if !verify {
 			return nil
 		}
-		code, err = s.issueCode(ctx, tx, u, purposeSignUp, u.Attributes["email"], signUpCodeTTL)
+		code, err := s.issueCode(ctx, tx, u, purposeSignUp, u.Attributes["email"], signUpCodeTTL)
+		if err != nil {
+			return err
+		}
+		out.CodeDeliveryDetails, err = s.queue(ctx, tx, u, KindSignUp, "email", u.Attributes["email"], code)
 		return err
 	})
 	if errors.Is(err, storage.ErrAlreadyExists) {
@@ -108,17 +112,14 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (SignUpOutput, err
 	if err != nil {
 		return SignUpOutput{}, internal("create user", err)
 	}
-	out := SignUpOutput{UserSub: u.Sub}
-	if verify {
-		if out.CodeDeliveryDetails, err = s.deliver(ctx, u, KindSignUp, "email", u.Attributes["email"], code); err != nil {
-			return SignUpOutput{}, err
-		}
-	}
 	s.log.InfoContext(ctx, "user signed up", "pool", p.ID, "client", c.ClientID, "sub", u.Sub)
 	return out, nil
 }
 
-// ConfirmSignUp confirms a user with the code sent at sign-up.
+// ConfirmSignUp confirms a user with the code sent at sign-up. With
+// existence errors prevented, the account's state is revealed only to a
+// caller who proves the code: an unknown name, a confirmed or disabled
+// user all answer like a wrong code.
 func (s *Service) ConfirmSignUp(ctx context.Context, in ConfirmSignUpInput) (Empty, error) {
 	c, p, err := s.publicClient(ctx, in.ClientId, in.Username, in.SecretHash)
 	if err != nil {
@@ -127,18 +128,21 @@ func (s *Service) ConfirmSignUp(ctx context.Context, in ConfirmSignUpInput) (Emp
 	if in.ConfirmationCode == "" {
 		return Empty{}, invalidParam("1 validation error detected: Value at 'confirmationCode' failed to satisfy constraint: Member must not be null")
 	}
-	u, err := s.findUser(ctx, p, in.Username)
-	if errors.Is(err, ErrUserNotFound) && preventsExistenceErrors(c) {
-		return Empty{}, ErrCodeMismatch
-	}
+	u, subject, err := s.subjectOf(ctx, c, p, in.Username)
 	if err != nil {
 		return Empty{}, err
 	}
-	if u.Status != storage.StatusUnconfirmed {
-		return Empty{}, errorf(ErrNotAuthorized, "User cannot be confirmed. Current status is %s", u.Status)
+	if !preventsExistenceErrors(c) && u.Status != storage.StatusUnconfirmed {
+		return Empty{}, notConfirmable(u)
 	}
-	err = s.useCode(ctx, u, purposeSignUp, in.ConfirmationCode, func(ctx context.Context, tx storage.Storage, email string) error {
+	err = s.useCode(ctx, p.ID, u, subject, purposeSignUp, in.ConfirmationCode, func(ctx context.Context, tx storage.Storage, email string) error {
 		return tx.UpdateUser(ctx, p.ID, u.Username, func(u storage.User) (storage.User, error) {
+			if u.Status != storage.StatusUnconfirmed {
+				return u, notConfirmable(u)
+			}
+			if !u.Enabled {
+				return u, errorf(ErrNotAuthorized, "User is disabled.")
+			}
 			u.Status = storage.StatusConfirmed
 			if email != "" && u.Attributes["email"] == email {
 				u.Attributes["email_verified"] = "true"
@@ -153,43 +157,88 @@ func (s *Service) ConfirmSignUp(ctx context.Context, in ConfirmSignUpInput) (Emp
 	return Empty{}, err
 }
 
+func notConfirmable(u storage.User) error {
+	return errorf(ErrNotAuthorized, "User cannot be confirmed. Current status is %s", u.Status)
+}
+
 // ResendConfirmationCode sends a new sign-up code; the old one stops
-// working.
+// working. With existence errors prevented, every name gets the same
+// answer, and costs the same: a code goes out only to an enabled,
+// unconfirmed user with an email, and everyone else is told of a
+// simulated delivery.
 func (s *Service) ResendConfirmationCode(ctx context.Context, in ResendConfirmationCodeInput) (CodeDeliveryOutput, error) {
 	c, p, err := s.publicClient(ctx, in.ClientId, in.Username, in.SecretHash)
 	if err != nil {
 		return CodeDeliveryOutput{}, err
 	}
-	u, err := s.findUser(ctx, p, in.Username)
-	if errors.Is(err, ErrUserNotFound) && preventsExistenceErrors(c) {
-		return CodeDeliveryOutput{CodeDeliveryDetails: fakeDelivery(in.Username)}, nil
-	}
+	u, subject, err := s.subjectOf(ctx, c, p, in.Username)
 	if err != nil {
 		return CodeDeliveryOutput{}, err
-	}
-	if u.Status != storage.StatusUnconfirmed {
-		return CodeDeliveryOutput{}, invalidParam("User is already confirmed.")
 	}
 	email := u.Attributes["email"]
-	code, err := s.issueCode(ctx, s.store, u, purposeSignUp, email, signUpCodeTTL)
+	var refusal error
+	switch {
+	case u.Username == "":
+	case u.Status != storage.StatusUnconfirmed:
+		refusal = invalidParam("User is already confirmed.")
+	case !u.Enabled:
+		refusal = errorf(ErrNotAuthorized, "User is disabled.")
+	case email == "":
+		refusal = invalidParam("User has no value for email to send a code to.")
+	}
+	return s.sendCode(ctx, c, p, purposeSignUp, in.Username, u, subject, refusal, func(ctx context.Context, tx storage.Storage) (*CodeDeliveryDetails, error) {
+		code, err := s.issueCode(ctx, tx, u, purposeSignUp, email, signUpCodeTTL)
+		if err != nil {
+			return nil, err
+		}
+		return s.queue(ctx, tx, u, KindSignUp, "email", email, code)
+	})
+}
+
+// sendCode is the common end of ResendConfirmationCode and
+// ForgotPassword: in one transaction it counts the request (see
+// countSend) and, for a user with no refusal, runs send. A user with a
+// refusal, or no user (u is zero), gets the refusal (LEGACY clients) or
+// a simulated delivery named after what the caller typed.
+func (s *Service) sendCode(ctx context.Context, c storage.Client, p storage.Pool, purpose, name string, u storage.User, subject string, refusal error,
+	send func(ctx context.Context, tx storage.Storage) (*CodeDeliveryDetails, error)) (CodeDeliveryOutput, error) {
+	deliverable := u.Username != "" && refusal == nil
+	if !deliverable && !preventsExistenceErrors(c) {
+		return CodeDeliveryOutput{}, refusal
+	}
+	out := CodeDeliveryOutput{CodeDeliveryDetails: s.fakeDelivery(p, name)}
+	err := s.sendAtomic(ctx, func(ctx context.Context, tx storage.Storage) error {
+		if err := s.countSend(ctx, tx, p.ID, purpose, subject); err != nil {
+			return err
+		}
+		if !deliverable {
+			return nil
+		}
+		var err error
+		out.CodeDeliveryDetails, err = send(ctx, tx)
+		return err
+	})
 	if err != nil {
 		return CodeDeliveryOutput{}, err
 	}
-	d, err := s.deliver(ctx, u, KindSignUp, "email", email, code)
-	return CodeDeliveryOutput{CodeDeliveryDetails: d}, err
+	return out, nil
+}
+
+// subjectOf resolves what an unsigned operation calls a user: the user
+// and its username, or, when existence errors are prevented and no user
+// has the name, the zero User and the name as a lookup matches it.
+func (s *Service) subjectOf(ctx context.Context, c storage.Client, p storage.Pool, name string) (storage.User, string, error) {
+	u, err := s.findUser(ctx, p, name)
+	switch {
+	case err == nil:
+		return u, u.Username, nil
+	case errors.Is(err, ErrUserNotFound) && preventsExistenceErrors(c):
+		return storage.User{}, lookupName(p, name), nil
+	}
+	return u, "", err
 }
 
 // preventsExistenceErrors is on unless the client turned it off (LEGACY).
 func preventsExistenceErrors(c storage.Client) bool {
 	return c.Settings.PreventUserExistenceErrors != "LEGACY"
-}
-
-// fakeDelivery answers as if a code went out, so a caller cannot tell
-// whether the user exists.
-func fakeDelivery(name string) *CodeDeliveryDetails {
-	dest := "***"
-	if strings.Contains(name, "@") {
-		dest = maskEmail(name)
-	}
-	return &CodeDeliveryDetails{Destination: dest, DeliveryMedium: "EMAIL", AttributeName: "email"}
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/hmac"
 	"errors"
 	"strings"
-	"time"
 
 	"github.com/cognate-auth/cognate/srp"
 	"github.com/cognate-auth/cognate/storage"
@@ -51,9 +50,9 @@ func (s *Service) UpdateUserAttributes(ctx context.Context, in UpdateUserAttribu
 			now = append(now, a)
 		}
 	}
-	var code string
 	var updated storage.User
-	err = s.store.Atomic(ctx, func(ctx context.Context, tx storage.Storage) error {
+	var out UpdateUserAttributesOutput
+	err = s.sendAtomic(ctx, func(ctx context.Context, tx storage.Storage) error {
 		err := tx.UpdateUser(ctx, p.ID, ts.user.Username, func(u storage.User) (storage.User, error) {
 			// Pools that verify first never get here with a new email: it
 			// waits as pending. Elsewhere it applies, unverified.
@@ -74,22 +73,22 @@ func (s *Service) UpdateUserAttributes(ctx context.Context, in UpdateUserAttribu
 		if taken, err := tx.GetUserByEmail(ctx, p.ID, strings.ToLower(pending[0].Value)); err == nil && taken.Username != updated.Username {
 			return ErrAliasExists
 		}
-		code, err = s.issueCode(ctx, tx, updated, purposeVerifyPrefix+"email", pending[0].Value, verifyCodeTTL)
-		return err
+		code, err := s.issueCode(ctx, tx, updated, purposeVerifyPrefix+"email", pending[0].Value, verifyCodeTTL)
+		if err != nil {
+			return err
+		}
+		d, err := s.queue(ctx, tx, updated, KindVerifyAttribute, "email", pending[0].Value, code)
+		if err != nil {
+			return err
+		}
+		out.CodeDeliveryDetailsList = []CodeDeliveryDetails{*d}
+		return nil
 	})
 	if errors.Is(err, storage.ErrAlreadyExists) {
 		return UpdateUserAttributesOutput{}, ErrAliasExists
 	}
 	if err != nil {
 		return UpdateUserAttributesOutput{}, internal("update attributes", err)
-	}
-	var out UpdateUserAttributesOutput
-	if len(pending) > 0 {
-		d, err := s.deliver(ctx, updated, KindVerifyAttribute, "email", pending[0].Value, code)
-		if err != nil {
-			return out, err
-		}
-		out.CodeDeliveryDetailsList = []CodeDeliveryDetails{*d}
 	}
 	return out, nil
 }
@@ -144,12 +143,16 @@ func (s *Service) GetUserAttributeVerificationCode(ctx context.Context, in GetUs
 	if value == "" {
 		value = ts.user.Attributes["email"]
 	}
-	code, err := s.issueCode(ctx, s.store, ts.user, purposeVerifyPrefix+"email", value, verifyCodeTTL)
-	if err != nil {
-		return CodeDeliveryOutput{}, err
-	}
-	d, err := s.deliver(ctx, ts.user, KindVerifyAttribute, "email", value, code)
-	return CodeDeliveryOutput{CodeDeliveryDetails: d}, err
+	var out CodeDeliveryOutput
+	err = s.sendAtomic(ctx, func(ctx context.Context, tx storage.Storage) error {
+		code, err := s.issueCode(ctx, tx, ts.user, purposeVerifyPrefix+"email", value, verifyCodeTTL)
+		if err != nil {
+			return err
+		}
+		out.CodeDeliveryDetails, err = s.queue(ctx, tx, ts.user, KindVerifyAttribute, "email", value, code)
+		return err
+	})
+	return out, err
 }
 
 // VerifyUserAttribute confirms an attribute with its code; a pending
@@ -165,7 +168,7 @@ func (s *Service) VerifyUserAttribute(ctx context.Context, in VerifyUserAttribut
 	if in.Code == "" {
 		return Empty{}, invalidParam("1 validation error detected: Value at 'code' failed to satisfy constraint: Member must not be null")
 	}
-	err = s.useCode(ctx, ts.user, purposeVerifyPrefix+"email", in.Code, func(ctx context.Context, tx storage.Storage, value string) error {
+	err = s.useCode(ctx, ts.pool.ID, ts.user, ts.user.Username, purposeVerifyPrefix+"email", in.Code, func(ctx context.Context, tx storage.Storage, value string) error {
 		return tx.UpdateUser(ctx, ts.pool.ID, ts.user.Username, func(u storage.User) (storage.User, error) {
 			if pend, ok := u.PendingAttributes["email"]; ok && pend == value {
 				delete(u.PendingAttributes, "email")
@@ -202,18 +205,29 @@ func (s *Service) ChangePassword(ctx context.Context, in ChangePasswordInput) (E
 	if err := checkPassword(p.Settings.PasswordPolicy, in.ProposedPassword); err != nil {
 		return Empty{}, err
 	}
-	if err := s.checkLock(u); err != nil {
+	if len(in.PreviousPassword) > 4*maxPasswordLen {
+		return Empty{}, ErrNotAuthorized
+	}
+	g, err := s.startGuess(ctx, passwordSecret, p.ID, u.Username)
+	if err != nil {
 		return Empty{}, err
 	}
-	if len(in.PreviousPassword) > 4*maxPasswordLen ||
-		!hmac.Equal(srp.Verifier(srp.PoolName(p.ID), u.Username, in.PreviousPassword, u.SRPSalt), u.SRPVerifier) {
-		return Empty{}, s.recordFailure(ctx, u)
+	ok := hmac.Equal(srp.Verifier(srp.PoolName(p.ID), u.Username, in.PreviousPassword, u.SRPSalt), u.SRPVerifier)
+	if !ok {
+		return Empty{}, g.settle(ctx, s.store, false)
 	}
-	err = s.store.UpdateUser(ctx, p.ID, u.Username, func(u storage.User) (storage.User, error) {
-		u.FailedSignIns, u.LockedUntil = 0, time.Time{}
-		u.UpdatedAt = s.now()
-		setPassword(&u, p, in.ProposedPassword)
-		return u, nil
+	err = s.store.Atomic(ctx, func(ctx context.Context, tx storage.Storage) error {
+		if err := g.settle(ctx, tx, true); err != nil {
+			return err
+		}
+		if err := clearGuesses(ctx, tx, p.ID, u.Username); err != nil {
+			return err
+		}
+		return tx.UpdateUser(ctx, p.ID, u.Username, func(u storage.User) (storage.User, error) {
+			u.UpdatedAt = s.now()
+			setPassword(&u, p, in.ProposedPassword)
+			return u, nil
+		})
 	})
 	if err != nil {
 		return Empty{}, internal("change password", err)
@@ -233,32 +247,44 @@ func (s *Service) DeleteUser(ctx context.Context, in AccessTokenInput) (Empty, e
 	return Empty{}, nil
 }
 
-// ForgotPassword sends a code to reset the password with.
+// ForgotPassword sends a code to reset the password with. With existence
+// errors prevented, every name gets the same answer, and costs the same
+// (see sendCode): a code goes out only to a user resetRefusal lets through.
 func (s *Service) ForgotPassword(ctx context.Context, in ForgotPasswordInput) (CodeDeliveryOutput, error) {
 	c, p, err := s.publicClient(ctx, in.ClientId, in.Username, in.SecretHash)
 	if err != nil {
 		return CodeDeliveryOutput{}, err
 	}
-	u, err := s.findUser(ctx, p, in.Username)
-	if errors.Is(err, ErrUserNotFound) && preventsExistenceErrors(c) {
-		return CodeDeliveryOutput{CodeDeliveryDetails: fakeDelivery(in.Username)}, nil
-	}
+	u, subject, err := s.subjectOf(ctx, c, p, in.Username)
 	if err != nil {
 		return CodeDeliveryOutput{}, err
 	}
-	if !u.Enabled {
-		return CodeDeliveryOutput{}, errorf(ErrNotAuthorized, "User is disabled.")
+	var refusal error
+	if u.Username != "" {
+		refusal = resetRefusal(u)
 	}
+	return s.sendCode(ctx, c, p, purposeForgotPassword, in.Username, u, subject, refusal, func(ctx context.Context, tx storage.Storage) (*CodeDeliveryDetails, error) {
+		code, err := s.issueCode(ctx, tx, u, purposeForgotPassword, "", forgotCodeTTL)
+		if err != nil {
+			return nil, err
+		}
+		return s.queue(ctx, tx, u, KindForgotPassword, "email", u.Attributes["email"], code)
+	})
+}
+
+// resetRefusal is why u may not be sent a reset code, in Cognito's words
+// (what LEGACY clients are told), or nil.
+func resetRefusal(u storage.User) error {
 	email := u.Attributes["email"]
-	if email == "" || (u.Attributes["email_verified"] != "true" && u.Status != storage.StatusUnconfirmed) {
-		return CodeDeliveryOutput{}, invalidParam("Cannot reset password for the user as there is no registered/verified email or phone_number")
+	switch {
+	case !u.Enabled:
+		return errorf(ErrNotAuthorized, "User is disabled.")
+	case u.Status == storage.StatusForceChangePassword:
+		return errorf(ErrNotAuthorized, "User password cannot be reset in the current state.")
+	case email == "" || (u.Attributes["email_verified"] != "true" && u.Status != storage.StatusUnconfirmed):
+		return invalidParam("Cannot reset password for the user as there is no registered/verified email or phone_number")
 	}
-	code, err := s.issueCode(ctx, s.store, u, purposeForgotPassword, "", forgotCodeTTL)
-	if err != nil {
-		return CodeDeliveryOutput{}, err
-	}
-	d, err := s.deliver(ctx, u, KindForgotPassword, "email", email, code)
-	return CodeDeliveryOutput{CodeDeliveryDetails: d}, err
+	return nil
 }
 
 // ConfirmForgotPassword sets a new password with a ForgotPassword code.
@@ -275,24 +301,27 @@ func (s *Service) ConfirmForgotPassword(ctx context.Context, in ConfirmForgotPas
 	if err := checkPassword(p.Settings.PasswordPolicy, in.Password); err != nil {
 		return Empty{}, err
 	}
-	u, err := s.findUser(ctx, p, in.Username)
-	if errors.Is(err, ErrUserNotFound) && preventsExistenceErrors(c) {
-		return Empty{}, ErrCodeMismatch
-	}
+	u, subject, err := s.subjectOf(ctx, c, p, in.Username)
 	if err != nil {
 		return Empty{}, err
 	}
-	err = s.useCode(ctx, u, purposeForgotPassword, in.ConfirmationCode, func(ctx context.Context, tx storage.Storage, _ string) error {
+	err = s.useCode(ctx, p.ID, u, subject, purposeForgotPassword, in.ConfirmationCode, func(ctx context.Context, tx storage.Storage, _ string) error {
 		if err := tx.UpdateUser(ctx, p.ID, u.Username, func(u storage.User) (storage.User, error) {
+			// Cognito's answer for a disabled user, even with the right code.
+			if !u.Enabled {
+				return u, ErrCodeMismatch
+			}
 			u.Status = storage.StatusConfirmed
 			if u.Attributes["email"] != "" {
 				u.Attributes["email_verified"] = "true"
 			}
-			u.FailedSignIns, u.LockedUntil = 0, time.Time{}
 			u.UpdatedAt = s.now()
 			setPassword(&u, p, in.Password)
 			return u, nil
 		}); err != nil {
+			return err
+		}
+		if err := clearGuesses(ctx, tx, p.ID, u.Username); err != nil {
 			return err
 		}
 		_, err := tx.RevokeUserRefreshFamilies(ctx, p.ID, u.Username, s.now())

@@ -273,7 +273,9 @@ export async function startCognate({ name, ports: portCount = 1, args = () => []
     throw err;
   }
   const ports = await freePorts(portCount);
-  const argv = ['serve', '--addr', `127.0.0.1:${ports[0]}`, '--data', dataDir, ...args(ports)];
+  // Nothing scrapes metrics here, and the default port must stay free for
+  // parallel runs and a developer's own server.
+  const argv = ['serve', '--addr', `127.0.0.1:${ports[0]}`, '--metrics-addr', 'off', '--data', dataDir, ...args(ports)];
   const cognate = new Cognate({ bin, argv, ports, workDir, dataDir });
   try {
     if (config) {
@@ -330,9 +332,14 @@ export async function waitForTLS(cognate, publicURL) {
   return { caFile, ca, cert, key };
 }
 
-/** The server's dev outbox (GET <http>/_dev/outbox.json): the messages it would have sent. */
-export async function readOutbox(http) {
-  const res = await fetch(`${http}/_dev/outbox.json`);
+/**
+ * The server's dev outbox (GET <http>/_dev/outbox.json): the messages it
+ * would have sent. `at` is { http, dataDir }: the outbox answers only with
+ * the key in <data>/dev-outbox-key, as it does for a developer.
+ */
+export async function readOutbox(at) {
+  const key = (await readFile(path.join(at.dataDir, 'dev-outbox-key'), 'utf8')).trim();
+  const res = await fetch(`${at.http}/_dev/outbox.json`, { headers: { 'x-cognate-outbox-key': key } });
   if (res.status !== 200) throw new Error(`GET /_dev/outbox.json -> ${res.status} ${await res.text()}`);
   const list = await res.json();
   if (!Array.isArray(list)) throw new Error(`the outbox is not a JSON array: ${JSON.stringify(list).slice(0, 1500)}`);
@@ -342,8 +349,8 @@ export async function readOutbox(http) {
 const outboxKey = (e) => JSON.stringify([e.kind, e.destination, e.code, e.created_at, e.username]);
 
 /** Keys of the outbox's current entries, to pass as waitForMessage's exclude. */
-export async function outboxSnapshot(http) {
-  return new Set((await readOutbox(http)).map(outboxKey));
+export async function outboxSnapshot(at) {
+  return new Set((await readOutbox(at)).map(outboxKey));
 }
 
 /**
@@ -351,11 +358,11 @@ export async function outboxSnapshot(http) {
  * in exclude (a snapshot taken before the action that sends it), and
  * returns it ({pool_id, username, destination, kind, code, created_at}).
  */
-export async function waitForMessage(http, { destination, kind, exclude, timeoutMs = 10_000 }) {
+export async function waitForMessage(at, { destination, kind, exclude, timeoutMs = 10_000 }) {
   const to = (e) => String(e.destination).toLowerCase() === destination.toLowerCase();
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const list = await readOutbox(http);
+    const list = await readOutbox(at);
     const hit = list.find((e) => e.kind === kind && to(e) && !(exclude && exclude.has(outboxKey(e))));
     if (hit) return hit;
     if (Date.now() > deadline) {

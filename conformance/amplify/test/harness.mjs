@@ -224,17 +224,19 @@ export async function startServer() {
 // dev outbox
 // ---------------------------------------------------------------------------
 
-export const readOutbox = (server) => readOutboxAt(server.url);
+const outboxAt = (server) => ({ http: server.url, dataDir: server.dataDir });
+
+export const readOutbox = (server) => readOutboxAt(outboxAt(server));
 
 /** A snapshot of the outbox; pass it as `exclude` to waitForMessage. */
-export const outboxSnapshot = (server) => outboxSnapshotAt(server.url);
+export const outboxSnapshot = (server) => outboxSnapshotAt(outboxAt(server));
 
 /**
  * Polls the outbox for the newest entry with this destination and kind that
  * is not in `exclude` (a snapshot taken before the action that sends it).
  * Returns the whole entry ({pool_id, username, destination, kind, code, created_at}).
  */
-export const waitForMessage = (server, opts) => waitForMessageAt(server.url, opts);
+export const waitForMessage = (server, opts) => waitForMessageAt(outboxAt(server), opts);
 
 /** Convenience: the code of waitForMessage. */
 export async function waitForCode(server, opts) {

@@ -378,9 +378,9 @@ export function decodeJwt(jwt) {
 // ---------------------------------------------------------------------------
 
 /** Keys of the outbox's current entries, for waitForCode's exclude. */
-export const outboxSnapshot = (server) => outboxSnapshotAt(server.http);
+export const outboxSnapshot = (server) => outboxSnapshotAt(server);
 
 /** Polls for the newest entry of kind to destination not in exclude, and returns its code. */
 export async function waitForCode(server, opts) {
-  return (await waitForMessage(server.http, opts)).code;
+  return (await waitForMessage(server, opts)).code;
 }
