@@ -151,8 +151,19 @@ run_cognate() {
 		"${SERVER_PIN[@]}" "$work/profserve" -addr "127.0.0.1:$port" -pprof "127.0.0.1:$pport" -data "$data" >"$OUT/cognate.log" 2>&1 &
 		comm=profserve
 	else
-		if "$work/cognate" serve -h 2>&1 | grep -q -- '-demo-addr'; then
+		# Older binaries (A/B runs) lack some flags: pass only what they know.
+		local help
+		help=$("$work/cognate" serve -h 2>&1 || true)
+		if grep -q -- '-demo-addr' <<<"$help"; then
 			extra+=(--demo-addr off)
+		fi
+		if grep -q -- '-metrics-addr' <<<"$help"; then
+			extra+=(--metrics-addr off)
+		fi
+		# The driver opens thousands of connections with one key from one
+		# address.
+		if grep -q -- '-events-max-connections' <<<"$help"; then
+			extra+=(--events-max-connections=-1 --events-max-connections-per-address=-1 --events-max-connections-per-api-key=-1)
 		fi
 		"${SERVER_PIN[@]}" "$work/cognate" serve --addr "127.0.0.1:$port" --tls-addr off --data "$data" \
 			--public-url "http://127.0.0.1:$port" --log-level warn "${extra[@]}" >"$OUT/cognate.log" 2>&1 &

@@ -49,7 +49,7 @@ while [ "$nport" = "$cport" ] || [ "$nport" = "$lport" ]; do nport=$("$work/load
 
 echo "== starting Cognate on 127.0.0.1:$cport and cognito-local $clver on 127.0.0.1:$lport (CPU $SERVER_CPU, pinning: $pinning)"
 "${SERVER_PIN[@]}" "$work/cognate" serve --addr "127.0.0.1:$cport" --data "$work/cognate-data" \
-	--public-url "http://127.0.0.1:$cport" --demo-addr off --log-level warn >"$OUT/cognate.log" 2>&1 &
+	--public-url "http://127.0.0.1:$cport" --demo-addr off --metrics-addr off --log-level warn >"$OUT/cognate.log" 2>&1 &
 cpid=$!
 pids+=("$cpid")
 mkdir -p "$work/cognito-local/.cognito"

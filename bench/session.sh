@@ -93,7 +93,7 @@ echo "== starting Cognate on 127.0.0.1:$cport (CPU $DRIVER_CPU, with the driver)
 data="$work/cognate-data"
 cognate_url="http://127.0.0.1:$cport"
 "${DRIVER_PIN[@]}" "$work/cognate" serve --addr "127.0.0.1:$cport" --data "$data" --public-url "$cognate_url" \
-	--tls-addr off --demo-addr off --log-level warn >"$OUT/cognate.log" 2>&1 &
+	--tls-addr off --demo-addr off --metrics-addr off --log-level warn >"$OUT/cognate.log" 2>&1 &
 pids+=("$!")
 waitfor "$cognate_url/healthz" Cognate
 

@@ -51,6 +51,10 @@ func main() {
 		}
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	// The load drivers open thousands of connections with one key from
+	// one address, and nothing scrapes metrics here.
+	cfg.EventsMaxConnections, cfg.EventsMaxConnectionsPerAddress, cfg.EventsMaxConnectionsPerAPIKey = -1, -1, -1
+	cfg.MetricsAddr = server.MetricsOff
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	srv, err := server.New(ctx, cfg)

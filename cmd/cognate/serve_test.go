@@ -59,7 +59,7 @@ func TestServeTLSFlags(t *testing.T) {
 			done := make(chan error, 1)
 			// The demo's default port would make the test fail while a
 			// developer's own `cognate serve` runs.
-			args := append([]string{"--addr", "127.0.0.1:0", "--demo-addr", "off", "--data", dir}, tt.args...)
+			args := append([]string{"--addr", "127.0.0.1:0", "--demo-addr", "off", "--metrics-addr", "off", "--data", dir}, tt.args...)
 			go func() { done <- serve(ctx, args, io.Discard, stderr) }()
 
 			addrs := map[string]string{}
