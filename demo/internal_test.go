@@ -115,7 +115,7 @@ func TestUntil(t *testing.T) {
 }
 
 func TestPagesParse(t *testing.T) {
-	for name, tmpl := range pages {
+	for name, tmpl := range pages() {
 		if tmpl.Lookup("layout") == nil || tmpl.Lookup("content") == nil {
 			t.Errorf("page %s lacks layout or content", name)
 		}
