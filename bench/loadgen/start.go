@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -91,6 +92,7 @@ func startSubprocess(ctx context.Context, bin, cpus string) (*started, error) {
 	url := fmt.Sprintf("http://127.0.0.1:%d", port)
 	data := filepath.Join(dir, "data")
 	args := []string{"serve", "--addr", fmt.Sprintf("127.0.0.1:%d", port), "--data", data, "--public-url", url, "--tls-addr", "off", "--log-level", "warn"}
+	args = append(args, listenersOff(bin)...)
 	var cmd *exec.Cmd
 	if cpus != "" {
 		cmd = exec.Command("taskset", append([]string{"-c", cpus, bin}, args...)...)
@@ -215,4 +217,20 @@ func signingKey(ctx context.Context, dataDir, poolID string) (*rsa.PrivateKey, s
 		return rk, poolID, nil
 	}
 	return nil, "", fmt.Errorf("pool %s has no access-token key", poolID)
+}
+
+// listenersOff turns off the listeners besides the API that bin would
+// open on fixed default ports (the demo app, metrics), so that runs do not
+// collide with each other or with a developer's server. Binaries of older
+// revisions (A/B runs) lack some of the flags: only those bin knows are
+// passed.
+func listenersOff(bin string) []string {
+	help, _ := exec.Command(bin, "serve", "-h").CombinedOutput()
+	var out []string
+	for _, flag := range []string{"demo-addr", "metrics-addr"} {
+		if strings.Contains(string(help), "-"+flag) {
+			out = append(out, "--"+flag, "off")
+		}
+	}
+	return out
 }
