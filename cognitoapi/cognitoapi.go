@@ -21,8 +21,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/cognate-auth/cognate/ratelimit"
-	"github.com/cognate-auth/cognate/sigv4"
+	"github.com/cognate-auth/cognate/internal/ratelimit"
+	"github.com/cognate-auth/cognate/internal/sigv4"
 	"github.com/cognate-auth/cognate/userpool"
 )
 

@@ -28,7 +28,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cognate-auth/cognate/csrf"
+	"github.com/cognate-auth/cognate/internal/csrf"
 	"github.com/cognate-auth/cognate/session"
 )
 

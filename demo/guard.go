@@ -6,7 +6,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/cognate-auth/cognate/csrf"
+	"github.com/cognate-auth/cognate/internal/csrf"
 	"github.com/cognate-auth/cognate/session"
 )
 

@@ -7,7 +7,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/cognate-auth/cognate/csrf"
+	"github.com/cognate-auth/cognate/internal/csrf"
 	"github.com/cognate-auth/cognate/userpool"
 )
 

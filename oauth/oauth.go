@@ -15,8 +15,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/cognate-auth/cognate/csrf"
-	"github.com/cognate-auth/cognate/ratelimit"
+	"github.com/cognate-auth/cognate/internal/csrf"
+	"github.com/cognate-auth/cognate/internal/ratelimit"
 	"github.com/cognate-auth/cognate/userpool"
 )
 

@@ -9,8 +9,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/cognate-auth/cognate/apikeys"
 	"github.com/cognate-auth/cognate/events"
+	"github.com/cognate-auth/cognate/events/apikeys"
 	"github.com/cognate-auth/cognate/eventsapi"
 )
 

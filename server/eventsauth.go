@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cognate-auth/cognate/apikeys"
 	"github.com/cognate-auth/cognate/events"
+	"github.com/cognate-auth/cognate/events/apikeys"
 	"github.com/cognate-auth/cognate/storage"
 	"github.com/cognate-auth/cognate/tokenverify"
 	"github.com/cognate-auth/cognate/userpool"

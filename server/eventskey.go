@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cognate-auth/cognate/apikeys"
+	"github.com/cognate-auth/cognate/events/apikeys"
 	"github.com/cognate-auth/cognate/internal/atomicfile"
 )
 

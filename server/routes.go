@@ -14,8 +14,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/cognate-auth/cognate/internal/reqid"
 	"github.com/cognate-auth/cognate/oauth"
-	"github.com/cognate-auth/cognate/reqid"
 	"github.com/cognate-auth/cognate/storage"
 	"github.com/cognate-auth/cognate/userpool"
 )

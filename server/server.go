@@ -24,10 +24,10 @@ import (
 
 	"github.com/cognate-auth/cognate/cognitoapi"
 	"github.com/cognate-auth/cognate/events"
+	"github.com/cognate-auth/cognate/internal/mail"
+	"github.com/cognate-auth/cognate/internal/ratelimit"
 	"github.com/cognate-auth/cognate/keys"
-	"github.com/cognate-auth/cognate/mail"
 	"github.com/cognate-auth/cognate/oauth"
-	"github.com/cognate-auth/cognate/ratelimit"
 	"github.com/cognate-auth/cognate/storage"
 	"github.com/cognate-auth/cognate/storage/sqlite"
 	"github.com/cognate-auth/cognate/userpool"

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 
-	"github.com/cognate-auth/cognate/devcert"
+	"github.com/cognate-auth/cognate/internal/devcert"
 )
 
 // tlsSetup is how the server answers HTTPS.

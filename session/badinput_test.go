@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cognate-auth/cognate/issuer"
+	"github.com/cognate-auth/cognate/issuerclient"
 	"github.com/cognate-auth/cognate/session"
 	"github.com/cognate-auth/cognate/userpool"
 )
@@ -226,7 +226,7 @@ func tokenOfOtherClient(t *testing.T, p *idp) string {
 
 func srpToken(t *testing.T, p *idp, pool, client, user string) string {
 	t.Helper()
-	ic, err := issuer.New(issuer.Config{UserPoolID: pool, ClientID: client, Endpoint: p.url, HTTPClient: session.InProcess(p.handler)})
+	ic, err := issuerclient.New(issuerclient.Config{UserPoolID: pool, ClientID: client, Endpoint: p.url, HTTPClient: session.InProcess(p.handler)})
 	if err != nil {
 		t.Fatal(err)
 	}

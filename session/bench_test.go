@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cognate-auth/cognate/issuer"
+	"github.com/cognate-auth/cognate/issuerclient"
 	"github.com/cognate-auth/cognate/session"
 )
 
@@ -54,7 +54,7 @@ func newBenchEnv(b *testing.B) *benchEnv {
 		if err != nil {
 			b.Fatal(err)
 		}
-		ic, err := issuer.New(issuer.Config{UserPoolID: p.pool, ClientID: client, Endpoint: p.url, HTTPClient: session.InProcess(p.handler)})
+		ic, err := issuerclient.New(issuerclient.Config{UserPoolID: p.pool, ClientID: client, Endpoint: p.url, HTTPClient: session.InProcess(p.handler)})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -75,7 +75,7 @@ func newBenchEnv(b *testing.B) *benchEnv {
 }
 
 // cookieFor is the Cookie header of a session as Amplify names it.
-func cookieFor(client, user string, t *issuer.Tokens) string {
+func cookieFor(client, user string, t *issuerclient.Tokens) string {
 	pre := "CognitoIdentityServiceProvider." + client + "."
 	return strings.Join([]string{
 		"theme=dark", "_ga=GA1.1.123456789.1700000000",

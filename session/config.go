@@ -13,8 +13,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cognate-auth/cognate/csrf"
-	"github.com/cognate-auth/cognate/issuer"
+	"github.com/cognate-auth/cognate/internal/csrf"
+	"github.com/cognate-auth/cognate/issuerclient"
 	"github.com/cognate-auth/cognate/tokenverify"
 )
 
@@ -146,7 +146,7 @@ type Manager struct {
 	cfg      Config
 	log      *slog.Logger
 	now      func() time.Time
-	iss      *issuer.Client
+	iss      *issuerclient.Client
 	access   *tokenverify.Verifier
 	id       *tokenverify.Verifier
 	pol      policy
@@ -172,7 +172,7 @@ func New(cfg Config) (*Manager, error) {
 	m := &Manager{cfg: cfg, log: cfg.Logger, now: cfg.Now, mount: cfg.MountPath, oidc: cfg.UserPoolID == ""}
 	m.origin = cfg.Origin
 	m.prefix = "CognitoIdentityServiceProvider." + cfg.ClientID + "."
-	iss, err := issuer.New(issuer.Config{
+	iss, err := issuerclient.New(issuerclient.Config{
 		Region: cfg.Region, UserPoolID: cfg.UserPoolID, ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret,
 		Endpoint: cfg.Endpoint, OAuthDomain: cfg.OAuthDomain, HTTPClient: cfg.HTTPClient, Logger: cfg.Logger,
 	})

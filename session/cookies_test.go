@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cognate-auth/cognate/issuer"
+	"github.com/cognate-auth/cognate/issuerclient"
 	"github.com/cognate-auth/cognate/session"
 	"github.com/cognate-auth/cognate/userpool"
 )
@@ -217,7 +217,7 @@ func TestClientMode(t *testing.T) {
 	p := newIDP(t)
 	a := newApp(t, p, appOpts{mode: session.ModeClient})
 	p.user(t, "amp@example.com", false)
-	ic, err := issuer.New(issuer.Config{UserPoolID: p.pool, ClientID: a.client, Endpoint: p.url, HTTPClient: session.InProcess(p.handler)})
+	ic, err := issuerclient.New(issuerclient.Config{UserPoolID: p.pool, ClientID: a.client, Endpoint: p.url, HTTPClient: session.InProcess(p.handler)})
 	if err != nil {
 		t.Fatal(err)
 	}

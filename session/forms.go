@@ -6,7 +6,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/cognate-auth/cognate/csrf"
+	"github.com/cognate-auth/cognate/internal/csrf"
 )
 
 // maxForm bounds the password and challenge forms.

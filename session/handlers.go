@@ -11,7 +11,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/cognate-auth/cognate/issuer"
+	"github.com/cognate-auth/cognate/issuerclient"
 )
 
 const (
@@ -215,7 +215,7 @@ func (m *Manager) callback(w http.ResponseWriter, r *http.Request) {
 }
 
 func (m *Manager) exchangeFailed(w http.ResponseWriter, r *http.Request, err error, target string) {
-	if errors.Is(err, issuer.ErrUnavailable) {
+	if errors.Is(err, issuerclient.ErrUnavailable) {
 		m.log.WarnContext(r.Context(), "session: code exchange failed", "err", err)
 		m.page(w, http.StatusBadGateway, restartPage(pageUnavailable, m.SignInURL(target)))
 		return
@@ -226,7 +226,7 @@ func (m *Manager) exchangeFailed(w http.ResponseWriter, r *http.Request, err err
 
 // signedIn verifies fresh tokens from the issuer and writes them,
 // replacing whatever session cookies the request carried.
-func (m *Manager) signedIn(w http.ResponseWriter, r *http.Request, tok issuer.Tokens, details string) error {
+func (m *Manager) signedIn(w http.ResponseWriter, r *http.Request, tok issuerclient.Tokens, details string) error {
 	ctx := r.Context()
 	res := &refreshed{access: tok.AccessToken, id: tok.IDToken, refresh: tok.RefreshToken}
 	var err error

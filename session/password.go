@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cognate-auth/cognate/csrf"
-	"github.com/cognate-auth/cognate/issuer"
+	"github.com/cognate-auth/cognate/internal/csrf"
+	"github.com/cognate-auth/cognate/issuerclient"
 )
 
 const (
@@ -49,13 +49,13 @@ func (e *AuthError) Unwrap() error { return e.Err }
 // authError classifies a sign-in failure.
 func authError(err error) *AuthError {
 	var ae *AuthError
-	var ie *issuer.Error
+	var ie *issuerclient.Error
 	switch {
 	case errors.As(err, &ae):
 		return ae
 	case errors.Is(err, ErrChallengeExpired):
 		return &AuthError{Code: "ChallengeExpired", Message: "The sign-in took too long; start again.", Err: err}
-	case errors.Is(err, issuer.ErrUnavailable):
+	case errors.Is(err, issuerclient.ErrUnavailable):
 		return &AuthError{Code: "ServiceUnavailable", Message: "The sign-in service could not be reached; try again.", Err: err}
 	case errors.As(err, &ie):
 		return &AuthError{Code: ie.Type, Message: ie.Message, Err: err}
@@ -153,7 +153,7 @@ func (m *Manager) RespondToChallenge(w http.ResponseWriter, r *http.Request, c *
 
 // step finishes one sign-in step: tokens are written, a challenge is
 // sealed into its cookie.
-func (m *Manager) step(w http.ResponseWriter, r *http.Request, res issuer.Result, err error, prev *Challenge) (*Challenge, error) {
+func (m *Manager) step(w http.ResponseWriter, r *http.Request, res issuerclient.Result, err error, prev *Challenge) (*Challenge, error) {
 	if err != nil {
 		return nil, authError(err)
 	}

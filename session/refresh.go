@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cognate-auth/cognate/issuer"
+	"github.com/cognate-auth/cognate/issuerclient"
 	"github.com/cognate-auth/cognate/tokenverify"
 )
 
@@ -99,7 +99,7 @@ func (m *Manager) refreshToken(ctx context.Context, rt, device string, force boo
 	case <-c.done:
 		return c.res, c.err
 	case <-ctx.Done():
-		return nil, fmt.Errorf("%w: %w", issuer.ErrUnavailable, ctx.Err())
+		return nil, fmt.Errorf("%w: %w", issuerclient.ErrUnavailable, ctx.Err())
 	}
 }
 
@@ -113,7 +113,7 @@ func (m *Manager) fly(ctx context.Context, key [32]byte, c *flight, rt, device s
 	f := &m.flights
 	f.mu.Lock()
 	delete(f.calls, key)
-	if err == nil || issuer.IsTerminal(err) {
+	if err == nil || issuerclient.IsTerminal(err) {
 		now := m.now()
 		if len(f.memo) >= 1024 {
 			for k, e := range f.memo {
@@ -131,7 +131,7 @@ func (m *Manager) fly(ctx context.Context, key [32]byte, c *flight, rt, device s
 
 // redeem calls the issuer and verifies what it answers.
 func (m *Manager) redeem(ctx context.Context, rt, device string) (*refreshed, error) {
-	var tok issuer.Tokens
+	var tok issuerclient.Tokens
 	var err error
 	if m.oidc {
 		tok, err = m.iss.RefreshOAuth(ctx, rt)
@@ -177,7 +177,7 @@ func (m *Manager) refreshCurrent(ctx context.Context, cur *current, b *batch, fo
 		if err == nil {
 			return m.store(cur, res, b), nil
 		}
-		if !issuer.IsTerminal(err) {
+		if !issuerclient.IsTerminal(err) {
 			return nil, err
 		}
 		terminal = err

@@ -35,7 +35,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/cognate-auth/cognate/issuer"
+	"github.com/cognate-auth/cognate/issuerclient"
 	"github.com/cognate-auth/cognate/session"
 )
 
@@ -242,6 +242,6 @@ func freePort(out io.Writer) error {
 }
 
 // newIssuer is the client -signin uses.
-func newIssuer(cfg config, hc *http.Client) (*issuer.Client, error) {
-	return issuer.New(issuer.Config{UserPoolID: cfg.pool, ClientID: cfg.client, Endpoint: cfg.endpoint, HTTPClient: hc})
+func newIssuer(cfg config, hc *http.Client) (*issuerclient.Client, error) {
+	return issuerclient.New(issuerclient.Config{UserPoolID: cfg.pool, ClientID: cfg.client, Endpoint: cfg.endpoint, HTTPClient: hc})
 }

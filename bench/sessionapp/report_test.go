@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cognate-auth/cognate/issuer"
+	"github.com/cognate-auth/cognate/issuerclient"
 )
 
 func TestMedian(t *testing.T) {
@@ -141,10 +141,10 @@ func TestReportBadInput(t *testing.T) {
 }
 
 func TestCookieHeader(t *testing.T) {
-	tok := func(user string) *issuer.Tokens {
+	tok := func(user string) *issuerclient.Tokens {
 		// {"username":"<user>"} base64url-encoded by hand for the two cases.
 		payload := map[string]string{"alice-1": "eyJ1c2VybmFtZSI6ImFsaWNlLTEifQ", "a@b.com": "eyJ1c2VybmFtZSI6ImFAYi5jb20ifQ"}[user]
-		return &issuer.Tokens{AccessToken: "h." + payload + ".s", IDToken: "i", RefreshToken: "r"}
+		return &issuerclient.Tokens{AccessToken: "h." + payload + ".s", IDToken: "i", RefreshToken: "r"}
 	}
 	got, err := cookieHeader("cid", tok("alice-1"))
 	if err != nil {

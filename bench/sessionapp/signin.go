@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/cognate-auth/cognate/issuer"
+	"github.com/cognate-auth/cognate/issuerclient"
 )
 
 // signIn signs username in with SRP and returns the Cookie header a
@@ -33,7 +33,7 @@ func signIn(ctx context.Context, cfg config, username, password string) (string,
 // cookieHeader names the tokens as Amplify does. The cookie names carry
 // the access token's username; only names that js-cookie leaves as they
 // are (the sub-like usernames of email-alias pools) are supported here.
-func cookieHeader(clientID string, t *issuer.Tokens) (string, error) {
+func cookieHeader(clientID string, t *issuerclient.Tokens) (string, error) {
 	user, err := tokenUsername(t.AccessToken)
 	if err != nil {
 		return "", err

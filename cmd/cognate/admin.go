@@ -16,7 +16,7 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
-	"github.com/cognate-auth/cognate/apikeys"
+	"github.com/cognate-auth/cognate/events/apikeys"
 	"github.com/cognate-auth/cognate/server"
 )
 

@@ -9,7 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/cognate-auth/cognate/apikeys"
+	"github.com/cognate-auth/cognate/events/apikeys"
 	"github.com/cognate-auth/cognate/storage/sqlite"
 )
 

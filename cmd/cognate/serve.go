@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/cognate-auth/cognate/events"
-	"github.com/cognate-auth/cognate/reqid"
+	"github.com/cognate-auth/cognate/internal/reqid"
 	"github.com/cognate-auth/cognate/server"
 )
 

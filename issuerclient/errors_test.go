@@ -1,4 +1,4 @@
-package issuer_test
+package issuerclient_test
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cognate-auth/cognate/issuer"
+	"github.com/cognate-auth/cognate/issuerclient"
 	"github.com/cognate-auth/cognate/userpool"
 )
 
@@ -23,44 +23,44 @@ func adminUser(name string) userpool.AdminUserInput {
 type call struct {
 	name  string
 	oauth bool // an OAuth endpoint, not the JSON API
-	do    func(ctx context.Context, c *issuer.Client) error
+	do    func(ctx context.Context, c *issuerclient.Client) error
 }
 
 // calls exercises every operation.
 var calls = []call{
-	{"SignInSRP", false, func(ctx context.Context, c *issuer.Client) error {
+	{"SignInSRP", false, func(ctx context.Context, c *issuerclient.Client) error {
 		_, err := c.SignInSRP(ctx, "u@example.com", password)
 		return err
 	}},
-	{"RespondToChallenge", false, func(ctx context.Context, c *issuer.Client) error {
+	{"RespondToChallenge", false, func(ctx context.Context, c *issuerclient.Client) error {
 		_, err := c.RespondToChallenge(ctx, "NEW_PASSWORD_REQUIRED", "s", "u", map[string]string{"NEW_PASSWORD": password})
 		return err
 	}},
-	{"Refresh", false, func(ctx context.Context, c *issuer.Client) error {
+	{"Refresh", false, func(ctx context.Context, c *issuerclient.Client) error {
 		_, err := c.Refresh(ctx, "rt", "")
 		return err
 	}},
-	{"RevokeToken", false, func(ctx context.Context, c *issuer.Client) error { return c.RevokeToken(ctx, "rt") }},
-	{"GetUser", false, func(ctx context.Context, c *issuer.Client) error {
+	{"RevokeToken", false, func(ctx context.Context, c *issuerclient.Client) error { return c.RevokeToken(ctx, "rt") }},
+	{"GetUser", false, func(ctx context.Context, c *issuerclient.Client) error {
 		_, err := c.GetUser(ctx, "at")
 		return err
 	}},
-	{"ExchangeCode", true, func(ctx context.Context, c *issuer.Client) error {
+	{"ExchangeCode", true, func(ctx context.Context, c *issuerclient.Client) error {
 		_, err := c.ExchangeCode(ctx, "code", callback, "v")
 		return err
 	}},
-	{"RefreshOAuth", true, func(ctx context.Context, c *issuer.Client) error {
+	{"RefreshOAuth", true, func(ctx context.Context, c *issuerclient.Client) error {
 		_, err := c.RefreshOAuth(ctx, "rt")
 		return err
 	}},
-	{"RevokeOAuth", true, func(ctx context.Context, c *issuer.Client) error { return c.RevokeOAuth(ctx, "rt") }},
+	{"RevokeOAuth", true, func(ctx context.Context, c *issuerclient.Client) error { return c.RevokeOAuth(ctx, "rt") }},
 }
 
 // clientAt is an issuer client whose JSON API and OAuth endpoints are at
 // url.
-func clientAt(t *testing.T, url string) *issuer.Client {
+func clientAt(t *testing.T, url string) *issuerclient.Client {
 	t.Helper()
-	c, err := issuer.New(issuer.Config{
+	c, err := issuerclient.New(issuerclient.Config{
 		UserPoolID: "us-east-1_Test", ClientID: "client", Endpoint: url, OAuthDomain: url,
 		HTTPClient: &http.Client{Timeout: 5 * time.Second},
 	})
@@ -72,10 +72,10 @@ func clientAt(t *testing.T, url string) *issuer.Client {
 
 func wantUnavailable(t *testing.T, err error) {
 	t.Helper()
-	if !errors.Is(err, issuer.ErrUnavailable) {
+	if !errors.Is(err, issuerclient.ErrUnavailable) {
 		t.Fatalf("error %v does not wrap ErrUnavailable", err)
 	}
-	if issuer.IsTerminal(err) {
+	if issuerclient.IsTerminal(err) {
 		t.Fatalf("IsTerminal(%v) = true for an unavailable issuer", err)
 	}
 }
@@ -119,7 +119,7 @@ func TestAnswers(t *testing.T) {
 		contentType string
 		body        string
 		unavailable bool
-		typ         string // for *issuer.Error answers
+		typ         string // for *issuerclient.Error answers
 		terminal    bool
 	}{
 		{"500 HTML", "", 500, "text/html", html, true, "", false},
@@ -162,13 +162,13 @@ func TestAnswers(t *testing.T) {
 				if err == nil {
 					t.Fatalf("%s: success", name)
 				}
-				if got := errors.Is(err, issuer.ErrUnavailable); got != tc.unavailable {
+				if got := errors.Is(err, issuerclient.ErrUnavailable); got != tc.unavailable {
 					t.Fatalf("%s: %v: unavailable %v, want %v", name, err, got, tc.unavailable)
 				}
-				if got := issuer.IsTerminal(err); got != tc.terminal {
+				if got := issuerclient.IsTerminal(err); got != tc.terminal {
 					t.Fatalf("%s: %v: terminal %v, want %v", name, err, got, tc.terminal)
 				}
-				var e *issuer.Error
+				var e *issuerclient.Error
 				if errors.As(err, &e) != (tc.typ != "") || (e != nil && (e.Type != tc.typ || e.Status != tc.status)) {
 					t.Fatalf("%s: %v: got error %+v, want type %q", name, err, e, tc.typ)
 				}
@@ -188,7 +188,7 @@ func TestRequestShape(t *testing.T) {
 		w.Write([]byte(`{"__type":"NotAuthorizedException","error":"invalid_grant"}`))
 	}))
 	defer ts.Close()
-	c, err := issuer.New(issuer.Config{
+	c, err := issuerclient.New(issuerclient.Config{
 		UserPoolID: "us-east-1_Test", ClientID: "client/id", ClientSecret: "s:e cret",
 		Endpoint: ts.URL + "/", OAuthDomain: ts.URL + "/",
 	})
@@ -220,26 +220,26 @@ func TestRequestShape(t *testing.T) {
 func TestNew(t *testing.T) {
 	cases := []struct {
 		name      string
-		cfg       issuer.Config
+		cfg       issuerclient.Config
 		wantErr   bool
 		endpoint  string
 		issuerURL string
 	}{
-		{"no client", issuer.Config{UserPoolID: "us-east-1_a"}, true, "", ""},
-		{"region from pool", issuer.Config{UserPoolID: "eu-west-2_AbC", ClientID: "c"}, false,
+		{"no client", issuerclient.Config{UserPoolID: "us-east-1_a"}, true, "", ""},
+		{"region from pool", issuerclient.Config{UserPoolID: "eu-west-2_AbC", ClientID: "c"}, false,
 			"https://cognito-idp.eu-west-2.amazonaws.com", "https://cognito-idp.eu-west-2.amazonaws.com/eu-west-2_AbC"},
-		{"explicit region", issuer.Config{Region: "us-gov-west-1", UserPoolID: "us-gov-west-1_x", ClientID: "c"}, false,
+		{"explicit region", issuerclient.Config{Region: "us-gov-west-1", UserPoolID: "us-gov-west-1_x", ClientID: "c"}, false,
 			"https://cognito-idp.us-gov-west-1.amazonaws.com", "https://cognito-idp.us-gov-west-1.amazonaws.com/us-gov-west-1_x"},
-		{"Cognate", issuer.Config{UserPoolID: "us-east-1_x", ClientID: "c", Endpoint: "http://localhost:9229/"}, false,
+		{"Cognate", issuerclient.Config{UserPoolID: "us-east-1_x", ClientID: "c", Endpoint: "http://localhost:9229/"}, false,
 			"http://localhost:9229/", "http://localhost:9229/us-east-1_x"},
-		{"hostile pool id", issuer.Config{UserPoolID: "evil.com/x_y", ClientID: "c"}, true, "", ""},
-		{"nothing to call", issuer.Config{ClientID: "c"}, true, "", ""},
-		{"bad endpoint", issuer.Config{ClientID: "c", Endpoint: "ftp://x"}, true, "", ""},
-		{"bad OAuth domain", issuer.Config{ClientID: "c", UserPoolID: "us-east-1_x", OAuthDomain: "auth.example.com"}, true, "", ""},
+		{"hostile pool id", issuerclient.Config{UserPoolID: "evil.com/x_y", ClientID: "c"}, true, "", ""},
+		{"nothing to call", issuerclient.Config{ClientID: "c"}, true, "", ""},
+		{"bad endpoint", issuerclient.Config{ClientID: "c", Endpoint: "ftp://x"}, true, "", ""},
+		{"bad OAuth domain", issuerclient.Config{ClientID: "c", UserPoolID: "us-east-1_x", OAuthDomain: "auth.example.com"}, true, "", ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := issuer.New(tc.cfg)
+			c, err := issuerclient.New(tc.cfg)
 			if tc.wantErr {
 				if err == nil {
 					t.Fatalf("New(%+v) succeeded", tc.cfg)

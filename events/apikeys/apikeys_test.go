@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cognate-auth/cognate/apikeys"
+	"github.com/cognate-auth/cognate/events/apikeys"
 	"github.com/cognate-auth/cognate/storage/sqlite"
 )
 

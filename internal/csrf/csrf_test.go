@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cognate-auth/cognate/csrf"
+	"github.com/cognate-auth/cognate/internal/csrf"
 )
 
 // visit is a browser loading a form: it returns the cookie the Protector

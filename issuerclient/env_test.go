@@ -1,4 +1,4 @@
-package issuer_test
+package issuerclient_test
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cognate-auth/cognate/issuer"
+	"github.com/cognate-auth/cognate/issuerclient"
 	"github.com/cognate-auth/cognate/server"
 	"github.com/cognate-auth/cognate/userpool"
 )
@@ -67,14 +67,14 @@ func svc() *userpool.Service { return shared.srv.Service() }
 
 // newClient returns an issuer client for clientID (and secret) on the
 // shared server.
-func newClient(t testing.TB, clientID, secret string) *issuer.Client {
+func newClient(t testing.TB, clientID, secret string) *issuerclient.Client {
 	t.Helper()
-	c, err := issuer.New(issuer.Config{
+	c, err := issuerclient.New(issuerclient.Config{
 		UserPoolID: shared.pool, ClientID: clientID, ClientSecret: secret,
 		Endpoint: shared.url, OAuthDomain: shared.url,
 	})
 	if err != nil {
-		t.Fatalf("issuer.New: %v", err)
+		t.Fatalf("issuerclient.New: %v", err)
 	}
 	return c
 }
@@ -167,7 +167,7 @@ func authCode(t testing.TB, clientID, username string) (code, verifier string) {
 }
 
 // signIn runs SRP to tokens or fails the test.
-func signIn(t testing.TB, c *issuer.Client, user, pw string) *issuer.Tokens {
+func signIn(t testing.TB, c *issuerclient.Client, user, pw string) *issuerclient.Tokens {
 	t.Helper()
 	res, err := c.SignInSRP(context.Background(), user, pw)
 	if err != nil {

@@ -1,4 +1,4 @@
-package issuer_test
+package issuerclient_test
 
 import (
 	"context"
@@ -6,16 +6,16 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cognate-auth/cognate/issuer"
+	"github.com/cognate-auth/cognate/issuerclient"
 )
 
 // wantError asserts err is an issuer answer of type typ and whether it
 // is terminal; it never wraps ErrUnavailable.
-func wantError(t testing.TB, err error, typ string, terminal bool) *issuer.Error {
+func wantError(t testing.TB, err error, typ string, terminal bool) *issuerclient.Error {
 	t.Helper()
-	var e *issuer.Error
+	var e *issuerclient.Error
 	if !errors.As(err, &e) {
-		t.Fatalf("error %v is not an *issuer.Error, want %s", err, typ)
+		t.Fatalf("error %v is not an *issuerclient.Error, want %s", err, typ)
 	}
 	if e.Type != typ {
 		t.Fatalf("error type %q (%v), want %q", e.Type, err, typ)
@@ -23,10 +23,10 @@ func wantError(t testing.TB, err error, typ string, terminal bool) *issuer.Error
 	if e.Status < 400 || e.Status > 499 {
 		t.Fatalf("%s came with status %d", typ, e.Status)
 	}
-	if errors.Is(err, issuer.ErrUnavailable) {
+	if errors.Is(err, issuerclient.ErrUnavailable) {
 		t.Fatalf("%v wraps ErrUnavailable", err)
 	}
-	if got := issuer.IsTerminal(err); got != terminal {
+	if got := issuerclient.IsTerminal(err); got != terminal {
 		t.Fatalf("IsTerminal(%v) = %v, want %v", err, got, terminal)
 	}
 	return e
@@ -162,16 +162,16 @@ func TestRefreshTerminal(t *testing.T) {
 		client string
 		// spoil uses the sign-in's tokens so that refreshing with the
 		// returned token must fail with typ.
-		spoil func(t *testing.T, c *issuer.Client, tk *issuer.Tokens) string
+		spoil func(t *testing.T, c *issuerclient.Client, tk *issuerclient.Tokens) string
 		typ   string
 	}{
-		{"reuse after grace", noGrace, func(t *testing.T, c *issuer.Client, tk *issuer.Tokens) string {
+		{"reuse after grace", noGrace, func(t *testing.T, c *issuerclient.Client, tk *issuerclient.Tokens) string {
 			if _, err := c.Refresh(t.Context(), tk.RefreshToken, ""); err != nil {
 				t.Fatalf("first refresh: %v", err)
 			}
 			return tk.RefreshToken
 		}, "RefreshTokenReuseException"},
-		{"rotated token after reuse", noGrace, func(t *testing.T, c *issuer.Client, tk *issuer.Tokens) string {
+		{"rotated token after reuse", noGrace, func(t *testing.T, c *issuerclient.Client, tk *issuerclient.Tokens) string {
 			next, err := c.Refresh(t.Context(), tk.RefreshToken, "")
 			if err != nil {
 				t.Fatalf("first refresh: %v", err)
@@ -180,16 +180,16 @@ func TestRefreshTerminal(t *testing.T) {
 			wantError(t, err, "RefreshTokenReuseException", true)
 			return next.RefreshToken
 		}, "NotAuthorizedException"},
-		{"revoked", shared.pub, func(t *testing.T, c *issuer.Client, tk *issuer.Tokens) string {
+		{"revoked", shared.pub, func(t *testing.T, c *issuerclient.Client, tk *issuerclient.Tokens) string {
 			if err := c.RevokeToken(t.Context(), tk.RefreshToken); err != nil {
 				t.Fatalf("RevokeToken: %v", err)
 			}
 			return tk.RefreshToken
 		}, "NotAuthorizedException"},
-		{"unknown", shared.pub, func(*testing.T, *issuer.Client, *issuer.Tokens) string {
+		{"unknown", shared.pub, func(*testing.T, *issuerclient.Client, *issuerclient.Tokens) string {
 			return "not-a-refresh-token"
 		}, "NotAuthorizedException"},
-		{"user deleted", shared.pub, func(t *testing.T, c *issuer.Client, tk *issuer.Tokens) string {
+		{"user deleted", shared.pub, func(t *testing.T, c *issuerclient.Client, tk *issuerclient.Tokens) string {
 			u, err := c.GetUser(t.Context(), tk.AccessToken)
 			if err != nil {
 				t.Fatalf("GetUser: %v", err)
@@ -245,7 +245,7 @@ func TestSecretClient(t *testing.T) {
 	_, err = c.Refresh(t.Context(), next.RefreshToken, "")
 	wantError(t, err, "NotAuthorizedException", true)
 
-	for name, cl := range map[string]*issuer.Client{
+	for name, cl := range map[string]*issuerclient.Client{
 		"wrong secret": newClient(t, id, secret+"x"),
 		"no secret":    newClient(t, id, ""),
 	} {
@@ -332,24 +332,24 @@ func TestExchangeCodeRefused(t *testing.T) {
 }
 
 func TestNotConfigured(t *testing.T) {
-	oauthOnly, err := issuer.New(issuer.Config{ClientID: "c", OAuthDomain: shared.url})
+	oauthOnly, err := issuerclient.New(issuerclient.Config{ClientID: "c", OAuthDomain: shared.url})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := oauthOnly.GetUser(context.Background(), "x"); err == nil || errors.Is(err, issuer.ErrUnavailable) || issuer.IsTerminal(err) {
+	if _, err := oauthOnly.GetUser(context.Background(), "x"); err == nil || errors.Is(err, issuerclient.ErrUnavailable) || issuerclient.IsTerminal(err) {
 		t.Fatalf("JSON API without Endpoint: %v", err)
 	}
-	if _, err := oauthOnly.SignInSRP(context.Background(), "u", "p"); err == nil || issuer.IsTerminal(err) {
+	if _, err := oauthOnly.SignInSRP(context.Background(), "u", "p"); err == nil || issuerclient.IsTerminal(err) {
 		t.Fatalf("SRP without UserPoolID: %v", err)
 	}
 	apiOnly := newClient(t, shared.pub, "")
 	cfg := apiOnly.Config()
 	cfg.OAuthDomain = ""
-	apiOnly, err = issuer.New(cfg)
+	apiOnly, err = issuerclient.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := apiOnly.RefreshOAuth(context.Background(), "x"); err == nil || errors.Is(err, issuer.ErrUnavailable) || issuer.IsTerminal(err) {
+	if _, err := apiOnly.RefreshOAuth(context.Background(), "x"); err == nil || errors.Is(err, issuerclient.ErrUnavailable) || issuerclient.IsTerminal(err) {
 		t.Fatalf("OAuth without OAuthDomain: %v", err)
 	}
 }

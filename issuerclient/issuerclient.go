@@ -1,4 +1,4 @@
-// Package issuer is an HTTP client for a Cognito-compatible token issuer:
+// Package issuerclient is an HTTP client for a Cognito-compatible token issuer:
 // the user-pool JSON 1.1 API (SRP sign-in, challenges, refresh, revocation,
 // GetUser) and the OAuth 2.0 token and revocation endpoints. It talks HTTP
 // only, so it works against Cognate, against Amazon Cognito and, for the
@@ -8,7 +8,7 @@
 // about the caller's credentials (the network, 5xx, throttling, answers
 // that are not the protocol's) wrap ErrUnavailable, so a session layer can
 // keep a session through an outage and end it only when IsTerminal says so.
-package issuer
+package issuerclient
 
 import (
 	"errors"
