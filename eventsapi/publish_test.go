@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cognate-auth/cognate/events"
 	"github.com/cognate-auth/cognate/eventsapi"
@@ -152,27 +153,39 @@ func TestMetrics(t *testing.T) {
 		"cognate_events_slow_consumers_total":                                           0,
 		`cognate_events_errors_total{operation="publish",type="UnauthorizedException"}`: 1,
 	}
-	families, err := s.reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]float64{}
-	for _, mf := range families {
-		for _, m := range mf.GetMetric() {
-			name := mf.GetName()
-			var labels []string
-			for _, l := range m.GetLabel() {
-				labels = append(labels, fmt.Sprintf("%s=%q", l.GetName(), l.GetValue()))
+	// A delivery is counted once its frame is written, which the client
+	// may see first: give the writer a moment.
+	var wrong []string
+	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		families, err := s.reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]float64{}
+		for _, mf := range families {
+			for _, m := range mf.GetMetric() {
+				name := mf.GetName()
+				var labels []string
+				for _, l := range m.GetLabel() {
+					labels = append(labels, fmt.Sprintf("%s=%q", l.GetName(), l.GetValue()))
+				}
+				if len(labels) > 0 {
+					name += "{" + strings.Join(labels, ",") + "}"
+				}
+				got[name] = m.GetGauge().GetValue() + m.GetCounter().GetValue()
 			}
-			if len(labels) > 0 {
-				name += "{" + strings.Join(labels, ",") + "}"
+		}
+		wrong = wrong[:0]
+		for name, v := range want {
+			if g, ok := got[name]; !ok || g != v {
+				wrong = append(wrong, fmt.Sprintf("%s = %v (present %v), want %v", name, g, ok, v))
 			}
-			got[name] = m.GetGauge().GetValue() + m.GetCounter().GetValue()
+		}
+		if len(wrong) == 0 || time.Now().After(deadline) {
+			break
 		}
 	}
-	for name, v := range want {
-		if g, ok := got[name]; !ok || g != v {
-			t.Errorf("%s = %v (present %v), want %v", name, g, ok, v)
-		}
+	for _, w := range wrong {
+		t.Error(w)
 	}
 }
