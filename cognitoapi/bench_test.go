@@ -34,14 +34,13 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/cognate-auth/cognate/server"
 	"github.com/cognate-auth/cognate/srp"
-	"github.com/cognate-auth/cognate/storage/sqlite"
+	"github.com/cognate-auth/cognate/storage/backends"
 	"github.com/cognate-auth/cognate/userpool"
 )
 
@@ -386,7 +385,7 @@ func BenchmarkRawRSASign2x(b *testing.B) {
 func poolKey(b *testing.B, f *fixture) *rsa.PrivateKey {
 	b.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(f.dataDir, "cognate.db"), sqlite.Options{})
+	st, err := backends.Open(ctx, backends.Options{DataDir: f.dataDir, MustExist: true})
 	if err != nil {
 		b.Fatal(err)
 	}

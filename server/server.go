@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -29,7 +28,7 @@ import (
 	"github.com/cognate-auth/cognate/keys"
 	"github.com/cognate-auth/cognate/oauth"
 	"github.com/cognate-auth/cognate/storage"
-	"github.com/cognate-auth/cognate/storage/sqlite"
+	"github.com/cognate-auth/cognate/storage/backends"
 	"github.com/cognate-auth/cognate/userpool"
 )
 
@@ -75,7 +74,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
-	store, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "cognate.db"), sqlite.Options{Logger: cfg.Logger})
+	store, err := backends.Open(ctx, backends.Options{DataDir: cfg.DataDir, Logger: cfg.Logger})
 	if err != nil {
 		return nil, err
 	}

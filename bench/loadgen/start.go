@@ -20,7 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/cognate-auth/cognate/server"
-	"github.com/cognate-auth/cognate/storage/sqlite"
+	"github.com/cognate-auth/cognate/storage/backends"
 )
 
 // started is a Cognate that loadgen runs itself, on a temporary data
@@ -177,7 +177,7 @@ func adminCredentials(dataDir string) (*aws.Credentials, error) {
 // database (poolID empty: the oldest pool, the default one). The server
 // may be running: the database is in WAL mode and this only reads.
 func signingKey(ctx context.Context, dataDir, poolID string) (*rsa.PrivateKey, string, error) {
-	st, err := sqlite.Open(ctx, filepath.Join(dataDir, "cognate.db"), sqlite.Options{})
+	st, err := backends.Open(ctx, backends.Options{DataDir: dataDir, MustExist: true})
 	if err != nil {
 		return nil, "", err
 	}

@@ -4,13 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"text/tabwriter"
 	"time"
 
 	"github.com/cognate-auth/cognate/events/apikeys"
-	"github.com/cognate-auth/cognate/storage/sqlite"
+	"github.com/cognate-auth/cognate/storage/backends"
 )
 
 type apiKeyTask func(ctx context.Context, m *apikeys.Manager, args []string, stdout, stderr io.Writer) error
@@ -24,13 +22,9 @@ var apiKeyTasks = map[string]apiKeyTask{
 // withAPIKeys opens the data directory's database (which must exist: a
 // server has run there) for the duration of fn.
 func withAPIKeys(ctx context.Context, dataDir string, fn func(*apikeys.Manager) error) error {
-	path := filepath.Join(dataDir, "cognate.db")
-	if _, err := os.Stat(path); err != nil {
-		return fmt.Errorf("api keys: %w (run `cognate serve --data %s` once first, or pass --data)", err, dataDir)
-	}
-	store, err := sqlite.Open(ctx, path, sqlite.Options{})
+	store, err := backends.Open(ctx, backends.Options{DataDir: dataDir, MustExist: true})
 	if err != nil {
-		return err
+		return fmt.Errorf("api keys: %w", err)
 	}
 	defer store.Close()
 	return fn(apikeys.New(store, apikeys.Options{}))
