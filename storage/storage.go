@@ -20,30 +20,65 @@ var (
 	ErrAlreadyExists = errors.New("storage: already exists")
 )
 
-// Storage is the whole persistence contract. Every method is atomic on its
-// own. Update* methods read the record, call the updater with a copy and
-// write back what it returns; an updater error aborts the update and is
-// returned unchanged, and an updater may not change the record's key.
-// Updaters may run more than once: what they capture must be overwritten
-// on every run. Creating a record whose parent (pool, user, family) is
-// missing fails with ErrNotFound. Times round-trip at microsecond
-// precision in UTC; maps and slices may come back nil where empty.
+// Storage is the whole persistence contract: one interface per kind of
+// record, embedded, so that a consumer that needs a few methods takes the
+// narrow one it uses (keys takes SigningKeys, events API keys APIKeys)
+// while backends implement, and the conformance suite tests, the whole.
+//
+// Every method is atomic on its own. Update* methods read the record,
+// call the updater with a copy and write back what it returns; an updater
+// error aborts the update and is returned unchanged, and an updater may
+// not change the record's key. Updaters may run more than once: what they
+// capture must be overwritten on every run. Creating a record whose parent
+// (pool, user, family) is missing fails with ErrNotFound. Times round-trip
+// at microsecond precision in UTC; maps and slices may come back nil
+// where empty.
 type Storage interface {
 	// Atomic runs fn with a Storage whose operations commit together or not
 	// at all. fn must use only the Storage it is given. Nested calls to
 	// Atomic on that Storage run in the same transaction.
 	Atomic(ctx context.Context, fn func(ctx context.Context, tx Storage) error) error
 
+	Pools
+	Clients
+	Users
+	Groups
+	Codes
+	Messages
+	Attempts
+	Refresh
+	OAuth
+	SigningKeys
+	Secrets
+	APIKeys
+
+	// GarbageCollect deletes codes, authorization codes, login sessions,
+	// refresh tokens and families and attempt counters whose ExpiresAt is
+	// before now (with the tokens of expired families), and messages done
+	// more than MessageRetention before now.
+	GarbageCollect(ctx context.Context, now time.Time) (GCResult, error)
+
+	Close() error
+}
+
+// Pools are the user pools.
+type Pools interface {
 	CreatePool(ctx context.Context, p Pool) error
 	GetPool(ctx context.Context, id string) (Pool, error)
 	ListPools(ctx context.Context) ([]Pool, error)
 	UpdatePool(ctx context.Context, id string, fn func(Pool) (Pool, error)) error
+}
 
+// Clients are the pools' app clients.
+type Clients interface {
 	CreateClient(ctx context.Context, c Client) error
 	GetClient(ctx context.Context, clientID string) (Client, error)
 	ListClients(ctx context.Context, poolID string) ([]Client, error)
 	UpdateClient(ctx context.Context, clientID string, fn func(Client) (Client, error)) error
+}
 
+// Users are the pools' users.
+type Users interface {
 	// CreateUser fails with ErrAlreadyExists when the username, or the
 	// email alias (User.Email, when set), is taken in the pool.
 	CreateUser(ctx context.Context, u User) error
@@ -63,7 +98,10 @@ type Storage interface {
 	// authorization codes, login sessions, refresh families and refresh
 	// tokens.
 	DeleteUser(ctx context.Context, poolID, username string) error
+}
 
+// Groups are the pools' groups and their members.
+type Groups interface {
 	CreateGroup(ctx context.Context, g Group) error
 	GetGroup(ctx context.Context, poolID, name string) (Group, error)
 	ListGroups(ctx context.Context, poolID string) ([]Group, error)
@@ -74,35 +112,48 @@ type Storage interface {
 	// ListGroupsForUser returns the user's groups ordered by precedence
 	// (lowest first, groups without one last), then name.
 	ListGroupsForUser(ctx context.Context, poolID, username string) ([]Group, error)
+}
 
+// Codes are one-time codes, by user and purpose.
+type Codes interface {
 	// PutCode stores the one live code of its (pool, user, purpose),
 	// replacing any earlier one.
 	PutCode(ctx context.Context, c Code) error
 	GetCode(ctx context.Context, poolID, username, purpose string) (Code, error)
 	UpdateCode(ctx context.Context, poolID, username, purpose string, fn func(Code) (Code, error)) error
 	DeleteCode(ctx context.Context, poolID, username, purpose string) error
+}
 
+// Messages are the queue of codes to deliver (and the development
+// outbox).
+type Messages interface {
 	// AddMessage queues a message (the store assigns its ID).
 	AddMessage(ctx context.Context, m Message) error
 	// ListMessages returns the newest messages first, at most limit.
 	ListMessages(ctx context.Context, limit int) ([]Message, error)
-	// ClaimMessages returns up to limit waiting messages (zero DoneAt) whose
-	// NextAttemptAt is not after now, oldest first, and moves their
+	// ClaimMessages returns up to limit waiting messages (zero DoneAt)
+	// whose NextAttemptAt is not after now, oldest first, and moves their
 	// NextAttemptAt to now+lease in the same step, so that concurrent
 	// claimers (other dispatchers, other nodes) never get the same message
 	// until the lease runs out.
 	ClaimMessages(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Message, error)
 	// UpdateMessage is the updater of a message by ID.
 	UpdateMessage(ctx context.Context, id int64, fn func(Message) (Message, error)) error
+}
 
+// Attempts are the counters of failed guesses.
+type Attempts interface {
 	// GetAttempts returns the attempt counter under key.
-	GetAttempts(ctx context.Context, poolID, key string) (Attempts, error)
+	GetAttempts(ctx context.Context, poolID, key string) (AttemptCount, error)
 	// UpdateAttempts is the updater of an attempt counter, creating it on
-	// first use: fn gets Attempts{PoolID, Key} when there is none. A
+	// first use: fn gets AttemptCount{PoolID, Key} when there is none. A
 	// returned record with a zero ExpiresAt is deleted (or not created).
 	// A missing pool is ErrNotFound.
-	UpdateAttempts(ctx context.Context, poolID, key string, fn func(Attempts) (Attempts, error)) error
+	UpdateAttempts(ctx context.Context, poolID, key string, fn func(AttemptCount) (AttemptCount, error)) error
+}
 
+// Refresh are sign-ins (refresh families) and their refresh tokens.
+type Refresh interface {
 	CreateRefreshFamily(ctx context.Context, f RefreshFamily) error
 	GetRefreshFamily(ctx context.Context, id string) (RefreshFamily, error)
 	UpdateRefreshFamily(ctx context.Context, id string, fn func(RefreshFamily) (RefreshFamily, error)) error
@@ -114,7 +165,10 @@ type Storage interface {
 	// GetRefreshToken looks a token up by the hash of its value.
 	GetRefreshToken(ctx context.Context, hash []byte) (RefreshToken, error)
 	UpdateRefreshToken(ctx context.Context, hash []byte, fn func(RefreshToken) (RefreshToken, error)) error
+}
 
+// OAuth are authorization codes and hosted-UI sessions.
+type OAuth interface {
 	// CreateAuthCode stores an OAuth authorization code by its hash.
 	CreateAuthCode(ctx context.Context, c AuthCode) error
 	GetAuthCode(ctx context.Context, hash []byte) (AuthCode, error)
@@ -126,15 +180,24 @@ type Storage interface {
 	GetLoginSession(ctx context.Context, hash []byte) (LoginSession, error)
 	// DeleteLoginSession fails with ErrNotFound for an unknown hash.
 	DeleteLoginSession(ctx context.Context, hash []byte) error
+}
 
+// SigningKeys are the pools' token signing keys.
+type SigningKeys interface {
 	CreateSigningKey(ctx context.Context, k SigningKey) error
 	// ListSigningKeys returns the pool's keys, newest first.
 	ListSigningKeys(ctx context.Context, poolID string) ([]SigningKey, error)
+}
 
+// Secrets are the server's own named secrets.
+type Secrets interface {
 	// GetOrCreateSecret returns the named server secret, storing the value
 	// from gen the first time. Concurrent callers all get the same value.
 	GetOrCreateSecret(ctx context.Context, name string, gen func() ([]byte, error)) ([]byte, error)
+}
 
+// APIKeys are the events API keys.
+type APIKeys interface {
 	// CreateAPIKey stores an events API key by the hash of its value; a
 	// taken id or hash is ErrAlreadyExists.
 	CreateAPIKey(ctx context.Context, k APIKey) error
@@ -145,14 +208,6 @@ type Storage interface {
 	ListAPIKeys(ctx context.Context) ([]APIKey, error)
 	// DeleteAPIKey fails with ErrNotFound for an unknown id.
 	DeleteAPIKey(ctx context.Context, id string) error
-
-	// GarbageCollect deletes codes, authorization codes, login sessions,
-	// refresh tokens and families and attempt counters whose ExpiresAt is
-	// before now (with the tokens of expired families), and messages done
-	// more than MessageRetention before now.
-	GarbageCollect(ctx context.Context, now time.Time) (GCResult, error)
-
-	Close() error
 }
 
 // MessageRetention is how long a done message stays listed (the

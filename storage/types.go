@@ -183,11 +183,11 @@ type Message struct {
 	LastError     string
 }
 
-// Attempts counts failed attempts at a secret a caller must prove under
+// AttemptCount counts failed attempts at a secret a caller must prove under
 // one key of a pool: a user's password, or what callers guessed for a
 // name that has no user, so that unknown names answer exactly as real
 // users do. Records live until ExpiresAt.
-type Attempts struct {
+type AttemptCount struct {
 	PoolID string
 	Key    string
 	// Failures counts consecutive failures.

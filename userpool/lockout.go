@@ -131,17 +131,17 @@ func (g guess) settle(ctx context.Context, tx storage.Storage, ok bool) error {
 	}
 	lp, now := g.s.lockout, g.s.now()
 	var refused bool
-	err := tx.UpdateAttempts(ctx, g.poolID, g.key, func(a storage.Attempts) (storage.Attempts, error) {
+	err := tx.UpdateAttempts(ctx, g.poolID, g.key, func(a storage.AttemptCount) (storage.AttemptCount, error) {
 		refused = false
 		if !now.Before(a.ExpiresAt) {
-			a = storage.Attempts{PoolID: a.PoolID, Key: a.Key}
+			a = storage.AttemptCount{PoolID: a.PoolID, Key: a.Key}
 		}
 		switch {
 		case now.Before(a.LockedUntil):
 			refused = true
 			return a, g.secret.locked
 		case ok:
-			return storage.Attempts{PoolID: a.PoolID, Key: a.Key}, nil
+			return storage.AttemptCount{PoolID: a.PoolID, Key: a.Key}, nil
 		}
 		a.Failures++
 		a.LastFailure = now
@@ -170,8 +170,8 @@ func (g guess) settle(ctx context.Context, tx storage.Storage, ok bool) error {
 
 // clearGuesses forgets a user's failed passwords (a new password was set).
 func clearGuesses(ctx context.Context, tx storage.Storage, poolID, username string) error {
-	err := tx.UpdateAttempts(ctx, poolID, passwordSecret.prefix+username, func(a storage.Attempts) (storage.Attempts, error) {
-		return storage.Attempts{PoolID: a.PoolID, Key: a.Key}, nil
+	err := tx.UpdateAttempts(ctx, poolID, passwordSecret.prefix+username, func(a storage.AttemptCount) (storage.AttemptCount, error) {
+		return storage.AttemptCount{PoolID: a.PoolID, Key: a.Key}, nil
 	})
 	if err != nil {
 		return internal("clear attempts", err)
@@ -192,9 +192,9 @@ const (
 // and refuses it with LimitExceededException past the limit.
 func (s *Service) countSend(ctx context.Context, tx storage.Storage, poolID, purpose, subject string) error {
 	now := s.now()
-	err := tx.UpdateAttempts(ctx, poolID, "send/"+purpose+"/"+subject, func(a storage.Attempts) (storage.Attempts, error) {
+	err := tx.UpdateAttempts(ctx, poolID, "send/"+purpose+"/"+subject, func(a storage.AttemptCount) (storage.AttemptCount, error) {
 		if !now.Before(a.ExpiresAt) {
-			a = storage.Attempts{PoolID: a.PoolID, Key: a.Key, ExpiresAt: now.Add(sendWindow)}
+			a = storage.AttemptCount{PoolID: a.PoolID, Key: a.Key, ExpiresAt: now.Add(sendWindow)}
 		}
 		if a.Failures >= maxSendsPerWindow {
 			return a, ErrLimitExceeded

@@ -17,9 +17,9 @@ const (
 	sqlDeleteAttempts = `DELETE FROM attempts WHERE pool_id = ? AND key = ?`
 )
 
-func scanAttempts(sc scanner) (storage.Attempts, error) {
+func scanAttempts(sc scanner) (storage.AttemptCount, error) {
 	var (
-		a                           storage.Attempts
+		a                           storage.AttemptCount
 		locked, lastFailure, expire int64
 	)
 	if err := sc.Scan(&a.PoolID, &a.Key, &a.Failures, &locked, &lastFailure, &expire); err != nil {
@@ -30,17 +30,17 @@ func scanAttempts(sc scanner) (storage.Attempts, error) {
 }
 
 // GetAttempts implements storage.Storage.
-func (s *Store) GetAttempts(ctx context.Context, poolID, key string) (storage.Attempts, error) {
+func (s *Store) GetAttempts(ctx context.Context, poolID, key string) (storage.AttemptCount, error) {
 	return getOneStmt(ctx, s.stmt(ctx, stGetAttempts), "get attempts", scanAttempts, poolID, key)
 }
 
 // UpdateAttempts implements storage.Storage.
-func (s *Store) UpdateAttempts(ctx context.Context, poolID, key string, fn func(storage.Attempts) (storage.Attempts, error)) error {
+func (s *Store) UpdateAttempts(ctx context.Context, poolID, key string, fn func(storage.AttemptCount) (storage.AttemptCount, error)) error {
 	return s.inTx(ctx, func(tx *Store) error {
 		old, err := tx.GetAttempts(ctx, poolID, key)
 		switch {
 		case errors.Is(err, storage.ErrNotFound):
-			old = storage.Attempts{PoolID: poolID, Key: key}
+			old = storage.AttemptCount{PoolID: poolID, Key: key}
 		case err != nil:
 			return err
 		}

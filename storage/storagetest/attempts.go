@@ -16,8 +16,8 @@ var attemptsTests = []test{
 	{"Attempts/GC", testAttemptsGC},
 }
 
-func attemptsRecord(poolID, key string) storage.Attempts {
-	return storage.Attempts{
+func attemptsRecord(poolID, key string) storage.AttemptCount {
+	return storage.AttemptCount{
 		PoolID: poolID, Key: key, Failures: 3,
 		LockedUntil: base.Add(time.Minute), LastFailure: base, ExpiresAt: base.Add(24 * time.Hour),
 	}
@@ -34,8 +34,8 @@ func testAttemptsRoundTrip(t *testing.T, s storage.Storage) {
 	want := attemptsRecord("pool-1", "password/alice")
 	zoned := want
 	zoned.LockedUntil, zoned.LastFailure, zoned.ExpiresAt = want.LockedUntil.In(elsewhere), want.LastFailure.In(elsewhere), want.ExpiresAt.In(elsewhere)
-	must(t, s.UpdateAttempts(ctx, "pool-1", "password/alice", func(a storage.Attempts) (storage.Attempts, error) {
-		check(t, "updater argument for a new counter", a, storage.Attempts{PoolID: "pool-1", Key: "password/alice"})
+	must(t, s.UpdateAttempts(ctx, "pool-1", "password/alice", func(a storage.AttemptCount) (storage.AttemptCount, error) {
+		check(t, "updater argument for a new counter", a, storage.AttemptCount{PoolID: "pool-1", Key: "password/alice"})
 		return zoned, nil
 	}))
 	got, err := s.GetAttempts(ctx, "pool-1", "password/alice")
@@ -46,18 +46,18 @@ func testAttemptsRoundTrip(t *testing.T, s storage.Storage) {
 	_, err = s.GetAttempts(ctx, "pool-1", "password/Alice")
 	wantErr(t, "GetAttempts of another key", err, storage.ErrNotFound)
 
-	must(t, s.UpdateAttempts(ctx, "pool-1", "password/alice", func(a storage.Attempts) (storage.Attempts, error) {
+	must(t, s.UpdateAttempts(ctx, "pool-1", "password/alice", func(a storage.AttemptCount) (storage.AttemptCount, error) {
 		check(t, "updater argument for a stored counter", a, want)
-		return storage.Attempts{PoolID: a.PoolID, Key: a.Key}, nil
+		return storage.AttemptCount{PoolID: a.PoolID, Key: a.Key}, nil
 	}))
 	_, err = s.GetAttempts(ctx, "pool-1", "password/alice")
 	wantErr(t, "GetAttempts after a zero ExpiresAt", err, storage.ErrNotFound)
 
-	err = s.UpdateAttempts(ctx, "no-such-pool", "password/alice", func(a storage.Attempts) (storage.Attempts, error) {
+	err = s.UpdateAttempts(ctx, "no-such-pool", "password/alice", func(a storage.AttemptCount) (storage.AttemptCount, error) {
 		return attemptsRecord(a.PoolID, a.Key), nil
 	})
 	wantErr(t, "UpdateAttempts in a missing pool", err, storage.ErrNotFound)
-	err = s.UpdateAttempts(ctx, "pool-1", "password/alice", func(a storage.Attempts) (storage.Attempts, error) {
+	err = s.UpdateAttempts(ctx, "pool-1", "password/alice", func(a storage.AttemptCount) (storage.AttemptCount, error) {
 		return attemptsRecord(a.PoolID, "password/bob"), nil
 	})
 	if err == nil {
@@ -75,7 +75,7 @@ func testAttemptsConcurrent(t *testing.T, s storage.Storage) {
 	var wg sync.WaitGroup
 	for range n {
 		wg.Go(func() {
-			err := s.UpdateAttempts(ctx, "pool-1", "password/alice", func(a storage.Attempts) (storage.Attempts, error) {
+			err := s.UpdateAttempts(ctx, "pool-1", "password/alice", func(a storage.AttemptCount) (storage.AttemptCount, error) {
 				a.Failures++
 				a.ExpiresAt = base.Add(time.Hour)
 				return a, nil
@@ -99,7 +99,7 @@ func testAttemptsUpdaterError(t *testing.T, s storage.Storage) {
 	ctx := t.Context()
 	must(t, s.CreatePool(ctx, poolRecord("pool-1")))
 	errStop := errors.New("stop")
-	err := s.UpdateAttempts(ctx, "pool-1", "k", func(a storage.Attempts) (storage.Attempts, error) {
+	err := s.UpdateAttempts(ctx, "pool-1", "k", func(a storage.AttemptCount) (storage.AttemptCount, error) {
 		return attemptsRecord(a.PoolID, a.Key), errStop
 	})
 	wantErr(t, "UpdateAttempts", err, errStop)
@@ -111,7 +111,7 @@ func testAttemptsGC(t *testing.T, s storage.Storage) {
 	ctx := t.Context()
 	must(t, s.CreatePool(ctx, poolRecord("pool-1")))
 	for _, key := range []string{"old", "new"} {
-		must(t, s.UpdateAttempts(ctx, "pool-1", key, func(a storage.Attempts) (storage.Attempts, error) {
+		must(t, s.UpdateAttempts(ctx, "pool-1", key, func(a storage.AttemptCount) (storage.AttemptCount, error) {
 			a = attemptsRecord(a.PoolID, a.Key)
 			if key == "new" {
 				a.ExpiresAt = a.ExpiresAt.Add(time.Hour)
