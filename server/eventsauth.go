@@ -58,7 +58,7 @@ func userPoolAuth(svc *userpool.Service) func(context.Context, string) (events.I
 // externalVerifier builds verifiers for providers outside this server: a
 // Cognito pool by its regional JWKS, an OIDC issuer by discovery. A
 // Cognito pool this server holds is verified locally instead.
-func externalVerifier(store storage.Storage, client *http.Client) func(context.Context, events.AuthProvider) (events.TokenVerifier, error) {
+func externalVerifier(store storage.Pools, client *http.Client) func(context.Context, events.AuthProvider) (events.TokenVerifier, error) {
 	return func(ctx context.Context, p events.AuthProvider) (events.TokenVerifier, error) {
 		cfg := tokenverify.Config{HTTPClient: client}
 		switch {

@@ -44,9 +44,9 @@ type Options struct {
 	CacheTTL time.Duration
 }
 
-// Manager creates, lists, deletes and checks keys in a storage.Storage.
+// Manager creates, lists, deletes and checks keys in storage.
 type Manager struct {
-	store storage.Storage
+	store storage.APIKeys
 	now   func() time.Time
 	ttl   time.Duration
 
@@ -64,7 +64,7 @@ type cached struct {
 const maxCached = 10000
 
 // New returns a Manager over store.
-func New(store storage.Storage, opts Options) *Manager {
+func New(store storage.APIKeys, opts Options) *Manager {
 	m := &Manager{store: store, now: opts.Now, ttl: opts.CacheTTL, cache: make(map[[sha256.Size]byte]cached)}
 	if m.now == nil {
 		m.now = time.Now
