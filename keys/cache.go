@@ -4,7 +4,7 @@ import (
 	"crypto/sha256"
 	"sync"
 
-	"github.com/cognate-auth/cognate/internal/evict"
+	"github.com/cognate-auth/cognate/internal/tokencache"
 )
 
 // cacheShards is the number of independently locked parts of the token
@@ -17,7 +17,7 @@ const evictSample = 8
 
 // tokenCache maps the SHA-256 of accepted tokens to their payloads until
 // the tokens' exp. Eviction under size pressure drops the soonest-expiring
-// of a random sample (evict.Soonest).
+// of a random sample (tokencache.Soonest).
 type tokenCache struct {
 	perShard int
 	shards   [cacheShards]cacheShard
@@ -78,7 +78,7 @@ func (c *tokenCache) put(sum *[sha256.Size]byte, key *signingKey, payload []byte
 
 // evictOne drops the soonest-expiring of a few entries. s.mu is held.
 func (s *cacheShard) evictOne() {
-	evict.Soonest(s.m, evictSample, func(e cacheEntry) int64 { return e.exp })
+	tokencache.Soonest(s.m, evictSample, func(e cacheEntry) int64 { return e.exp })
 }
 
 // len returns the number of cached entries, expired ones included.

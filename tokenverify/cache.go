@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cognate-auth/cognate/internal/evict"
+	"github.com/cognate-auth/cognate/internal/tokencache"
 )
 
 const (
@@ -107,7 +107,7 @@ func (c *tokenCache) put(k uint64, token string, claims *Claims, deadline, now i
 
 // evictOne drops the soonest-expiring of a few entries. s.mu is held.
 func (s *cacheShard) evictOne() {
-	evict.Soonest(s.m, evictSample, func(e cacheEntry) int64 { return e.deadline })
+	tokencache.Soonest(s.m, evictSample, func(e cacheEntry) int64 { return e.deadline })
 }
 
 // len counts the cached entries, expired ones included.

@@ -1,5 +1,5 @@
-// Package evict picks what a bounded cache drops when it is full.
-package evict
+// Package tokencache picks what a bounded cache drops when it is full.
+package tokencache
 
 // Soonest deletes from m the entry with the earliest deadline among the
 // first sample entries of an iteration. Go starts map iteration at a
