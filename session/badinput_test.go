@@ -196,6 +196,44 @@ func TestMalformedCookies(t *testing.T) {
 	}
 }
 
+// TestCookieFixesAreNeverRemembered: the header cache keeps only
+// resolutions that needed no cookie fix, so a Cookie header carrying a
+// duplicate (or a forged) token cookie is fixed on every request that
+// carries it, never served from memory without the fix.
+func TestCookieFixesAreNeverRemembered(t *testing.T) {
+	p := newIDP(t)
+	a := newApp(t, p, appOpts{})
+	p.user(t, "fixes", false)
+	b, access := a.signedIn("fixes")
+	acc := a.tokenName("fixes", "accessToken")
+	base := b.cookieHeader(a)
+	for name, header := range map[string]string{
+		"duplicate": strings.Replace(base, acc+"="+access, acc+"="+access+"; "+acc+"=junk", 1),
+		"forged":    strings.Replace(base, acc+"="+access, acc+"="+forge(t, access), 1),
+	} {
+		for i := range 3 {
+			resp := a.rawGet("/", header)
+			st := decode(t, resp)
+			fixed := false
+			for _, sc := range setCookiesOf(resp) {
+				fixed = fixed || sc.name == acc
+			}
+			if !fixed {
+				t.Errorf("%s, request %d: the access cookie was not fixed (user %q)", name, i+1, st.User)
+			}
+			if name == "forged" && st.User != "" {
+				t.Errorf("forged, request %d: signed in as %q", i+1, st.User)
+			}
+		}
+	}
+	// The clean header, for contrast, resolves with no cookie written.
+	for range 2 {
+		if resp := a.rawGet("/", base); len(setCookiesOf(resp)) != 0 {
+			t.Fatalf("a clean session wrote cookies: %v", resp.Header["Set-Cookie"])
+		}
+	}
+}
+
 // tokenOfDefaultPool signs a user into Cognate's default pool: a genuine
 // token of another issuer.
 func tokenOfDefaultPool(t *testing.T, p *idp) string {

@@ -224,6 +224,25 @@ func parseSet(line string) setCookie {
 
 func (s setCookie) deletes() bool { return s.attrs["max-age"] == "0" }
 
+// setCookiesOf returns the parsed Set-Cookie lines of a response.
+func setCookiesOf(r *http.Response) []setCookie {
+	var out []setCookie
+	for _, l := range r.Header.Values("Set-Cookie") {
+		out = append(out, parseSet(l))
+	}
+	return out
+}
+
+// newAccess is the access token a response writes, if any.
+func newAccess(r *http.Response) string {
+	for _, sc := range setCookiesOf(r) {
+		if strings.HasSuffix(sc.name, ".accessToken") && !sc.deletes() {
+			return sc.value
+		}
+	}
+	return ""
+}
+
 // cookieHeader builds a Cookie header from the jar's cookies for the
 // app (as a browser would send them).
 func (b *browser) cookieHeader(a *app) string {

@@ -1,40 +1,18 @@
 package session
 
 import (
-	"crypto/rand"
-	"crypto/subtle"
-	"encoding/base64"
 	"errors"
 	"net/http"
 	"net/url"
-	"regexp"
-	"slices"
 	"strings"
 
 	"github.com/cognate-auth/cognate/issuerclient"
 )
 
-const (
-	// TokenHeader must be sent (with the value "1") to GET <mount>token.
-	// A custom header cannot be sent cross-origin without a CORS
-	// preflight, which this package never answers.
-	TokenHeader = "X-Cognate-Token"
-	// flowMaxAge bounds a hosted sign-in (Amplify's 5 minutes).
-	flowMaxAge = 300
-	flowCookie = "cognate.flow."
-)
-
-// providers maps ?provider= to Cognito identity_provider names, as
-// Amplify's route handlers do; other values pass through.
-var providers = map[string]string{
-	"google": "Google", "facebook": "Facebook", "amazon": "LoginWithAmazon", "apple": "SignInWithApple",
-}
-
-var (
-	providerRe = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,64}$`)
-	langRe     = regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,3}$`)
-	flowIDRe   = regexp.MustCompile(`^[A-Za-z0-9_-]{22}$`)
-)
+// TokenHeader must be sent (with the value "1") to GET <mount>token.
+// A custom header cannot be sent cross-origin without a CORS
+// preflight, which this package never answers.
+const TokenHeader = "X-Cognate-Token"
 
 // Handler serves the auth routes under Config.MountPath; mount it with
 // mux.Handle(cfg.MountPath, m.Handler()). Routes:
@@ -107,123 +85,6 @@ func (m *Manager) routeURL(slug, returnTo string) string {
 
 func (m *Manager) callbackURL() string { return m.origin + m.mount + "sign-in-callback" }
 
-// startHosted sends the browser to the pool's authorize (or signup) page
-// with PKCE S256 and a state bound to a per-flow cookie.
-func (m *Manager) startHosted(w http.ResponseWriter, r *http.Request, endpoint string) {
-	if m.cfg.OAuthDomain == "" {
-		m.page(w, http.StatusNotFound, pageNoHosted)
-		return
-	}
-	q := r.URL.Query()
-	target := safePath(q.Get("redirect"))
-	if target == "" {
-		target = m.cfg.AfterSignIn
-	}
-	w, r, st := m.ensure(w, r)
-	if st.valid(m.now()) {
-		http.Redirect(w, r, target, http.StatusFound)
-		return
-	}
-	params := url.Values{
-		"response_type": {"code"}, "client_id": {m.cfg.ClientID}, "redirect_uri": {m.callbackURL()},
-		"scope": {strings.Join(m.cfg.Scopes, " ")}, "code_challenge_method": {"S256"},
-	}
-	if p := q.Get("provider"); p != "" {
-		if mapped, ok := providers[strings.ToLower(p)]; ok {
-			p = mapped
-		} else if !providerRe.MatchString(p) {
-			m.page(w, http.StatusBadRequest, pageBadProvider)
-			return
-		}
-		params.Set("identity_provider", p)
-	}
-	if l := q.Get("lang"); langRe.MatchString(l) {
-		params.Set("lang", l)
-	}
-	flowID, tag, verifier := randomString(16), randomString(16), randomAlnum(128)
-	params.Set("state", flowID+"."+tag)
-	params.Set("code_challenge", s256(verifier))
-	value := "v1." + tag + "." + verifier + "." + base64.RawURLEncoding.EncodeToString([]byte(target))
-	m.auxCookie(w.Header(), flowCookie+flowID, value, flowMaxAge, "Lax")
-	http.Redirect(w, r, strings.TrimRight(m.cfg.OAuthDomain, "/")+endpoint+"?"+params.Encode(), http.StatusFound)
-}
-
-// flow is a parsed per-flow cookie.
-type flow struct{ tag, verifier, target string }
-
-func parseFlow(v string) (flow, bool) {
-	parts := strings.Split(v, ".")
-	if len(parts) != 4 || parts[0] != "v1" {
-		return flow{}, false
-	}
-	t, err := base64.RawURLEncoding.DecodeString(parts[3])
-	target := safePath(string(t))
-	if err != nil || target == "" || parts[1] == "" || len(parts[2]) < 43 {
-		return flow{}, false
-	}
-	return flow{tag: parts[1], verifier: parts[2], target: target}, true
-}
-
-// callback finishes a hosted sign-in: it checks the state against the
-// flow cookie, redeems the code with the verifier, verifies the tokens,
-// writes them and answers with a page that navigates to the target (a
-// redirect would not carry SameSite=Strict cookies, as the chain began
-// on the issuer's site).
-func (m *Manager) callback(w http.ResponseWriter, r *http.Request) {
-	if m.cfg.OAuthDomain == "" {
-		m.page(w, http.StatusNotFound, pageNoHosted)
-		return
-	}
-	q := r.URL.Query()
-	w.Header().Set("Referrer-Policy", "no-referrer")
-	flowID, tag, _ := strings.Cut(q.Get("state"), ".")
-	var f flow
-	found := false
-	if flowIDRe.MatchString(flowID) {
-		if raw := m.auxValue(r, flowCookie+flowID); raw != "" {
-			m.auxCookie(w.Header(), flowCookie+flowID, "", 0, "Lax")
-			f, found = parseFlow(raw)
-		}
-	}
-	if e := q.Get("error"); e != "" || q.Has("error_description") {
-		m.page(w, http.StatusBadRequest, issuerErrorPage(e, q.Get("error_description"), m.SignInURL(f.target)))
-		return
-	}
-	code := q.Get("code")
-	switch {
-	case code == "" || q.Get("state") == "":
-		m.page(w, http.StatusBadRequest, pageBadCallback)
-		return
-	case !found:
-		m.page(w, http.StatusBadRequest, restartPage(pageExpiredFlow, m.SignInURL("")))
-		return
-	case subtle.ConstantTimeCompare([]byte(tag), []byte(f.tag)) != 1:
-		m.page(w, http.StatusBadRequest, restartPage(pageStateMismatch, m.SignInURL(f.target)))
-		return
-	}
-	tok, err := m.iss.ExchangeCode(r.Context(), code, m.callbackURL(), f.verifier)
-	if err != nil {
-		m.exchangeFailed(w, r, err, f.target)
-		return
-	}
-	if err := m.signedIn(w, r, tok, ""); err != nil {
-		m.log.ErrorContext(r.Context(), "session: tokens from the code exchange do not verify", "err", err)
-		m.page(w, http.StatusBadGateway, pageBadTokens)
-		return
-	}
-	m.bounce(w, f.target)
-}
-
-func (m *Manager) exchangeFailed(w http.ResponseWriter, r *http.Request, err error, target string) {
-	if errors.Is(err, issuerclient.ErrUnavailable) {
-		m.log.WarnContext(r.Context(), "session: code exchange failed", "err", err)
-		m.page(w, http.StatusBadGateway, restartPage(pageUnavailable, m.SignInURL(target)))
-		return
-	}
-	m.log.InfoContext(r.Context(), "session: code exchange refused", "err", err)
-	m.page(w, http.StatusBadRequest, restartPage(pageExchangeRefused, m.SignInURL(target)))
-}
-
 // signedIn verifies fresh tokens from the issuer and writes them,
 // replacing whatever session cookies the request carried.
 func (m *Manager) signedIn(w http.ResponseWriter, r *http.Request, tok issuerclient.Tokens, details string) error {
@@ -253,65 +114,6 @@ func (m *Manager) signedIn(w http.ResponseWriter, r *http.Request, tok issuercli
 	return nil
 }
 
-// signOutRoute revokes the refresh token, clears every token cookie and
-// variant, and ends the pool's hosted session through /logout. A GET that
-// a browser marks as coming from another site gets a confirmation form
-// instead, so a link elsewhere cannot sign the user out.
-func (m *Manager) signOutRoute(w http.ResponseWriter, r *http.Request) {
-	if crossSite(r, m.origin) {
-		if r.Method == http.MethodPost {
-			m.page(w, http.StatusForbidden, pageCrossSite)
-			return
-		}
-		m.page(w, http.StatusOK, confirmSignOutPage(m.SignOutURL()))
-		return
-	}
-	j := m.readJar(r)
-	if j != nil {
-		m.revokeAll(r, j)
-	}
-	b := m.newBatch(j)
-	b.delAll()
-	b.flush(w.Header())
-	if st := stateFrom(r.Context()); st != nil && st.m == m {
-		st.mu.Lock()
-		st.setCurrent(nil)
-		st.mu.Unlock()
-	}
-	target := m.cfg.AfterSignOut
-	if m.cfg.OAuthDomain != "" {
-		target = strings.TrimRight(m.cfg.OAuthDomain, "/") + "/logout?" + url.Values{
-			"client_id": {m.cfg.ClientID}, "logout_uri": {m.origin + m.mount + "sign-out-callback"},
-		}.Encode()
-	}
-	http.Redirect(w, r, target, http.StatusFound)
-}
-
-// revokeAll revokes every refresh token the request carries; failures
-// are logged, never in the way of signing out.
-func (m *Manager) revokeAll(r *http.Request, j *jar) {
-	var seen []string
-	for _, u := range j.users() {
-		rts, _ := j.values(u, keyRefresh)
-		for _, rt := range rts {
-			if slices.Contains(seen, rt) || len(seen) == maxCandidates {
-				continue
-			}
-			seen = append(seen, rt)
-			m.flights.forget(rt)
-			var err error
-			if m.oidc {
-				err = m.iss.RevokeOAuth(r.Context(), rt)
-			} else {
-				err = m.iss.RevokeToken(r.Context(), rt)
-			}
-			if err != nil {
-				m.log.WarnContext(r.Context(), "session: revoking the refresh token failed", "err", err)
-			}
-		}
-	}
-}
-
 // token gives same-origin scripts the access token (for example to open
 // an events WebSocket from a page whose cookies are HttpOnly).
 func (m *Manager) token(w http.ResponseWriter, r *http.Request) {
@@ -335,64 +137,4 @@ func (m *Manager) token(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{
 		"accessToken": s.AccessToken, "expiresAt": s.ExpiresAt.Unix(), "username": s.Username,
 	})
-}
-
-// crossSite reports whether the browser says r was started by another
-// site (Sec-Fetch-Site), or, without that header, whether Origin or
-// Referer name another origin.
-func crossSite(r *http.Request, origin string) bool {
-	switch r.Header.Get("Sec-Fetch-Site") {
-	case "same-origin", "none":
-		return false
-	case "":
-	default:
-		return true
-	}
-	if o := r.Header.Get("Origin"); o != "" {
-		return o != origin
-	}
-	if ref := r.Header.Get("Referer"); ref != "" {
-		u, err := url.Parse(ref)
-		return err != nil || strings.ToLower(u.Scheme+"://"+u.Host) != origin
-	}
-	return false
-}
-
-// sameOrigin is the stricter check of cookie-authenticated endpoints that
-// scripts call: Sec-Fetch-Site, when sent, must be same-origin, and
-// Origin, when sent, must be the app's.
-func sameOrigin(r *http.Request, origin string) bool {
-	if s := r.Header.Get("Sec-Fetch-Site"); s != "" && s != "same-origin" {
-		return false
-	}
-	if o := r.Header.Get("Origin"); o != "" && o != origin {
-		return false
-	}
-	return true
-}
-
-const alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-
-// randomString is n random bytes, base64url.
-func randomString(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// randomAlnum is n characters of [A-Za-z0-9] (Amplify's PKCE verifier).
-func randomAlnum(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	for i := range b {
-		// 256 = 4*62 + 8: the bias of a modulo is negligible here, but
-		// rejecting the top 8 values removes it.
-		for b[i] >= 248 {
-			var one [1]byte
-			rand.Read(one[:])
-			b[i] = one[0]
-		}
-		b[i] = alnum[int(b[i])%len(alnum)]
-	}
-	return string(b)
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -45,6 +46,34 @@ func (m *Manager) Middleware(next http.Handler, opts ...Option) http.Handler {
 		m.begin(r, st, o.force)
 		next.ServeHTTP(st.w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, st)))
 	})
+}
+
+// ctxKey keys the request state in a context.
+type ctxKey struct{}
+
+// reqState is one request's session, shared by FromContext, Refresh and
+// Transport.
+type reqState struct {
+	m    *Manager // nil: WithoutSession
+	sess atomic.Pointer[Session]
+	mu   sync.Mutex // serializes refreshes within the request
+	w    *respWriter
+	j    *jar
+	cur  *current
+	// lines is the Cookie header, kept when the session came from the
+	// header cache and j is read only if needed.
+	lines []string
+	// rw and cb back w and cur, and bb is the batch of cookie fixes
+	// found while loading: a request's state is one allocation (and the
+	// jar a second one when the header is not cached).
+	rw respWriter
+	cb current
+	bb batch
+}
+
+func stateFrom(ctx context.Context) *reqState {
+	st, _ := ctx.Value(ctxKey{}).(*reqState)
+	return st
 }
 
 // newState is the state of a request answered on w.
@@ -142,50 +171,6 @@ func (m *Manager) ensure(w http.ResponseWriter, r *http.Request) (http.ResponseW
 	st := m.newState(w)
 	m.begin(r, st, false)
 	return st.w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, st)), st
-}
-
-// Refresh refreshes the request's tokens now, even when they are not
-// due, sets the new cookies on w and updates FromContext. Call it before
-// writing the response: once headers are out it returns
-// ErrHeadersWritten and refreshes nothing. Without a signed-in user it
-// returns ErrNoSession; a refused refresh signs the user out (its cookies
-// are cleared) and returns an error. Outside the Middleware it cannot
-// tell whether headers were written, and FromContext is not updated.
-func (m *Manager) Refresh(w http.ResponseWriter, r *http.Request) error {
-	st := stateFrom(r.Context())
-	if st == nil || st.m != m {
-		st = m.newState(w)
-		m.loadState(r, st).flush(w.Header())
-	}
-	return st.refresh(r.Context(), w, true)
-}
-
-// refresh refreshes the state's session (when force, or when due) and
-// writes the cookies on w.
-func (st *reqState) refresh(ctx context.Context, w http.ResponseWriter, force bool) error {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	m := st.m
-	if m == nil || st.cur == nil {
-		return ErrNoSession
-	}
-	now := m.now()
-	if !force && (!m.needsRefresh(st.cur, now) || (st.cur.refreshFailed && st.cur.usable(now))) {
-		return nil
-	}
-	if rw := findWriter(w, st.w); rw != nil && rw.wrote.Load() {
-		return ErrHeadersWritten
-	}
-	b := m.newBatch(st.jar())
-	next, err := m.refreshCurrent(ctx, st.cur, b, force)
-	var te *terminalError
-	if err == nil || errors.As(err, &te) {
-		st.setCurrent(next)
-	}
-	if w != nil {
-		b.flush(w.Header())
-	}
-	return err
 }
 
 // findWriter finds the Middleware's writer in w's Unwrap chain, else

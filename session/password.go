@@ -1,11 +1,14 @@
 package session
 
 import (
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -253,6 +256,22 @@ func (m *Manager) newCSRF(secret []byte) *csrf.Protector {
 		Secure:  func(*http.Request) bool { return m.pol.secure },
 		Origins: []string{m.origin}, OriginsOnly: true,
 	})
+}
+
+// newAEAD derives the challenge-sealing key.
+func newAEAD(secret []byte) (cipher.AEAD, error) {
+	key := make([]byte, 32)
+	if len(secret) == 0 {
+		rand.Read(key)
+	} else {
+		sum := sha256.Sum256(append([]byte("cognate-session-v1\x00"), secret...))
+		key = sum[:]
+	}
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, fmt.Errorf("session: %w", err)
+	}
+	return cipher.NewGCM(block)
 }
 
 // headersWritten reports whether w is (or wraps) the Middleware's writer

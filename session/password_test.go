@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cognate-auth/cognate/session"
 )
@@ -120,6 +121,40 @@ func TestNewPasswordRequired(t *testing.T) {
 	b2 := newBrowser(t)
 	if r := b2.passwordSignIn(a, "temp-user", newPassword, "/"); r.url.Path != "/" || b2.state(a.url+"/").User != "temp-user" {
 		t.Errorf("signing in with the new password landed on %s", r.url)
+	}
+}
+
+// TestPendingChallengeCookie: the state of a sign-in awaiting a new
+// password lives in an HttpOnly cookie sealed for three minutes; once
+// they pass, the challenge is refused as expired.
+func TestPendingChallengeCookie(t *testing.T) {
+	p := newIDP(t)
+	a := newApp(t, p, appOpts{})
+	p.user(t, "slow-temp", true)
+	b := newBrowser(t)
+	csrf := b.state(a.url + "/form").CSRF
+	b.takeSets()
+	page := b.postForm(a, "/api/auth/password", "/form", url.Values{
+		"username": {"slow-temp"}, "password": {password}, "csrf": {csrf}, "redirect": {"/private"},
+	})
+	if page.url.Path != "/api/auth/challenge" || page.status != http.StatusOK {
+		t.Fatalf("challenge page: %d at %s", page.status, page.url)
+	}
+	var set *setCookie
+	for _, l := range b.takeSets() {
+		if sc := parseSet(l); strings.HasSuffix(sc.name, "cognate.challenge") && !sc.deletes() {
+			set = &sc
+		}
+	}
+	if set == nil || !has(set.attrs, "httponly") || set.attrs["max-age"] != "180" || set.attrs["samesite"] != "Strict" {
+		t.Fatalf("challenge cookie %+v", set)
+	}
+	a.clock.set(time.Now().Add(3*time.Minute + time.Second))
+	defer a.clock.set(time.Time{})
+	csrf = b.state(a.url + "/form").CSRF
+	r := b.postForm(a, "/api/auth/challenge", "", url.Values{"NEW_PASSWORD": {newPassword}, "csrf": {csrf}})
+	if r.url.Query().Get("error") != "ChallengeExpired" {
+		t.Fatalf("a challenge answered after three minutes landed on %s", r.url)
 	}
 }
 

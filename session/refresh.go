@@ -5,7 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"strconv"
+	"net/http"
 	"sync"
 	"time"
 
@@ -37,7 +37,150 @@ var (
 type terminalError struct{ err error }
 
 func (e *terminalError) Error() string { return "session ended: " + e.err.Error() }
+
 func (e *terminalError) Unwrap() error { return e.err }
+
+// needsRefresh is Amplify's rule: a token expires within RefreshBefore
+// (+ clockDrift) of now.
+func (m *Manager) needsRefresh(c *current, now time.Time) bool {
+	limit := now.Add(m.before + c.drift)
+	if c.accessExpired || !c.ac.Expires.After(limit) {
+		return true
+	}
+	return c.ic != nil && (c.idExpired || !c.ic.Expires.After(limit))
+}
+
+// settle applies the refresh rule and the failure policy to cur and
+// returns what the request may use (nil: signed out).
+//   - not due: cur as it is;
+//   - refreshed: the new session (cookies queued);
+//   - terminal answer: signed out, cookies cleared (queued by
+//     refreshCurrent);
+//   - no refresh token: served until expiry, then cleared;
+//   - outage or any other failure: cookies kept, served until the tokens
+//     really expire, retried on the next request.
+func (m *Manager) settle(ctx context.Context, cur *current, b *batch, force bool) *current {
+	now := m.now()
+	if !force && !m.needsRefresh(cur, now) {
+		return cur
+	}
+	next, err := m.refreshCurrent(ctx, cur, b, force)
+	if err == nil {
+		return next
+	}
+	var te *terminalError
+	switch {
+	case errors.As(err, &te):
+		m.log.InfoContext(ctx, "session: refresh refused, signing out", "err", err)
+		return nil
+	case cur.usable(now):
+		if !errors.Is(err, errNoRefreshToken) {
+			m.log.WarnContext(ctx, "session: refresh failed, serving the session until it expires", "err", err)
+		}
+		cur.refreshFailed = true
+		return cur
+	case errors.Is(err, errNoRefreshToken):
+		b.delUser(cur.user)
+		return nil
+	}
+	m.log.WarnContext(ctx, "session: refresh failed and the session expired; keeping the cookies", "err", err)
+	return nil
+}
+
+// Refresh refreshes the request's tokens now, even when they are not
+// due, sets the new cookies on w and updates FromContext. Call it before
+// writing the response: once headers are out it returns
+// ErrHeadersWritten and refreshes nothing. Without a signed-in user it
+// returns ErrNoSession; a refused refresh signs the user out (its cookies
+// are cleared) and returns an error. Outside the Middleware it cannot
+// tell whether headers were written, and FromContext is not updated.
+func (m *Manager) Refresh(w http.ResponseWriter, r *http.Request) error {
+	st := stateFrom(r.Context())
+	if st == nil || st.m != m {
+		st = m.newState(w)
+		m.loadState(r, st).flush(w.Header())
+	}
+	return st.refresh(r.Context(), w, true)
+}
+
+// refresh refreshes the state's session (when force, or when due) and
+// writes the cookies on w.
+func (st *reqState) refresh(ctx context.Context, w http.ResponseWriter, force bool) error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	m := st.m
+	if m == nil || st.cur == nil {
+		return ErrNoSession
+	}
+	now := m.now()
+	if !force && (!m.needsRefresh(st.cur, now) || (st.cur.refreshFailed && st.cur.usable(now))) {
+		return nil
+	}
+	if rw := findWriter(w, st.w); rw != nil && rw.wrote.Load() {
+		return ErrHeadersWritten
+	}
+	b := m.newBatch(st.jar())
+	next, err := m.refreshCurrent(ctx, st.cur, b, force)
+	var te *terminalError
+	if err == nil || errors.As(err, &te) {
+		st.setCurrent(next)
+	}
+	if w != nil {
+		b.flush(w.Header())
+	}
+	return err
+}
+
+// refreshCurrent refreshes cur with its refresh token(s) and queues the
+// new cookies on b. A *terminalError means the session is over (its
+// cookies are queued for deletion); other errors leave the cookies alone.
+func (m *Manager) refreshCurrent(ctx context.Context, cur *current, b *batch, force bool) (*current, error) {
+	rts := cur.refreshTokens()
+	if len(rts) == 0 {
+		return nil, errNoRefreshToken
+	}
+	var terminal error
+	for i, rt := range rts {
+		if i == maxRefreshTokens {
+			break
+		}
+		res, err := m.refreshToken(ctx, rt, cur.device, force)
+		if err == nil {
+			return m.store(cur, res, b), nil
+		}
+		if !issuerclient.IsTerminal(err) {
+			return nil, err
+		}
+		terminal = err
+	}
+	b.delUser(cur.user)
+	return nil, &terminalError{terminal}
+}
+
+// refreshTokens are the candidate refresh tokens, decoded on first use
+// (most requests never need them).
+func (c *current) refreshTokens() []string {
+	if c.refresh == nil && c.j != nil {
+		c.refresh, _ = c.j.values(c.user, keyRefresh)
+	}
+	return c.refresh
+}
+
+// store queues the cookies of a refreshed session and returns it.
+func (m *Manager) store(old *current, res *refreshed, b *batch) *current {
+	now := m.now()
+	sess := newSession(res.ac, res.ic, res.access, res.id)
+	cur := &current{
+		user: sess.Username, access: res.access, id: res.id, ac: res.ac, ic: res.ic,
+		refresh: []string{res.refresh}, device: old.device, details: old.details, sess: sess,
+		drift: min(max(res.ac.IssuedAt.Sub(now), -maxDrift), maxDrift),
+	}
+	m.writeTokens(b, old.user, cur)
+	if res.ic != nil && now.Before(res.ac.Expires) && now.Before(res.ic.Expires) {
+		m.sessions.put(cur.access, &cacheEntry{id: cur.id, ac: cur.ac, ic: cur.ic, sess: sess})
+	}
+	return cur
+}
 
 // refreshed is the outcome of one refresh.
 type refreshed struct {
@@ -129,6 +272,14 @@ func (m *Manager) fly(ctx context.Context, key [32]byte, c *flight, rt, device s
 	close(c.done)
 }
 
+// forget drops what is remembered about rt (it was revoked).
+func (f *flights) forget(rt string) {
+	key := sha256.Sum256([]byte(rt))
+	f.mu.Lock()
+	delete(f.memo, key)
+	f.mu.Unlock()
+}
+
 // redeem calls the issuer and verifies what it answers.
 func (m *Manager) redeem(ctx context.Context, rt, device string) (*refreshed, error) {
 	var tok issuerclient.Tokens
@@ -158,113 +309,4 @@ func (m *Manager) redeem(ctx context.Context, rt, device string) (*refreshed, er
 		}
 	}
 	return res, nil
-}
-
-// refreshCurrent refreshes cur with its refresh token(s) and queues the
-// new cookies on b. A *terminalError means the session is over (its
-// cookies are queued for deletion); other errors leave the cookies alone.
-func (m *Manager) refreshCurrent(ctx context.Context, cur *current, b *batch, force bool) (*current, error) {
-	rts := cur.refreshTokens()
-	if len(rts) == 0 {
-		return nil, errNoRefreshToken
-	}
-	var terminal error
-	for i, rt := range rts {
-		if i == maxRefreshTokens {
-			break
-		}
-		res, err := m.refreshToken(ctx, rt, cur.device, force)
-		if err == nil {
-			return m.store(cur, res, b), nil
-		}
-		if !issuerclient.IsTerminal(err) {
-			return nil, err
-		}
-		terminal = err
-	}
-	b.delUser(cur.user)
-	return nil, &terminalError{terminal}
-}
-
-// store queues the cookies of a refreshed session and returns it.
-func (m *Manager) store(old *current, res *refreshed, b *batch) *current {
-	now := m.now()
-	sess := newSession(res.ac, res.ic, res.access, res.id)
-	cur := &current{
-		user: sess.Username, access: res.access, id: res.id, ac: res.ac, ic: res.ic,
-		refresh: []string{res.refresh}, device: old.device, details: old.details, sess: sess,
-		drift: min(max(res.ac.IssuedAt.Sub(now), -maxDrift), maxDrift),
-	}
-	m.writeTokens(b, old.user, cur)
-	if res.ic != nil && now.Before(res.ac.Expires) && now.Before(res.ic.Expires) {
-		m.sessions.put(cur.access, &cacheEntry{id: cur.id, ac: cur.ac, ic: cur.ic, sess: sess})
-	}
-	return cur
-}
-
-// writeTokens queues a whole token set under cur.user (Amplify's
-// storeTokens), removing the cookies of oldUser when the name changed.
-func (m *Manager) writeTokens(b *batch, oldUser string, cur *current) {
-	if oldUser != "" && oldUser != cur.user {
-		b.delUser(oldUser)
-	}
-	b.set(m.prefix+lastAuth, cur.user)
-	b.setToken(cur.user, keyAccess, cur.access)
-	if cur.id != "" {
-		b.setToken(cur.user, keyID, cur.id)
-	} else {
-		b.del(m.prefix + cur.user + "." + keyID)
-	}
-	if len(cur.refresh) > 0 && cur.refresh[0] != "" {
-		b.setToken(cur.user, keyRefresh, cur.refresh[0])
-	}
-	b.set(m.prefix+cur.user+"."+keyDrift, strconv.FormatInt(cur.drift.Milliseconds(), 10))
-	if cur.details != "" {
-		b.set(m.prefix+cur.user+"."+keyDetails, cur.details)
-	}
-}
-
-// settle applies the refresh rule and the failure policy to cur and
-// returns what the request may use (nil: signed out).
-//   - not due: cur as it is;
-//   - refreshed: the new session (cookies queued);
-//   - terminal answer: signed out, cookies cleared (queued by
-//     refreshCurrent);
-//   - no refresh token: served until expiry, then cleared;
-//   - outage or any other failure: cookies kept, served until the tokens
-//     really expire, retried on the next request.
-func (m *Manager) settle(ctx context.Context, cur *current, b *batch, force bool) *current {
-	now := m.now()
-	if !force && !m.needsRefresh(cur, now) {
-		return cur
-	}
-	next, err := m.refreshCurrent(ctx, cur, b, force)
-	if err == nil {
-		return next
-	}
-	var te *terminalError
-	switch {
-	case errors.As(err, &te):
-		m.log.InfoContext(ctx, "session: refresh refused, signing out", "err", err)
-		return nil
-	case cur.usable(now):
-		if !errors.Is(err, errNoRefreshToken) {
-			m.log.WarnContext(ctx, "session: refresh failed, serving the session until it expires", "err", err)
-		}
-		cur.refreshFailed = true
-		return cur
-	case errors.Is(err, errNoRefreshToken):
-		b.delUser(cur.user)
-		return nil
-	}
-	m.log.WarnContext(ctx, "session: refresh failed and the session expired; keeping the cookies", "err", err)
-	return nil
-}
-
-// forget drops what is remembered about rt (it was revoked).
-func (f *flights) forget(rt string) {
-	key := sha256.Sum256([]byte(rt))
-	f.mu.Lock()
-	delete(f.memo, key)
-	f.mu.Unlock()
 }

@@ -1,11 +1,7 @@
 package session
 
 import (
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/json"
 	"net/http"
-	"net/url"
 	"strings"
 )
 
@@ -81,47 +77,4 @@ func wantsJSON(r *http.Request) bool {
 		return false
 	}
 	return strings.Contains(accept, "application/json") || strings.Contains(accept, "+json")
-}
-
-// safePath returns p when it is a path on this origin that a redirect
-// may go to, else "". It rejects absolute and scheme-relative URLs ("//x",
-// "/\x"), backslashes and control characters anywhere, and anything a
-// browser could read as another host.
-func safePath(p string) string {
-	if len(p) == 0 || len(p) > 2048 || p[0] != '/' || (len(p) > 1 && (p[1] == '/' || p[1] == '\\')) {
-		return ""
-	}
-	for i := 0; i < len(p); i++ {
-		if c := p[i]; c < 0x20 || c == 0x7f || c == '\\' {
-			return ""
-		}
-	}
-	u, err := url.Parse(p)
-	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
-		return ""
-	}
-	return p
-}
-
-// sameOriginReferer is the Referer's path when it is on origin.
-func sameOriginReferer(r *http.Request, origin string) string {
-	u, err := url.Parse(r.Header.Get("Referer"))
-	if err != nil || strings.ToLower(u.Scheme+"://"+u.Host) != origin {
-		return ""
-	}
-	return safePath(u.RequestURI())
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	noStore(w.Header())
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-// s256 is the PKCE S256 challenge of verifier.
-func s256(verifier string) string {
-	sum := sha256.Sum256([]byte(verifier))
-	return base64.RawURLEncoding.EncodeToString(sum[:])
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/cognate-auth/cognate/tokenverify"
@@ -39,16 +37,6 @@ func (c *current) usable(now time.Time) bool {
 		return false
 	}
 	return c.ic == nil || (!c.idExpired && now.Before(c.ic.Expires))
-}
-
-// needsRefresh is Amplify's rule: a token expires within RefreshBefore
-// (+ clockDrift) of now.
-func (m *Manager) needsRefresh(c *current, now time.Time) bool {
-	limit := now.Add(m.before + c.drift)
-	if c.accessExpired || !c.ac.Expires.After(limit) {
-		return true
-	}
-	return c.ic != nil && (c.idExpired || !c.ic.Expires.After(limit))
 }
 
 // verdict is what one user's cookies amount to.
@@ -160,15 +148,6 @@ func (m *Manager) verifyUser(ctx context.Context, j *jar, b *batch, cur *current
 	return verdictOK
 }
 
-// refreshTokens are the candidate refresh tokens, decoded on first use
-// (most requests never need them).
-func (c *current) refreshTokens() []string {
-	if c.refresh == nil && c.j != nil {
-		c.refresh, _ = c.j.values(c.user, keyRefresh)
-	}
-	return c.refresh
-}
-
 // pick verifies candidates and returns the best: an unexpired token with
 // the latest expiry, else an expired (but genuine) one. sub, when set,
 // must be the token's subject.
@@ -202,50 +181,4 @@ func pick(ctx context.Context, v *tokenverify.Verifier, cands []string, sub stri
 		return "", nil, false, verdictUnavailable
 	}
 	return "", nil, false, verdictBad
-}
-
-// sessionCache maps verified, unexpired token pairs to their claims, so
-// that a request with a known session costs two map lookups and no
-// hashing beyond Go's own map hash. Entries are keyed by the exact access
-// token and checked against the exact id token.
-type sessionCache struct {
-	m sync.Map // access token → *cacheEntry
-	n atomic.Int64
-}
-
-type cacheEntry struct {
-	id     string
-	ac, ic *tokenverify.Claims
-	sess   *Session
-}
-
-// maxCached bounds the cache; past it the cache starts over.
-const maxCached = 50_000
-
-func (c *sessionCache) get(access, id string, now time.Time) *cacheEntry {
-	v, ok := c.m.Load(access)
-	if !ok {
-		return nil
-	}
-	e := v.(*cacheEntry)
-	if e.id != id {
-		return nil
-	}
-	if !now.Before(e.ac.Expires) || !now.Before(e.ic.Expires) {
-		if c.m.CompareAndDelete(access, v) {
-			c.n.Add(-1)
-		}
-		return nil
-	}
-	return e
-}
-
-func (c *sessionCache) put(access string, e *cacheEntry) {
-	if c.n.Load() >= maxCached {
-		c.m.Clear()
-		c.n.Store(0)
-	}
-	if _, loaded := c.m.Swap(access, e); !loaded {
-		c.n.Add(1)
-	}
 }

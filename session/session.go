@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/cognate-auth/cognate/tokenverify"
@@ -82,34 +80,6 @@ func oidcUsername(ac, ic *tokenverify.Claims) string {
 		}
 	}
 	return ac.Subject
-}
-
-// ctxKey keys the request state in a context.
-type ctxKey struct{}
-
-// reqState is one request's session, shared by FromContext, Refresh and
-// Transport.
-type reqState struct {
-	m    *Manager // nil: WithoutSession
-	sess atomic.Pointer[Session]
-	mu   sync.Mutex // serializes refreshes within the request
-	w    *respWriter
-	j    *jar
-	cur  *current
-	// lines is the Cookie header, kept when the session came from the
-	// header cache and j is read only if needed.
-	lines []string
-	// rw and cb back w and cur, and bb is the batch of cookie fixes
-	// found while loading: a request's state is one allocation (and the
-	// jar a second one when the header is not cached).
-	rw respWriter
-	cb current
-	bb batch
-}
-
-func stateFrom(ctx context.Context) *reqState {
-	st, _ := ctx.Value(ctxKey{}).(*reqState)
-	return st
 }
 
 // FromContext returns the request's signed-in user, or nil when signed

@@ -94,6 +94,45 @@ func (m *Manager) readJarLines(lines []string) *jar {
 	return j
 }
 
+// eachCookie calls fn with every name=value pair of the Cookie header
+// lines, in order, duplicates included. It is deliberately tolerant (no
+// RFC 6265 token checks, unlike net/http, which drops names and values
+// js-cookie writes): pairs are split on ';', trimmed, and cut at the first
+// '='; pieces with no '=' or an empty name are skipped.
+func eachCookie(lines []string, fn func(name, value string)) {
+	for _, line := range lines {
+		for len(line) > 0 {
+			var part string
+			if i := strings.IndexByte(line, ';'); i >= 0 {
+				part, line = line[:i], line[i+1:]
+			} else {
+				part, line = line, ""
+			}
+			name, value, ok := strings.Cut(part, "=")
+			if !ok {
+				continue
+			}
+			name = trimSpace(name)
+			if name == "" {
+				continue
+			}
+			fn(name, trimSpace(value))
+		}
+	}
+}
+
+// trimSpace trims spaces and tabs (strings.Trim with a cutset costs more
+// on this path, which every request takes).
+func trimSpace(s string) string {
+	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
 func (j *jar) add(name, rawName, rawValue string, prefixLen int) {
 	size := len(rawName) + len(rawValue)
 	j.total += size
@@ -306,4 +345,16 @@ func (j *jar) dupLastAuth() bool {
 		}
 	}
 	return n > 1
+}
+
+// auxValue reads an auxiliary cookie (the first one).
+func (m *Manager) auxValue(r *http.Request, name string) string {
+	var out string
+	found := false
+	eachCookie(r.Header["Cookie"], func(n, v string) {
+		if !found && n == m.auxName+name {
+			out, found = v, true
+		}
+	})
+	return out
 }

@@ -1,7 +1,6 @@
 package session
 
 import (
-	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -160,90 +159,4 @@ func escapeRun(s string, i int) ([]byte, int) {
 		i += 3
 	}
 	return run, i
-}
-
-// eachCookie calls fn with every name=value pair of the Cookie header
-// lines, in order, duplicates included. It is deliberately tolerant (no
-// RFC 6265 token checks, unlike net/http, which drops names and values
-// js-cookie writes): pairs are split on ';', trimmed, and cut at the first
-// '='; pieces with no '=' or an empty name are skipped.
-func eachCookie(lines []string, fn func(name, value string)) {
-	for _, line := range lines {
-		for len(line) > 0 {
-			var part string
-			if i := strings.IndexByte(line, ';'); i >= 0 {
-				part, line = line[:i], line[i+1:]
-			} else {
-				part, line = line, ""
-			}
-			name, value, ok := strings.Cut(part, "=")
-			if !ok {
-				continue
-			}
-			name = trimSpace(name)
-			if name == "" {
-				continue
-			}
-			fn(name, trimSpace(value))
-		}
-	}
-}
-
-// trimSpace trims spaces and tabs (strings.Trim with a cutset costs more
-// on this path, which every request takes).
-func trimSpace(s string) string {
-	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
-		s = s[1:]
-	}
-	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
-		s = s[:len(s)-1]
-	}
-	return s
-}
-
-// cookieHeaderSafe reports whether s can be a Set-Cookie name or value
-// as it is: the encodings above guarantee it for what this package
-// writes, and this check keeps a bug from turning into header injection.
-func cookieHeaderSafe(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c <= ' ' || c >= 0x7f || c == ';' || c == ',' || c == '"' || c == '\\' {
-			return false
-		}
-	}
-	return true
-}
-
-// setCookieLine serializes one Set-Cookie header. maxAge 0 expires the
-// cookie; a negative one makes it a browser-session cookie.
-func setCookieLine(name, value, domain, path string, maxAge int, httpOnly, secure bool, sameSite string) string {
-	var b strings.Builder
-	b.Grow(len(name) + len(value) + 120)
-	b.WriteString(name)
-	b.WriteByte('=')
-	b.WriteString(value)
-	b.WriteString("; Path=")
-	b.WriteString(path)
-	if domain != "" {
-		b.WriteString("; Domain=")
-		b.WriteString(domain)
-	}
-	switch {
-	case maxAge > 0:
-		b.WriteString("; Max-Age=")
-		b.WriteString(strconv.Itoa(maxAge))
-	case maxAge == 0:
-		b.WriteString("; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT")
-	}
-	if httpOnly {
-		b.WriteString("; HttpOnly")
-	}
-	if secure {
-		b.WriteString("; Secure")
-	}
-	if sameSite != "" {
-		b.WriteString("; SameSite=")
-		b.WriteString(sameSite)
-	}
-	return b.String()
 }

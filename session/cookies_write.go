@@ -3,6 +3,7 @@ package session
 import (
 	"net/http"
 	"strconv"
+	"strings"
 )
 
 // Chunking (ModeServer only). A token whose cookie would pass
@@ -120,6 +121,28 @@ func (b *batch) delAll() {
 	b.del(b.m.prefix + lastAuth)
 }
 
+// writeTokens queues a whole token set under cur.user (Amplify's
+// storeTokens), removing the cookies of oldUser when the name changed.
+func (m *Manager) writeTokens(b *batch, oldUser string, cur *current) {
+	if oldUser != "" && oldUser != cur.user {
+		b.delUser(oldUser)
+	}
+	b.set(m.prefix+lastAuth, cur.user)
+	b.setToken(cur.user, keyAccess, cur.access)
+	if cur.id != "" {
+		b.setToken(cur.user, keyID, cur.id)
+	} else {
+		b.del(m.prefix + cur.user + "." + keyID)
+	}
+	if len(cur.refresh) > 0 && cur.refresh[0] != "" {
+		b.setToken(cur.user, keyRefresh, cur.refresh[0])
+	}
+	b.set(m.prefix+cur.user+"."+keyDrift, strconv.FormatInt(cur.drift.Milliseconds(), 10))
+	if cur.details != "" {
+		b.set(m.prefix+cur.user+"."+keyDetails, cur.details)
+	}
+}
+
 // flush writes the batch into h.
 func (b *batch) flush(h http.Header) {
 	if len(b.ops) == 0 {
@@ -153,21 +176,56 @@ func (b *batch) flush(h http.Header) {
 	b.ops = b.ops[:0]
 }
 
+// cookieHeaderSafe reports whether s can be a Set-Cookie name or value
+// as it is: the encodings above guarantee it for what this package
+// writes, and this check keeps a bug from turning into header injection.
+func cookieHeaderSafe(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c >= 0x7f || c == ';' || c == ',' || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// setCookieLine serializes one Set-Cookie header. maxAge 0 expires the
+// cookie; a negative one makes it a browser-session cookie.
+func setCookieLine(name, value, domain, path string, maxAge int, httpOnly, secure bool, sameSite string) string {
+	var b strings.Builder
+	b.Grow(len(name) + len(value) + 120)
+	b.WriteString(name)
+	b.WriteByte('=')
+	b.WriteString(value)
+	b.WriteString("; Path=")
+	b.WriteString(path)
+	if domain != "" {
+		b.WriteString("; Domain=")
+		b.WriteString(domain)
+	}
+	switch {
+	case maxAge > 0:
+		b.WriteString("; Max-Age=")
+		b.WriteString(strconv.Itoa(maxAge))
+	case maxAge == 0:
+		b.WriteString("; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT")
+	}
+	if httpOnly {
+		b.WriteString("; HttpOnly")
+	}
+	if secure {
+		b.WriteString("; Secure")
+	}
+	if sameSite != "" {
+		b.WriteString("; SameSite=")
+		b.WriteString(sameSite)
+	}
+	return b.String()
+}
+
 // auxCookie is a cookie of the route handlers (flow state, CSRF token,
 // pending challenge): host-only, Path=/, HttpOnly, Secure on secure
 // origins (with the __Host- prefix then). maxAge 0 expires it.
 func (m *Manager) auxCookie(h http.Header, name, value string, maxAge int, sameSite string) {
 	h.Add("Set-Cookie", setCookieLine(m.auxName+name, value, "", "/", maxAge, true, m.pol.secure, sameSite))
-}
-
-// auxValue reads an auxiliary cookie (the first one).
-func (m *Manager) auxValue(r *http.Request, name string) string {
-	var out string
-	found := false
-	eachCookie(r.Header["Cookie"], func(n, v string) {
-		if !found && n == m.auxName+name {
-			out, found = v, true
-		}
-	})
-	return out
 }

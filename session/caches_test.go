@@ -1,11 +1,7 @@
 package session
 
-// Tests that back claims of docs/SECURITY.md which no other test proves.
-
 import (
 	"fmt"
-	"log/slog"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -45,24 +41,26 @@ func TestSessionCacheIsExact(t *testing.T) {
 	}
 }
 
-// TestBounceEscapesItsTarget: the page that follows the sign-in callback
-// writes its (same-origin) target into an attribute, a link and a script,
-// escaped for each, so no target can close them.
-func TestBounceEscapesItsTarget(t *testing.T) {
-	m := &Manager{log: slog.New(slog.DiscardHandler)}
-	target := `/p?q=</script><script>alert(1)</script>&r="'><img src=x onerror=alert(2)>`
-	if safePath(target) != target {
-		t.Fatalf("the target is not a same-origin path the library would keep")
+func TestHeaderCacheBounds(t *testing.T) {
+	var c headerCache
+	cur := &current{user: "u", j: &jar{}, refresh: []string{"rt"}, refreshFailed: true}
+	c.put("a=1", cur)
+	got := c.get("a=1")
+	if got == nil || got == cur || got.user != "u" || got.j != nil || got.refresh != nil || got.refreshFailed {
+		t.Fatalf("stored %+v: want a copy without the per-request parts", got)
 	}
-	rec := httptest.NewRecorder()
-	m.bounce(rec, target)
-	body := rec.Body.String()
-	for _, bad := range []string{"<script>alert(1)", "</script><script>", `"'><img`, "<img src=x"} {
-		if strings.Contains(body, bad) {
-			t.Errorf("the bounce page carries %q unescaped:\n%s", bad, body)
-		}
+	c.forget("a=1")
+	if c.get("a=1") != nil || c.n.Load() != 0 || c.bytes.Load() != 0 {
+		t.Fatalf("after forget: %v entries, %v bytes", c.n.Load(), c.bytes.Load())
 	}
-	if rec.Header().Get("Cache-Control") != "private, no-store" {
-		t.Errorf("Cache-Control %q", rec.Header().Get("Cache-Control"))
+	c.put(strings.Repeat("x", maxCachedHeader+1), cur)
+	if c.n.Load() != 0 {
+		t.Fatal("an oversized header was cached")
+	}
+	for i := range maxHeaderEntries + 10 {
+		c.put(fmt.Sprint("h=", i), cur)
+	}
+	if n := c.n.Load(); n < 1 || n > maxHeaderEntries {
+		t.Fatalf("%d entries after %d puts, bound %d", n, maxHeaderEntries+10, maxHeaderEntries)
 	}
 }

@@ -3,7 +3,56 @@ package session
 import (
 	"sync"
 	"sync/atomic"
+	"time"
+
+	"github.com/cognate-auth/cognate/tokenverify"
 )
+
+// sessionCache maps verified, unexpired token pairs to their claims, so
+// that a request with a known session costs two map lookups and no
+// hashing beyond Go's own map hash. Entries are keyed by the exact access
+// token and checked against the exact id token.
+type sessionCache struct {
+	m sync.Map // access token → *cacheEntry
+	n atomic.Int64
+}
+
+type cacheEntry struct {
+	id     string
+	ac, ic *tokenverify.Claims
+	sess   *Session
+}
+
+// maxCached bounds the cache; past it the cache starts over.
+const maxCached = 50_000
+
+func (c *sessionCache) get(access, id string, now time.Time) *cacheEntry {
+	v, ok := c.m.Load(access)
+	if !ok {
+		return nil
+	}
+	e := v.(*cacheEntry)
+	if e.id != id {
+		return nil
+	}
+	if !now.Before(e.ac.Expires) || !now.Before(e.ic.Expires) {
+		if c.m.CompareAndDelete(access, v) {
+			c.n.Add(-1)
+		}
+		return nil
+	}
+	return e
+}
+
+func (c *sessionCache) put(access string, e *cacheEntry) {
+	if c.n.Load() >= maxCached {
+		c.m.Clear()
+		c.n.Store(0)
+	}
+	if _, loaded := c.m.Swap(access, e); !loaded {
+		c.n.Add(1)
+	}
+}
 
 // headerCache remembers, per exact Cookie header, the session it
 // resolved to when that needed no refresh and no cookie fixes: the next
