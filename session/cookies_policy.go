@@ -34,24 +34,24 @@ type variant struct{ domain, path string }
 
 // policy is a CookiePolicy resolved against the Config.
 type policy struct {
-	domain, path string
-	sameSite     string // attribute value: Strict, Lax or None
-	maxAge       int    // seconds
-	secure       bool
-	httpOnly     bool
-	chunk        bool      // split oversized token cookies (ModeServer)
-	variants     []variant // every variant but the policy's own
+	// cookieAttrs are what every token cookie is written with (its
+	// deletes differ only in maxAge 0).
+	cookieAttrs
+	chunk    bool      // split oversized token cookies (ModeServer)
+	variants []variant // every variant but the policy's own
 }
 
 func resolvePolicy(cfg Config) (policy, error) {
 	cp := cfg.Cookies
 	p := policy{
-		domain:   strings.TrimPrefix(strings.ToLower(cp.Domain), "."),
-		path:     cp.Path,
-		maxAge:   int(cp.MaxAge / time.Second),
-		secure:   strings.HasPrefix(cfg.Origin, "https://"),
-		httpOnly: cfg.Mode == ModeServer,
-		chunk:    cfg.Mode == ModeServer,
+		cookieAttrs: cookieAttrs{
+			domain:   strings.TrimPrefix(strings.ToLower(cp.Domain), "."),
+			path:     cp.Path,
+			maxAge:   int(cp.MaxAge / time.Second),
+			secure:   strings.HasPrefix(cfg.Origin, "https://"),
+			httpOnly: cfg.Mode == ModeServer,
+		},
+		chunk: cfg.Mode == ModeServer,
 	}
 	if p.path == "" {
 		p.path = "/"

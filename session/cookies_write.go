@@ -149,16 +149,20 @@ func (b *batch) flush(h http.Header) {
 		return
 	}
 	p := &b.m.pol
+	expired := p.cookieAttrs
+	expired.maxAge = 0
 	for _, o := range b.ops {
 		name := encodeName(o.name)
 		if !cookieHeaderSafe(name) {
 			continue
 		}
 		for _, v := range p.variants {
-			h.Add("Set-Cookie", setCookieLine(name, "", v.domain, v.path, 0, p.httpOnly, p.secure, p.sameSite))
+			a := expired
+			a.domain, a.path = v.domain, v.path
+			h.Add("Set-Cookie", setCookieLine(name, "", a))
 		}
 		if o.del {
-			h.Add("Set-Cookie", setCookieLine(name, "", p.domain, p.path, 0, p.httpOnly, p.secure, p.sameSite))
+			h.Add("Set-Cookie", setCookieLine(name, "", expired))
 			continue
 		}
 		value := o.value
@@ -168,7 +172,7 @@ func (b *batch) flush(h http.Header) {
 		if !cookieHeaderSafe(value) {
 			continue
 		}
-		h.Add("Set-Cookie", setCookieLine(name, value, p.domain, p.path, p.maxAge, p.httpOnly, p.secure, p.sameSite))
+		h.Add("Set-Cookie", setCookieLine(name, value, p.cookieAttrs))
 	}
 	if b.tokens {
 		h.Set("Cache-Control", "private, no-store")
@@ -189,36 +193,49 @@ func cookieHeaderSafe(s string) bool {
 	return true
 }
 
-// setCookieLine serializes one Set-Cookie header. maxAge 0 expires the
-// cookie; a negative one makes it a browser-session cookie.
-func setCookieLine(name, value, domain, path string, maxAge int, httpOnly, secure bool, sameSite string) string {
+// cookieAttrs are the attributes of one Set-Cookie line, as
+// net/http.Cookie names them. setCookieLine serializes them rather than
+// http.Cookie.String so that the bytes on the wire stay exactly these: a
+// delete carries an Expires in the past as well as Max-Age=0, and nothing
+// is quoted or dropped (cookieHeaderSafe guards the values instead).
+type cookieAttrs struct {
+	domain, path string // domain "": host-only
+	// maxAge is in seconds: 0 expires the cookie, a negative one makes
+	// it a browser-session cookie.
+	maxAge           int
+	httpOnly, secure bool
+	sameSite         string // Strict, Lax, None, or "" for no attribute
+}
+
+// setCookieLine serializes one Set-Cookie header.
+func setCookieLine(name, value string, a cookieAttrs) string {
 	var b strings.Builder
 	b.Grow(len(name) + len(value) + 120)
 	b.WriteString(name)
 	b.WriteByte('=')
 	b.WriteString(value)
 	b.WriteString("; Path=")
-	b.WriteString(path)
-	if domain != "" {
+	b.WriteString(a.path)
+	if a.domain != "" {
 		b.WriteString("; Domain=")
-		b.WriteString(domain)
+		b.WriteString(a.domain)
 	}
 	switch {
-	case maxAge > 0:
+	case a.maxAge > 0:
 		b.WriteString("; Max-Age=")
-		b.WriteString(strconv.Itoa(maxAge))
-	case maxAge == 0:
+		b.WriteString(strconv.Itoa(a.maxAge))
+	case a.maxAge == 0:
 		b.WriteString("; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT")
 	}
-	if httpOnly {
+	if a.httpOnly {
 		b.WriteString("; HttpOnly")
 	}
-	if secure {
+	if a.secure {
 		b.WriteString("; Secure")
 	}
-	if sameSite != "" {
+	if a.sameSite != "" {
 		b.WriteString("; SameSite=")
-		b.WriteString(sameSite)
+		b.WriteString(a.sameSite)
 	}
 	return b.String()
 }
@@ -227,5 +244,7 @@ func setCookieLine(name, value, domain, path string, maxAge int, httpOnly, secur
 // pending challenge): host-only, Path=/, HttpOnly, Secure on secure
 // origins (with the __Host- prefix then). maxAge 0 expires it.
 func (m *Manager) auxCookie(h http.Header, name, value string, maxAge int, sameSite string) {
-	h.Add("Set-Cookie", setCookieLine(m.auxName+name, value, "", "/", maxAge, true, m.pol.secure, sameSite))
+	h.Add("Set-Cookie", setCookieLine(m.auxName+name, value, cookieAttrs{
+		path: "/", maxAge: maxAge, httpOnly: true, secure: m.pol.secure, sameSite: sameSite,
+	}))
 }

@@ -89,3 +89,25 @@ func FuzzChunkJoin(f *testing.F) {
 		}
 	})
 }
+
+// TestSetCookieLine pins the bytes of each attribute: the order, the
+// delete's Expires, and a negative Max-Age meaning a browser-session
+// cookie.
+func TestSetCookieLine(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		a    cookieAttrs
+		want string
+	}{
+		{"host-only", cookieAttrs{path: "/", maxAge: 60}, "n=v; Path=/; Max-Age=60"},
+		{"every attribute", cookieAttrs{domain: "example.com", path: "/app", maxAge: 31536000, httpOnly: true, secure: true, sameSite: "Strict"},
+			"n=v; Path=/app; Domain=example.com; Max-Age=31536000; HttpOnly; Secure; SameSite=Strict"},
+		{"delete", cookieAttrs{path: "/", httpOnly: true, sameSite: "Lax"},
+			"n=v; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Lax"},
+		{"browser session", cookieAttrs{path: "/", maxAge: -1, secure: true, sameSite: "None"}, "n=v; Path=/; Secure; SameSite=None"},
+	} {
+		if got := setCookieLine("n", "v", tc.a); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
