@@ -8,7 +8,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -27,11 +26,68 @@ var providers = map[string]string{
 	"google": "Google", "facebook": "Facebook", "amazon": "LoginWithAmazon", "apple": "SignInWithApple",
 }
 
-var (
-	providerRe = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,64}$`)
-	langRe     = regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,3}$`)
-	flowIDRe   = regexp.MustCompile(`^[A-Za-z0-9_-]{22}$`)
-)
+// The checks of ?provider=, ?lang= and the state's flow id are written
+// by hand, not as regexps: a compiled regexp stays live in every process
+// that imports the package (the {1,64} repeat alone compiles to ~42 KB),
+// which a small heap pays for in GC on every request. Each accepts
+// exactly the language of the regexp in its comment (TestHostedParams,
+// FuzzHostedParams).
+
+// validProvider is ^[A-Za-z0-9_.:-]{1,64}$: an identity_provider name
+// passed through as it is.
+func validProvider(s string) bool {
+	if len(s) < 1 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !isAlnum(c) && c != '_' && c != '.' && c != ':' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+// validLang is ^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,3}$: a language tag
+// the hosted pages are asked to speak.
+func validLang(s string) bool {
+	i := 0
+	for i < len(s) && isLetter(s[i]) {
+		i++
+	}
+	if i < 2 || i > 3 {
+		return false
+	}
+	for subtags := 0; i < len(s); subtags++ {
+		if subtags == 3 || s[i] != '-' {
+			return false
+		}
+		i++
+		start := i
+		for i < len(s) && isAlnum(s[i]) {
+			i++
+		}
+		if n := i - start; n < 1 || n > 8 {
+			return false
+		}
+	}
+	return true
+}
+
+// validFlowID is ^[A-Za-z0-9_-]{22}$: 16 random bytes in base64url, as
+// startHosted makes them.
+func validFlowID(s string) bool {
+	if len(s) != 22 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !isAlnum(c) && c != '_' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 
 // startHosted sends the browser to the pool's authorize (or signup) page
 // with PKCE S256 and a state bound to a per-flow cookie.
@@ -57,13 +113,13 @@ func (m *Manager) startHosted(w http.ResponseWriter, r *http.Request, endpoint s
 	if p := q.Get("provider"); p != "" {
 		if mapped, ok := providers[strings.ToLower(p)]; ok {
 			p = mapped
-		} else if !providerRe.MatchString(p) {
+		} else if !validProvider(p) {
 			m.page(w, http.StatusBadRequest, pageBadProvider)
 			return
 		}
 		params.Set("identity_provider", p)
 	}
-	if l := q.Get("lang"); langRe.MatchString(l) {
+	if l := q.Get("lang"); validLang(l) {
 		params.Set("lang", l)
 	}
 	flowID, tag, verifier := randomString(16), randomString(16), randomAlnum(128)
@@ -105,7 +161,7 @@ func (m *Manager) callback(w http.ResponseWriter, r *http.Request) {
 	flowID, tag, _ := strings.Cut(q.Get("state"), ".")
 	var f flow
 	found := false
-	if flowIDRe.MatchString(flowID) {
+	if validFlowID(flowID) {
 		if raw := m.auxValue(r, flowCookie+flowID); raw != "" {
 			m.auxCookie(w.Header(), flowCookie+flowID, "", 0, "Lax")
 			f, found = parseFlow(raw)
