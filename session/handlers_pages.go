@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/http"
 	"strconv"
+	"sync"
 )
 
 // page is one of the small HTML pages the routes answer with. Every
@@ -76,7 +77,11 @@ func clip(s string, n int) string {
 	return s[:n] + "…"
 }
 
-var pageTmpl = template.Must(template.New("page").Parse(`<!doctype html>
+// pageTmpl and bounceTmpl are parsed on first use rather than at init:
+// parsed templates would stay live in every process that imports the
+// package, also those that never render a page.
+var pageTmpl = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("page").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer"><title>{{.Title}}</title>
 <style>body{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#1f2933}
@@ -88,11 +93,12 @@ input{width:100%;padding:.5rem;box-sizing:border-box}button{margin-top:1rem;padd
 <button type="submit" id="submit">{{.Button}}</button></form>{{end}}
 {{with .Link}}<p><a href="{{.}}">{{$.LinkText}}</a></p>{{end}}</main></body></html>
 `))
+})
 
 // page writes p with status.
 func (m *Manager) page(w http.ResponseWriter, status int, p page) {
 	var buf bytes.Buffer
-	if err := pageTmpl.Execute(&buf, p); err != nil {
+	if err := pageTmpl().Execute(&buf, p); err != nil {
 		m.log.Error("session: rendering a page", "err", err)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -105,16 +111,18 @@ func (m *Manager) page(w http.ResponseWriter, status int, p page) {
 // bounceTmpl navigates to a same-origin target from a page of this
 // origin, so that SameSite=Strict cookies go along. The target is escaped
 // for each context (attribute, URL, JavaScript string).
-var bounceTmpl = template.Must(template.New("bounce").Parse(`<!doctype html>
+var bounceTmpl = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("bounce").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="0;url={{.}}">
 <meta name="referrer" content="no-referrer"><title>Signing in…</title></head>
 <body><p>Signing you in… <a href="{{.}}">Continue</a></p>
 <script>window.location.replace({{.}})</script></body></html>
 `))
+})
 
 func (m *Manager) bounce(w http.ResponseWriter, target string) {
 	var buf bytes.Buffer
-	if err := bounceTmpl.Execute(&buf, target); err != nil {
+	if err := bounceTmpl().Execute(&buf, target); err != nil {
 		m.log.Error("session: rendering the bounce page", "err", err)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
