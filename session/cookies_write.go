@@ -181,8 +181,9 @@ func (b *batch) flush(h http.Header) {
 }
 
 // cookieHeaderSafe reports whether s can be a Set-Cookie name or value
-// as it is: the encodings above guarantee it for what this package
-// writes, and this check keeps a bug from turning into header injection.
+// as it is: js-cookie's encodings (encodeName, encodeValue) guarantee it
+// for what this package writes, and this check keeps a bug from turning
+// into header injection.
 func cookieHeaderSafe(s string) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]

@@ -37,7 +37,6 @@ var (
 type terminalError struct{ err error }
 
 func (e *terminalError) Error() string { return "session ended: " + e.err.Error() }
-
 func (e *terminalError) Unwrap() error { return e.err }
 
 // needsRefresh is Amplify's rule: a token expires within RefreshBefore
