@@ -2,6 +2,8 @@ package integration_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"slices"
@@ -193,3 +195,95 @@ func bootstrapMedian(xs []float64, n int) (lo, hi float64) {
 	sort.Float64s(meds)
 	return meds[n*25/1000], meds[n*975/1000]
 }
+
+// TestUserExistenceHidden: a caller cannot tell an unknown user from a
+// wrong password, or a code sent from one that was not.
+func TestUserExistenceHidden(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	sub := e.signUp(e.pub, "real@example.com")
+	const ghost = "ghost@example.com"
+
+	_, realCP := mustSRP(t)(e.srpStart(e.pool, e.pub, "real@example.com", nil))
+	c, ghostCP := mustSRP(t)(e.srpStart(e.pool, e.pub, ghost, nil))
+	if got, want := keysOf(ghostCP), keysOf(realCP); got != want {
+		t.Fatalf("challenge parameters %s for an unknown user, %s for a real one", got, want)
+	}
+	for name, cp := range map[string]map[string]string{"real": realCP, "ghost": ghostCP} {
+		if len(cp["SALT"]) != 32 || len(cp["SRP_B"]) < 700 || len(cp["SECRET_BLOCK"]) < 40 {
+			t.Errorf("%s: SALT %d SRP_B %d SECRET_BLOCK %d characters", name, len(cp["SALT"]), len(cp["SRP_B"]), len(cp["SECRET_BLOCK"]))
+		}
+		// In an email pool the SRP user id is a UUID (the sub) for real
+		// users; an unknown one must look the same.
+		if !uuidRE.MatchString(cp["USER_ID_FOR_SRP"]) || cp["USERNAME"] != cp["USER_ID_FOR_SRP"] {
+			t.Errorf("%s: USER_ID_FOR_SRP %q USERNAME %q", name, cp["USER_ID_FOR_SRP"], cp["USERNAME"])
+		}
+	}
+	if realCP["USER_ID_FOR_SRP"] != sub {
+		t.Fatalf("USER_ID_FOR_SRP %q, want %q", realCP["USER_ID_FOR_SRP"], sub)
+	}
+	// Probing twice gives the same salt and id, as for a real user.
+	_, again := mustSRP(t)(e.srpStart(e.pool, e.pub, ghost, nil))
+	_, realAgain := mustSRP(t)(e.srpStart(e.pool, e.pub, "real@example.com", nil))
+	if again["SALT"] != ghostCP["SALT"] || again["USER_ID_FOR_SRP"] != ghostCP["USER_ID_FOR_SRP"] || realAgain["SALT"] != realCP["SALT"] {
+		t.Fatal("salt or user id changes between probes")
+	}
+	_, ghostErr := e.respond(e.pub, types.ChallengeNameTypePasswordVerifier, nil, e.srpAnswer(c, ghostCP, password))
+	rc, rcp := mustSRP(t)(e.srpStart(e.pool, e.pub, "real@example.com", nil))
+	_, wrongErr := e.respond(e.pub, types.ChallengeNameTypePasswordVerifier, nil, e.srpAnswer(rc, rcp, "Wrong-Pass-1"))
+	wantMessage(t, ghostErr, "NotAuthorizedException", "Incorrect username or password.")
+	wantMessage(t, wrongErr, "NotAuthorizedException", "Incorrect username or password.")
+
+	_, ghostErr = e.passwordAuth(e.pub, ghost, password)
+	_, wrongErr = e.passwordAuth(e.pub, "real@example.com", "Wrong-Pass-1")
+	wantMessage(t, ghostErr, "NotAuthorizedException", "Incorrect username or password.")
+	wantMessage(t, wrongErr, "NotAuthorizedException", "Incorrect username or password.")
+
+	before := len(e.outbox())
+	fp := must(e.api.ForgotPassword(e.ctx, &cip.ForgotPasswordInput{ClientId: aws.String(e.pub), Username: aws.String(ghost)}))(t)
+	d := fp.CodeDeliveryDetails
+	if d == nil || aws.ToString(d.Destination) != "g***@e***" || d.DeliveryMedium != types.DeliveryMediumTypeEmail || aws.ToString(d.AttributeName) != "email" {
+		t.Fatalf("ForgotPassword for an unknown user: %+v", d)
+	}
+	rs := must(e.api.ResendConfirmationCode(e.ctx, &cip.ResendConfirmationCodeInput{ClientId: aws.String(e.pub), Username: aws.String(ghost)}))(t)
+	if rs.CodeDeliveryDetails == nil || rs.CodeDeliveryDetails.DeliveryMedium != types.DeliveryMediumTypeEmail {
+		t.Fatalf("ResendConfirmationCode for an unknown user: %+v", rs.CodeDeliveryDetails)
+	}
+	if after := len(e.outbox()); after != before {
+		t.Fatalf("%d messages sent to nobody", after-before)
+	}
+	real := must(e.api.ForgotPassword(e.ctx, &cip.ForgotPasswordInput{ClientId: aws.String(e.pub), Username: aws.String("real@example.com")}))(t)
+	if aws.ToString(real.CodeDeliveryDetails.AttributeName) != "email" || real.CodeDeliveryDetails.DeliveryMedium != d.DeliveryMedium {
+		t.Fatalf("real and fake deliveries differ: %+v %+v", real.CodeDeliveryDetails, d)
+	}
+	realCode := e.code("real@example.com", "forgot_password")
+	wrongCode := "000000"
+	if realCode == wrongCode {
+		wrongCode = "000001"
+	}
+	_, ghostErr = e.api.ConfirmForgotPassword(e.ctx, &cip.ConfirmForgotPasswordInput{ClientId: aws.String(e.pub), Username: aws.String(ghost), ConfirmationCode: aws.String(wrongCode), Password: aws.String(password2)})
+	_, wrongErr = e.api.ConfirmForgotPassword(e.ctx, &cip.ConfirmForgotPasswordInput{ClientId: aws.String(e.pub), Username: aws.String("real@example.com"), ConfirmationCode: aws.String(wrongCode), Password: aws.String(password2)})
+	wantErr(t, ghostErr, "CodeMismatchException")
+	wantErr(t, wrongErr, "CodeMismatchException")
+	_, ghostErr = e.api.ConfirmSignUp(e.ctx, &cip.ConfirmSignUpInput{ClientId: aws.String(e.pub), Username: aws.String(ghost), ConfirmationCode: aws.String(wrongCode)})
+	wantErr(t, ghostErr, "CodeMismatchException")
+	// The probes created no one.
+	if n := e.countUsers(e.pool); n != 1 {
+		t.Fatalf("%d users", n)
+	}
+
+	// A client that opts out (LEGACY) gets Cognito's old, revealing
+	// answers.
+	legacy := aws.ToString(must(e.api.CreateUserPoolClient(e.ctx, &cip.CreateUserPoolClientInput{
+		UserPoolId: aws.String(e.pool), ClientName: aws.String("legacy"), ExplicitAuthFlows: allFlows,
+		PreventUserExistenceErrors: types.PreventUserExistenceErrorTypesLegacy,
+	}))(t).UserPoolClient.ClientId)
+	_, err := e.passwordAuth(legacy, ghost, password)
+	wantErr(t, err, "UserNotFoundException")
+	_, _, err = e.srpStart(e.pool, legacy, ghost, nil)
+	wantErr(t, err, "UserNotFoundException")
+	_, err = e.api.ForgotPassword(e.ctx, &cip.ForgotPasswordInput{ClientId: aws.String(legacy), Username: aws.String(ghost)})
+	wantErr(t, err, "UserNotFoundException")
+}
+
+func keysOf(m map[string]string) string { return fmt.Sprint(slices.Sorted(maps.Keys(m))) }

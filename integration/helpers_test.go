@@ -18,6 +18,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -520,3 +521,5 @@ var b64url = base64.RawURLEncoding
 
 // secretHash is SECRET_HASH for a confidential client.
 func secretHash(secret, user, client string) string { return userpool.SecretHash(secret, user, client) }
+
+var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)

@@ -292,3 +292,94 @@ func TestLockoutSharedByEveryPath(t *testing.T) {
 	}))(t)
 	e.signIn(e.pub, "paths@example.com", password2)
 }
+
+// TestLockout: five wrong passwords lock the user for a second, doubling
+// on each further failure; while locked even the right password is
+// refused with "Password attempts exceeded".
+func TestLockout(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.signUp(e.pub, "lock@example.com")
+	wrong := func() error {
+		_, err := e.passwordAuth(e.pub, "lock@example.com", "Wrong-Pass-1")
+		return err
+	}
+	right := func() error {
+		_, err := e.passwordAuth(e.pub, "lock@example.com", password)
+		return err
+	}
+	const exceeded = "Password attempts exceeded"
+	for i := 0; i < 4; i++ {
+		wantMessage(t, wrong(), "NotAuthorizedException", "Incorrect username or password.")
+	}
+	// Four failures: no lock yet.
+	if err := right(); err != nil {
+		t.Fatalf("locked after four failures: %v", err)
+	}
+	// A success resets the count: five more are needed.
+	for i := 0; i < 5; i++ {
+		wantMessage(t, wrong(), "NotAuthorizedException", "Incorrect username or password.")
+	}
+	lockedAt := time.Now()
+	wantMessage(t, right(), "NotAuthorizedException", exceeded)
+	wantMessage(t, wrong(), "NotAuthorizedException", exceeded) // does not extend the lock
+	_, _, err := e.srpStart(e.pool, e.pub, "lock@example.com", nil)
+	wantMessage(t, err, "NotAuthorizedException", exceeded)
+	time.Sleep(time.Until(lockedAt.Add(1100 * time.Millisecond)))
+
+	// The sixth failure locks for two seconds.
+	wantMessage(t, wrong(), "NotAuthorizedException", "Incorrect username or password.")
+	lockedAt = time.Now()
+	wantMessage(t, right(), "NotAuthorizedException", exceeded)
+	time.Sleep(time.Until(lockedAt.Add(1100 * time.Millisecond)))
+	wantMessage(t, right(), "NotAuthorizedException", exceeded)
+	time.Sleep(time.Until(lockedAt.Add(2100 * time.Millisecond)))
+	if err := right(); err != nil {
+		t.Fatalf("still locked after the lock passed: %v", err)
+	}
+	// And that success reset everything.
+	wantMessage(t, wrong(), "NotAuthorizedException", "Incorrect username or password.")
+	if err := right(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestGuessRateLimit: behind a trusted proxy, operations that test a
+// password or a code are limited per client address; the refusal is a
+// TooManyRequestsException (which clients back off on) that runs nothing.
+// The proxy connects from 127.0.0.2, so that 127.0.0.1 stays this
+// machine (a declared proxy address is never local).
+func TestGuessRateLimit(t *testing.T) {
+	t.Parallel()
+	local := newEnvWith(t, server.Config{GuessRate: 0.5, GuessBurst: 3, TrustedProxies: "127.0.0.2"})
+	local.signUp(local.pub, "rl@example.com")
+	e := proxiedFrom(local, "127.0.0.2")
+	const xff = "X-Forwarded-For"
+	auth := []byte(`{"ClientId":"` + e.pub + `","AuthFlow":"USER_PASSWORD_AUTH","AuthParameters":{"USERNAME":"rl@example.com","PASSWORD":"Wrong-Pass-1"}}`)
+	for i := 0; i < 3; i++ {
+		wantRaw(t, e.raw(targetPrefix+"InitiateAuth", auth, xff, "203.0.113.7"), 400, "NotAuthorizedException")
+	}
+	r := e.raw(targetPrefix+"InitiateAuth", auth, xff, "203.0.113.7")
+	wantRaw(t, r, 400, "TooManyRequestsException")
+	if ra := r.header.Get("Retry-After"); ra == "" || ra == "0" {
+		t.Fatalf("Retry-After %q", ra)
+	}
+	// Throttled calls of other guessable operations run nothing.
+	signUp := []byte(`{"ClientId":"` + e.pub + `","Username":"throttled@example.com","Password":"` + password + `"}`)
+	wantRaw(t, e.raw(targetPrefix+"SignUp", signUp, xff, "203.0.113.7"), 400, "TooManyRequestsException")
+	if _, err := e.adminGet(e.pool, "throttled@example.com"); err == nil {
+		t.Fatal("a throttled SignUp created the user")
+	}
+	// The address a client prepends is not trusted: the proxy's is used.
+	wantRaw(t, e.raw(targetPrefix+"InitiateAuth", auth, xff, "198.51.100.1, 203.0.113.7"), 400, "TooManyRequestsException")
+	// Other addresses, loopback itself and operations that test nothing
+	// are not affected; nor is the user (the limit is not a lockout).
+	wantRaw(t, e.raw(targetPrefix+"InitiateAuth", auth, xff, "203.0.113.8"), 400, "NotAuthorizedException")
+	e.signIn(e.pub, "rl@example.com", password)
+	wantRaw(t, e.raw(targetPrefix+"GetUser", []byte(`{"AccessToken":"x.y.z"}`), xff, "203.0.113.7"), 400, "NotAuthorizedException")
+	// A fresh address gets its own burst.
+	ok := []byte(`{"ClientId":"` + e.pub + `","AuthFlow":"USER_PASSWORD_AUTH","AuthParameters":{"USERNAME":"rl@example.com","PASSWORD":"` + password + `"}}`)
+	if r := e.raw(targetPrefix+"InitiateAuth", ok, xff, "203.0.113.9"); r.status != 200 {
+		t.Fatalf("sign-in from a fresh address: %d %s", r.status, r.body)
+	}
+}

@@ -1,10 +1,17 @@
 package integration_test
 
-// Helpers for oauth_test.go: a relying party's view of Cognate's OAuth 2.0
-// / OIDC endpoints and hosted pages. The server runs behind an HTTPS
-// httptest listener (its PublicURL is that listener's https URL), so
-// session cookies behave as they do for a browser on a real deployment,
-// including Secure ones.
+// The OAuth 2.0 / OpenID Connect endpoints and the hosted login pages,
+// driven from outside as a relying party would: golang.org/x/oauth2 with
+// the endpoints from discovery, PKCE S256, go-oidc verifying id tokens,
+// and a cookie-keeping HTTP client standing in for the browser (it fills
+// the pages' forms, CSRF fields included). The guard transport fails any
+// test that gets a 5xx from anywhere.
+//
+// Helpers for the oauth_*_test.go files: a relying party's view of
+// Cognate's OAuth 2.0 / OIDC endpoints and hosted pages. The server runs
+// behind an HTTPS httptest listener (its PublicURL is that listener's
+// https URL), so session cookies behave as they do for a browser on a
+// real deployment, including Secure ones.
 //
 // The "browser" is an http.Client with a cookie jar that follows the
 // server's redirects and stops at the relying party's host (rp.example),
@@ -28,6 +35,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -805,4 +813,25 @@ func authParams(clientID, state, verifier string, kv ...string) url.Values {
 		}
 	}
 	return v
+}
+
+// scopeSet sorts a space-separated scope string for comparison.
+func scopeSet(s string) string {
+	f := strings.Fields(s)
+	slices.Sort(f)
+	return strings.Join(slices.Compact(f), " ")
+}
+
+// errorText is the text of the page's first element with class "error"
+// that has any ("" when there is none).
+var errorElemRe = regexp.MustCompile(`(?is)<([a-z0-9]+)\b[^>]*\bclass\s*=\s*["'][^"']*\berror\b[^"']*["'][^>]*>(.*?)</([a-z0-9]+)>`)
+var tagRe = regexp.MustCompile(`(?s)<[^>]*>`)
+
+func errorText(body string) string {
+	for _, m := range errorElemRe.FindAllStringSubmatch(body, -1) {
+		if txt := strings.TrimSpace(tagRe.ReplaceAllString(m[2], "")); txt != "" {
+			return txt
+		}
+	}
+	return ""
 }
