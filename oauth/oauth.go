@@ -1,28 +1,36 @@
 // Package oauth serves Cognito's OAuth 2.0 / OpenID Connect endpoints
 // (/oauth2/authorize, /oauth2/token, /oauth2/revoke, /oauth2/userInfo,
-// /logout) and the managed login pages (/login, /signup, /confirm,
-// /forgotPassword, /confirmForgotPassword, /newPassword, /error).
+// /logout), the managed login pages (/login, /signup, /confirm,
+// /forgotPassword, /confirmForgotPassword, /newPassword, /error) and each
+// pool's OpenID Connect discovery document and key set
+// (/{pool}/.well-known/openid-configuration, /{pool}/.well-known/jwks.json).
 //
 // One host serves every pool: the client_id of a request selects the app
-// client and with it the pool. Identity rules (passwords, codes, tokens)
-// live in userpool; this package only speaks HTTP and HTML.
+// client and with it the pool (the well-known routes name the pool in
+// their path). Identity rules (passwords, codes, tokens) live in
+// userpool; this package only speaks HTTP and HTML.
 package oauth
 
 import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cognate-auth/cognate/internal/csrf"
 	"github.com/cognate-auth/cognate/internal/ratelimit"
+	"github.com/cognate-auth/cognate/storage"
 	"github.com/cognate-auth/cognate/userpool"
 )
 
 // Options configure a Handler.
 type Options struct {
 	Service *userpool.Service
+	// Pools is where the well-known routes look up the pool their path
+	// names (required).
+	Pools storage.Pools
 	// Logger receives server faults and security events; nil discards.
 	Logger *slog.Logger
 	// Registerer receives the handler's metrics; nil registers none.
@@ -30,7 +38,8 @@ type Options struct {
 	// PublicURL is the base URL browsers reach the server at. A form post
 	// whose Origin is this origin is same-origin even when a proxy
 	// terminates TLS in front of the server (the request then looks like
-	// plain http). Empty: only the request's own origin counts.
+	// plain http). Empty: only the request's own origin counts. The
+	// discovery documents' endpoint URLs are under it too.
 	PublicURL string
 	// GuessLimiter throttles, per client address, form posts that test a
 	// password or a code; nil means no per-address limit (per-user lockout
@@ -41,32 +50,53 @@ type Options struct {
 	ClientAddr func(*http.Request) string
 }
 
+// The OAuth 2.0 endpoints, which the discovery documents point to.
+const (
+	AuthorizePath = "/oauth2/authorize"
+	TokenPath     = "/oauth2/token"
+	RevokePath    = "/oauth2/revoke"
+	UserInfoPath  = "/oauth2/userInfo"
+)
+
 // AssetsPath is where the pages' stylesheet is served.
 const AssetsPath = "/_cognate/assets/"
 
-// Paths are the URL paths the handler answers, for mounting on a mux.
-// They are exact paths (not a /oauth2/ subtree) so that they never
-// overlap the /{pool}/.well-known/ routes beside them.
+// Paths are the patterns the handler answers, for mounting on a mux.
+// The endpoints and pages are exact paths of any method (the handler
+// refuses a wrong method itself), not a /oauth2/ subtree, so that they
+// never overlap the pools' well-known routes beside them. Those are GET
+// patterns, so that the mux they are mounted on refuses other methods
+// as it refuses them on its own read-only routes.
 var Paths = []string{
-	"/oauth2/authorize", "/oauth2/token", "/oauth2/revoke", "/oauth2/userInfo",
+	AuthorizePath, TokenPath, RevokePath, UserInfoPath,
 	"/logout", "/login", "/signup", "/confirm", "/forgotPassword", "/confirmForgotPassword",
 	"/newPassword", "/error", AssetsPath,
+	discoveryPattern, jwksPattern,
 }
 
 // Handler is the http.Handler of the OAuth endpoints and pages.
 type Handler struct {
 	svc        *userpool.Service
+	pools      storage.Pools
 	log        *slog.Logger
 	mux        *http.ServeMux
 	outcomes   *prometheus.CounterVec
 	limiter    *ratelimit.Limiter
 	clientAddr func(*http.Request) string
 	csrf       *csrf.Protector
+	// base is PublicURL without a trailing slash.
+	base string
+	// discoveryDocs holds each served pool's encoded discovery document
+	// (pool ID → []byte), built on its first request.
+	discoveryDocs sync.Map
 }
 
 // New returns the handler.
 func New(opts Options) *Handler {
-	h := &Handler{svc: opts.Service, log: opts.Logger, limiter: opts.GuessLimiter, clientAddr: opts.ClientAddr}
+	h := &Handler{
+		svc: opts.Service, pools: opts.Pools, log: opts.Logger, limiter: opts.GuessLimiter, clientAddr: opts.ClientAddr,
+		base: strings.TrimRight(opts.PublicURL, "/"),
+	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -87,10 +117,10 @@ func New(opts Options) *Handler {
 
 func (h *Handler) routes() *http.ServeMux {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /oauth2/authorize", h.authorize)
-	mux.HandleFunc("/oauth2/token", h.token)
-	mux.HandleFunc("/oauth2/revoke", h.revoke)
-	mux.HandleFunc("/oauth2/userInfo", h.userInfo)
+	mux.HandleFunc("GET "+AuthorizePath, h.authorize)
+	mux.HandleFunc(TokenPath, h.token)
+	mux.HandleFunc(RevokePath, h.revoke)
+	mux.HandleFunc(UserInfoPath, h.userInfo)
 	mux.HandleFunc("GET /logout", h.logout)
 	for path, p := range map[string]page{
 		"/login": {h.loginGET, h.loginPOST}, "/signup": {h.signupGET, h.signupPOST},
@@ -102,6 +132,8 @@ func (h *Handler) routes() *http.ServeMux {
 	}
 	mux.HandleFunc("GET /error", h.errorRoute)
 	mux.Handle("GET "+AssetsPath, assetHandler())
+	mux.HandleFunc(discoveryPattern, h.discovery)
+	mux.HandleFunc(jwksPattern, h.jwks)
 	return mux
 }
 

@@ -2,13 +2,11 @@ package server
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -16,25 +14,22 @@ import (
 
 	"github.com/cognate-auth/cognate/internal/reqid"
 	"github.com/cognate-auth/cognate/oauth"
-	"github.com/cognate-auth/cognate/storage"
-	"github.com/cognate-auth/cognate/userpool"
 )
 
 func (s *Server) routes(api, hosted, realtime http.Handler, reg *prometheus.Registry) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/event", realtime)
-	mux.Handle("/event/realtime", realtime)
-	mux.Handle("/{$}", api)
+	handle := func(pattern string, h http.Handler) { mux.Handle(pattern, recordRoute{h}) }
+	handle("/event", realtime)
+	handle("/event/realtime", realtime)
+	handle("/{$}", api)
 	for _, p := range oauth.Paths {
-		mux.Handle(p, hosted)
+		handle(p, hosted)
 	}
-	mux.HandleFunc("GET /{$}", s.index)
-	mux.HandleFunc("GET /{pool}/.well-known/jwks.json", s.jwks)
-	mux.HandleFunc("GET /{pool}/.well-known/openid-configuration", s.discovery)
-	mux.HandleFunc("GET /healthz", s.healthz)
+	handle("GET /{$}", http.HandlerFunc(s.index))
+	handle("GET /healthz", http.HandlerFunc(s.healthz))
 	if !s.cfg.Production {
-		mux.HandleFunc("GET /_dev/outbox", s.devOnly(s.outboxHTML))
-		mux.HandleFunc("GET /_dev/outbox.json", s.devOnly(s.outboxJSON))
+		handle("GET /_dev/outbox", s.devOnly(s.outboxHTML))
+		handle("GET /_dev/outbox.json", s.devOnly(s.outboxJSON))
 	}
 	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "cognate_http_requests_total",
@@ -42,6 +37,20 @@ func (s *Server) routes(api, hosted, realtime http.Handler, reg *prometheus.Regi
 	}, []string{"route", "code"})
 	reg.MustRegister(requests)
 	return s.middleware(mux, requests)
+}
+
+// recordRoute is what the server's mux calls for a pattern it matched:
+// it notes the pattern, which the mux set on r, for the middleware's
+// metric. The middleware cannot read it from its own request after
+// serving, because a mux inside h (oauth's, for one) sets its own
+// pattern, or none, on that same request.
+type recordRoute struct{ h http.Handler }
+
+func (rr recordRoute) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if sw, ok := w.(*statusWriter); ok {
+		sw.route = r.Pattern
+	}
+	rr.h.ServeHTTP(w, r)
 }
 
 // metricsRoutes is what the metrics listener answers: /metrics, which the
@@ -54,10 +63,12 @@ func (s *Server) metricsRoutes(reg *prometheus.Registry) http.Handler {
 	return mux
 }
 
-// statusWriter records the status a handler wrote.
+// statusWriter records the status a handler wrote, and the pattern
+// (route) of the handler the server's mux called.
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	route  string
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -100,7 +111,14 @@ func (s *Server) middleware(mux *http.ServeMux, requests *prometheus.CounterVec)
 					sw.Write([]byte(`{"__type":"InternalErrorException","message":"Internal server error."}`))
 				}
 			}
-			_, route := mux.Handler(r)
+			route := sw.route
+			if route == "" {
+				// The mux answered without calling a handler of ours (a
+				// redirect to the canonical path, a 404 or a 405), so
+				// nothing changed the pattern it left on r: a registered
+				// one, or "" when none matched.
+				route = r.Pattern
+			}
 			if route == "" {
 				route = "unmatched"
 			}
@@ -127,69 +145,6 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Write([]byte("ok\n"))
-}
-
-// poolOr404 loads the pool named in the path.
-func (s *Server) poolOr404(w http.ResponseWriter, r *http.Request) (storage.Pool, bool) {
-	p, err := s.store.GetPool(r.Context(), r.PathValue("pool"))
-	if errors.Is(err, storage.ErrNotFound) {
-		writeJSON(w, http.StatusNotFound, map[string]string{"message": "User pool " + r.PathValue("pool") + " does not exist."})
-		return p, false
-	}
-	if err != nil {
-		s.log.ErrorContext(r.Context(), "get pool", "err", err)
-		writeJSON(w, http.StatusInternalServerError, map[string]string{"message": "Internal server error."})
-		return p, false
-	}
-	return p, true
-}
-
-func (s *Server) jwks(w http.ResponseWriter, r *http.Request) {
-	p, ok := s.poolOr404(w, r)
-	if !ok {
-		return
-	}
-	doc, err := s.svc.Keys().JWKS(r.Context(), p.ID)
-	if err != nil {
-		s.log.ErrorContext(r.Context(), "jwks", "err", err)
-		writeJSON(w, http.StatusInternalServerError, map[string]string{"message": "Internal server error."})
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Access-Control-Allow-Origin", "*")
-	// Short enough that a rotated key reaches verifiers quickly.
-	w.Header().Set("Cache-Control", "public, max-age=300")
-	w.Write(doc)
-}
-
-func (s *Server) discovery(w http.ResponseWriter, r *http.Request) {
-	p, ok := s.poolOr404(w, r)
-	if !ok {
-		return
-	}
-	iss := s.svc.Issuer(p.ID)
-	w.Header().Set("Access-Control-Allow-Origin", "*")
-	w.Header().Set("Cache-Control", "public, max-age=300")
-	base := strings.TrimRight(s.cfg.PublicURL, "/")
-	writeJSON(w, http.StatusOK, map[string]any{
-		"issuer":                                iss,
-		"jwks_uri":                              iss + "/.well-known/jwks.json",
-		"authorization_endpoint":                base + "/oauth2/authorize",
-		"token_endpoint":                        base + "/oauth2/token",
-		"userinfo_endpoint":                     base + "/oauth2/userInfo",
-		"revocation_endpoint":                   base + "/oauth2/revoke",
-		"response_types_supported":              []string{"code", "token"},
-		"grant_types_supported":                 []string{"authorization_code", "implicit", "refresh_token", "client_credentials"},
-		"scopes_supported":                      userpool.StandardScopes,
-		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post"},
-		"code_challenge_methods_supported":      []string{"S256"},
-		"subject_types_supported":               []string{"public"},
-		"id_token_signing_alg_values_supported": []string{"RS256"},
-		"claims_supported": []string{
-			"sub", "iss", "aud", "exp", "iat", "auth_time", "token_use", "cognito:username", "cognito:groups",
-			"email", "email_verified", "phone_number", "phone_number_verified", "name",
-		},
-	})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

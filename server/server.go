@@ -152,7 +152,7 @@ func (s *Server) init(ctx context.Context, fc *FileConfig) error {
 		},
 	})
 	hosted := oauth.New(oauth.Options{
-		Service: svc, Logger: cfg.Logger, Registerer: reg, PublicURL: cfg.PublicURL,
+		Service: svc, Pools: s.store, Logger: cfg.Logger, Registerer: reg, PublicURL: cfg.PublicURL,
 		GuessLimiter: limiter, ClientAddr: clientAddr(trusted, cfg.Production),
 	})
 	s.handler = s.routes(api, hosted, realtime, reg)
