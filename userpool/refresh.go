@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"time"
 
 	"github.com/cognate-auth/cognate/storage"
 )
@@ -12,8 +11,6 @@ import (
 // maxRefreshTokenLen bounds lookups: Cognate's tokens are 64 characters,
 // Cognito's JWE ones under 2 KiB.
 const maxRefreshTokenLen = 4096
-
-var errRefreshInvalid = errorf(ErrNotAuthorized, "Invalid Refresh Token")
 
 // GetTokensFromRefreshToken refreshes tokens; with rotation on it also
 // returns a new refresh token and retires the old one after the client's
@@ -30,8 +27,9 @@ func (s *Service) GetTokensFromRefreshToken(ctx context.Context, in GetTokensFro
 	return TokensOutput{AuthenticationResult: res}, err
 }
 
-// refresh redeems a refresh token. check, if set, vets the token's user
-// before anything is issued (SECRET_HASH for REFRESH_TOKEN_AUTH).
+// refresh redeems a refresh token as refreshPolicy decides. check, if
+// set, vets the token's user before anything is issued (SECRET_HASH for
+// REFRESH_TOKEN_AUTH).
 func (s *Service) refresh(ctx context.Context, c storage.Client, p storage.Pool, token string, check func(storage.User) error) (*AuthenticationResult, error) {
 	if token == "" {
 		return nil, invalidParam("Missing required parameter REFRESH_TOKEN")
@@ -48,22 +46,25 @@ func (s *Service) refresh(ctx context.Context, c storage.Client, p storage.Pool,
 		return nil, internal("get refresh token", err)
 	}
 	now := s.now()
-	if rt.ClientID != c.ClientID || rt.PoolID != p.ID {
-		return nil, errRefreshInvalid
-	}
-	if now.After(rt.ExpiresAt) {
-		return nil, errorf(ErrNotAuthorized, "Refresh Token has expired")
+	pol := refreshPolicyOf(c)
+	facts := refreshFacts{foreign: rt.ClientID != c.ClientID || rt.PoolID != p.ID, expiresAt: rt.ExpiresAt, rotatedAt: rt.RotatedAt}
+	// A foreign or expired token is refused before its family is read.
+	if err := pol.decide(facts, now).refusal(); err != nil {
+		return nil, err
 	}
 	fam, err := s.store.GetRefreshFamily(ctx, rt.FamilyID)
-	if errors.Is(err, storage.ErrNotFound) || (err == nil && !fam.RevokedAt.IsZero()) {
-		return nil, errorf(ErrNotAuthorized, "Refresh Token has been revoked")
-	}
-	if err != nil {
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return nil, internal("get refresh family", err)
+	}
+	// A family that is gone (err is ErrNotFound) is as ended as a revoked one.
+	facts.familyRevoked = err != nil || !fam.RevokedAt.IsZero()
+	d := pol.decide(facts, now)
+	if err := d.refusal(); err != nil {
+		return nil, err
 	}
 	u, err := s.store.GetUser(ctx, p.ID, fam.Username)
 	if errors.Is(err, storage.ErrNotFound) {
-		return nil, errorf(ErrNotAuthorized, "Refresh Token has been revoked")
+		return nil, errRefreshRevoked
 	}
 	if err != nil {
 		return nil, internal("get user", err)
@@ -79,14 +80,15 @@ func (s *Service) refresh(ctx context.Context, c storage.Client, p storage.Pool,
 	case u.Status == storage.StatusResetRequired:
 		return nil, ErrPasswordResetRequired
 	}
+	// The user's own refusals go before reuse, which ends the sign-in.
 	var next string
-	if c.Settings.RefreshTokenRotation {
-		if next, err = s.rotate(ctx, c, rt, fam); err != nil {
+	switch {
+	case d == refuseReused:
+		return nil, s.reuse(ctx, fam)
+	case d.issuesSuccessor():
+		if next, err = s.rotate(ctx, c, pol, rt, fam); err != nil {
 			return nil, err
 		}
-	} else if !rt.RotatedAt.IsZero() {
-		// Rotation was switched off after this token was replaced.
-		return nil, s.reuse(ctx, fam)
 	}
 	res, err := s.mintTokens(ctx, c, p, u, fam, "")
 	if err != nil {
@@ -96,40 +98,45 @@ func (s *Service) refresh(ctx context.Context, c storage.Client, p storage.Pool,
 	return res, nil
 }
 
-// rotate retires rt and issues its successor in the same family. A token
-// already retired is honoured only within the grace period, which covers
-// concurrent refreshes racing with the same token; later it is reuse.
-func (s *Service) rotate(ctx context.Context, c storage.Client, rt storage.RefreshToken, fam storage.RefreshFamily) (string, error) {
+// rotate retires rt and issues its successor in the same family. What
+// refresh decided on the records it read may no longer hold when the
+// write transaction runs: a concurrent refresh may have retired rt (then
+// it is honoured only within the grace period) or a sign-out revoked the
+// family. So pol decides again inside each updater, on the record the
+// updater sees and at the time the transaction starts, and the successor
+// is stored only if it still says so.
+func (s *Service) rotate(ctx context.Context, c storage.Client, pol refreshPolicy, rt storage.RefreshToken, fam storage.RefreshFamily) (string, error) {
 	next, hash, err := newRefreshToken()
 	if err != nil {
 		return "", internal("refresh token", err)
 	}
 	now := s.now()
-	grace := time.Duration(c.Settings.RetryGracePeriodSeconds) * time.Second
-	reused := false
+	// seen is what the transaction finds: rt's rotation and its family's
+	// revocation as the updaters see them; its expiry does not change,
+	// and refresh refused it if foreign. The decision is pol's on seen,
+	// asked again where needed rather than kept in a second variable.
+	var seen refreshFacts
 	err = s.store.Atomic(ctx, func(ctx context.Context, tx storage.Storage) error {
-		reused = false
+		seen = refreshFacts{expiresAt: rt.ExpiresAt} // afresh on every attempt
 		err := tx.UpdateRefreshToken(ctx, rt.Hash, func(t storage.RefreshToken) (storage.RefreshToken, error) {
-			if !t.RotatedAt.IsZero() {
-				if now.Sub(t.RotatedAt) > grace {
-					reused = true
-				}
-				return t, nil
+			seen.rotatedAt = t.RotatedAt
+			if pol.decide(seen, now) == rotateToken {
+				t.RotatedAt = now
 			}
-			t.RotatedAt = now
 			return t, nil
 		})
-		if err != nil || reused {
+		if err != nil || !pol.decide(seen, now).issuesSuccessor() {
 			return err
 		}
 		exp := now.Add(refreshTTL(c))
 		if err := tx.UpdateRefreshFamily(ctx, fam.ID, func(f storage.RefreshFamily) (storage.RefreshFamily, error) {
-			if !f.RevokedAt.IsZero() {
-				return f, errorf(ErrNotAuthorized, "Refresh Token has been revoked")
+			seen.familyRevoked = !f.RevokedAt.IsZero()
+			if d := pol.decide(seen, now); !d.issuesSuccessor() {
+				return f, d.refusal()
 			}
 			f.ExpiresAt = exp
 			return f, nil
-		}); err != nil {
+		}); err != nil || !pol.decide(seen, now).issuesSuccessor() {
 			return err
 		}
 		return tx.CreateRefreshToken(ctx, storage.RefreshToken{
@@ -139,8 +146,11 @@ func (s *Service) rotate(ctx context.Context, c storage.Client, rt storage.Refre
 	if err != nil {
 		return "", internal("rotate refresh token", err)
 	}
-	if reused {
+	switch d := pol.decide(seen, now); {
+	case d == refuseReused:
 		return "", s.reuse(ctx, fam)
+	case !d.issuesSuccessor():
+		return "", d.refusal()
 	}
 	return next, nil
 }
