@@ -185,6 +185,11 @@ type OAuth interface {
 // SigningKeys are the pools' token signing keys.
 type SigningKeys interface {
 	CreateSigningKey(ctx context.Context, k SigningKey) error
+	// AddMissingSigningKeys stores, in one step, each of keys whose use
+	// its pool has no key of yet, and returns how many it stored: of
+	// concurrent callers (other nodes starting at once) one provides each
+	// use's first key.
+	AddMissingSigningKeys(ctx context.Context, keys []SigningKey) (int, error)
 	// ListSigningKeys returns the pool's keys, newest first.
 	ListSigningKeys(ctx context.Context, poolID string) ([]SigningKey, error)
 }

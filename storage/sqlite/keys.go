@@ -31,6 +31,31 @@ func (s *Store) CreateSigningKey(ctx context.Context, k storage.SigningKey) erro
 	return err
 }
 
+// AddMissingSigningKeys implements storage.Storage.
+func (s *Store) AddMissingSigningKeys(ctx context.Context, keys []storage.SigningKey) (int, error) {
+	added := 0
+	err := s.inTx(ctx, func(tx *Store) error {
+		added = 0
+		for _, k := range keys {
+			var n int
+			err := tx.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM signing_keys WHERE pool_id = ? AND key_use = ?`,
+				k.PoolID, k.Use).Scan(&n)
+			if err != nil {
+				return wrap("add signing keys", err)
+			}
+			if n > 0 {
+				continue
+			}
+			if err := tx.CreateSigningKey(ctx, k); err != nil {
+				return err
+			}
+			added++
+		}
+		return nil
+	})
+	return added, err
+}
+
 // ListSigningKeys implements storage.Storage. Keys created in the same
 // microsecond order by ID, descending.
 func (s *Store) ListSigningKeys(ctx context.Context, poolID string) ([]storage.SigningKey, error) {

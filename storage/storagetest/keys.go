@@ -14,6 +14,7 @@ import (
 
 var keyTests = []test{
 	{"SigningKey/List", testListSigningKeys},
+	{"SigningKey/AddMissing", testAddMissingSigningKeys},
 	{"Secret/GetOrCreate", testGetOrCreateSecret},
 	{"Secret/GenError", testSecretGenError},
 	{"Secret/Concurrent", testSecretConcurrent},
@@ -209,4 +210,46 @@ func testGarbageCollect(t *testing.T, s storage.Storage) {
 	got, err = s.GarbageCollect(ctx, now)
 	must(t, err)
 	check(t, "second GarbageCollect", got, storage.GCResult{})
+}
+
+// testAddMissingSigningKeys races callers that each bring a key of every
+// use for a pool without keys: exactly one key per use is stored, and a
+// later call adds only the use still missing.
+func testAddMissingSigningKeys(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	must(t, s.CreatePool(ctx, poolRecord("pool-1")))
+	const callers = 8
+	var wg sync.WaitGroup
+	var added atomic.Int64
+	for i := range callers {
+		wg.Go(func() {
+			access := keyRecord(fmt.Sprintf("access-%d", i), "pool-1", base)
+			id := keyRecord(fmt.Sprintf("id-%d", i), "pool-1", base)
+			id.Use = "id"
+			n, err := s.AddMissingSigningKeys(ctx, []storage.SigningKey{access, id})
+			if err != nil {
+				t.Error(err)
+			}
+			added.Add(int64(n))
+		})
+	}
+	wg.Wait()
+	got, err := s.ListSigningKeys(ctx, "pool-1")
+	must(t, err)
+	uses := map[string]int{}
+	for _, k := range got {
+		uses[k.Use]++
+	}
+	if added.Load() != 2 || uses["access"] != 1 || uses["id"] != 1 {
+		t.Fatalf("%d callers added %d keys; stored per use %v, want one each", callers, added.Load(), uses)
+	}
+	other := keyRecord("other-1", "pool-1", base)
+	other.Use = "refresh-test"
+	n, err := s.AddMissingSigningKeys(ctx, []storage.SigningKey{keyRecord("access-late", "pool-1", base), other})
+	must(t, err)
+	if n != 1 {
+		t.Fatalf("a later call added %d keys, want only the missing use", n)
+	}
+	_, err = s.AddMissingSigningKeys(ctx, []storage.SigningKey{keyRecord("k", "no-such-pool", base)})
+	wantErr(t, "AddMissingSigningKeys in a missing pool", err, storage.ErrNotFound)
 }
