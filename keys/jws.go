@@ -7,8 +7,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"strings"
 	"unsafe"
+
+	"github.com/cognate-auth/cognate/internal/jws"
 )
 
 // sum256 is sha256.Sum256 of a string without copying it to a []byte
@@ -47,88 +48,26 @@ func (k *signingKey) sign(payload []byte) (string, error) {
 	return string(buf), nil
 }
 
-// compact is a syntactically valid compact JWS whose header names RS256.
-type compact struct {
-	kid          string
-	signingInput string // header and payload segments with their dot
-	payload      string // payload segment, base64url
-	sig          []byte
+// parse parses a compact JWS with the parser tokenverify shares, its
+// errors wrapped in ErrMalformed.
+func parse(token string) (jws.Token, error) {
+	t, err := jws.Parse(token)
+	if err != nil {
+		return jws.Token{}, fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	return t, nil
 }
 
-// base64URLByte marks the bytes of the base64url alphabet.
-var base64URLByte = func() (t [256]bool) {
-	for _, r := range "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_" {
-		t[r] = true
-	}
-	return t
-}()
-
-// parseCompact splits a compact JWS and checks everything but the
-// signature: three non-empty segments of unpadded base64url (the decoder
-// alone would skip CR and LF), a JSON header with alg RS256, a kid and no
-// critical extensions.
-func parseCompact(token string) (compact, error) {
-	dots := 0
-	for i := 0; i < len(token); i++ {
-		c := token[i]
-		if c == '.' {
-			dots++
-			continue
-		}
-		if !base64URLByte[c] {
-			return compact{}, fmt.Errorf("%w: byte %#x at %d is not base64url", ErrMalformed, c, i)
-		}
-	}
-	if dots != 2 {
-		return compact{}, fmt.Errorf("%w: %d segments, want 3", ErrMalformed, dots+1)
-	}
-	h, rest, _ := strings.Cut(token, ".")
-	p, s, _ := strings.Cut(rest, ".")
-	if h == "" || p == "" || s == "" {
-		return compact{}, fmt.Errorf("%w: empty segment", ErrMalformed)
-	}
-	hdrJSON, err := b64.DecodeString(h)
-	if err != nil {
-		return compact{}, fmt.Errorf("%w: header: %w", ErrMalformed, err)
-	}
-	var hdr struct {
-		Alg  string          `json:"alg"`
-		Kid  string          `json:"kid"`
-		Crit json.RawMessage `json:"crit"`
-	}
-	if err := json.Unmarshal(hdrJSON, &hdr); err != nil {
-		return compact{}, fmt.Errorf("%w: header: %w", ErrMalformed, err)
-	}
-	if hdr.Alg != Algorithm {
-		return compact{}, fmt.Errorf("%w: alg %q, only %s is accepted", ErrMalformed, hdr.Alg, Algorithm)
-	}
-	if hdr.Kid == "" {
-		return compact{}, fmt.Errorf("%w: no kid", ErrMalformed)
-	}
-	if hdr.Crit != nil {
-		return compact{}, fmt.Errorf("%w: critical header extensions are not supported", ErrMalformed)
-	}
-	sig, err := b64.DecodeString(s)
-	if err != nil {
-		return compact{}, fmt.Errorf("%w: signature: %w", ErrMalformed, err)
-	}
-	return compact{
-		kid:          hdr.Kid,
-		signingInput: token[:len(h)+1+len(p)],
-		payload:      p,
-		sig:          sig,
-	}, nil
-}
-
-// verify checks t's signature with k and returns the decoded payload.
-func (k *signingKey) verify(t compact) ([]byte, error) {
-	digest := sum256(t.signingInput)
-	if err := rsa.VerifyPKCS1v15(k.pub, crypto.SHA256, digest[:], t.sig); err != nil {
+// verify checks t's signature with k and returns the decoded payload,
+// decoded only now: a forged token costs no decoding.
+func (k *signingKey) verify(t jws.Token) ([]byte, error) {
+	digest := sum256(t.SigningInput)
+	if err := rsa.VerifyPKCS1v15(k.pub, crypto.SHA256, digest[:], t.Signature); err != nil {
 		return nil, fmt.Errorf("%w: kid %q: %w", ErrBadSignature, k.kid, err)
 	}
-	payload, err := b64.DecodeString(t.payload)
+	payload, err := t.DecodePayload()
 	if err != nil {
-		return nil, fmt.Errorf("%w: payload: %w", ErrMalformed, err)
+		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 	return payload, nil
 }

@@ -17,16 +17,15 @@
 // Options.RefreshInterval. Keys are never deleted: Rotate adds a key that
 // signs from then on while older keys stay in the JWKS and keep verifying.
 //
-// Verify caches what it accepted: the SHA-256 of a token maps to its
-// payload until the token's exp, so a token presented again costs a hash
-// and a map lookup instead of an RSA operation.
+// Verify caches what it accepted: a token maps to its payload until its
+// exp, so a token presented again costs a hash, a map lookup and a
+// comparison instead of an RSA operation.
 package keys
 
 import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha256"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -36,6 +35,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cognate-auth/cognate/internal/tokencache"
 	"github.com/cognate-auth/cognate/storage"
 )
 
@@ -96,8 +96,8 @@ type Options struct {
 	Now func() time.Time
 	// CacheSize bounds the verified-token cache, in tokens; 0 means
 	// DefaultCacheSize, a negative value disables the cache. An entry
-	// costs about 150 bytes plus the payload (0.5 to 1 KiB for
-	// Cognito-shaped tokens).
+	// holds a copy of the token and its payload: about 1.8 KiB for a
+	// Cognito-shaped access token of 1 KiB.
 	CacheSize int
 	// KeyBits is the RSA modulus size of new keys; 0 means DefaultKeyBits.
 	// Values below 2048 make key creation fail.
@@ -124,8 +124,8 @@ type Manager struct {
 
 	sets   sync.Map // pool ID → *keySet, only for pools that have keys
 	loads  flight
-	create stripedLock // serialises EnsurePoolKeys and Rotate per pool
-	cache  *tokenCache // nil when disabled
+	create stripedLock                 // serialises EnsurePoolKeys and Rotate per pool
+	cache  *tokencache.Cache[verified] // nil when disabled
 
 	// rsaVerifies counts RSA signature verifications (tests and
 	// benchmarks read it to tell cache hits from misses).
@@ -159,9 +159,9 @@ func NewManager(store storage.Storage, opts Options) *Manager {
 	}
 	switch {
 	case opts.CacheSize == 0:
-		m.cache = newTokenCache(DefaultCacheSize)
+		m.cache = tokencache.New[verified](DefaultCacheSize)
 	case opts.CacheSize > 0:
-		m.cache = newTokenCache(opts.CacheSize)
+		m.cache = tokencache.New[verified](opts.CacheSize)
 	}
 	m.create.seed = maphash.MakeSeed()
 	return m
@@ -401,12 +401,12 @@ func (m *Manager) JWKS(ctx context.Context, poolID string) ([]byte, error) {
 // payload JSON. It checks no claims: exp, iss, token_use and the rest are
 // the caller's. The returned slice is the caller's to keep or modify.
 //
-// Accepted tokens are cached by their SHA-256 until their exp claim (or
-// until evicted by size), so verifying a token again is cheap. A token
-// whose kid is unknown makes Verify read storage at most once per
-// ReloadInterval for a pool with keys, but on every call for a pool
-// without any: callers that take the pool ID from the unverified token
-// should check that the pool exists first.
+// Accepted tokens are cached until their exp claim (or until evicted by
+// size), so verifying a token again is cheap. A token whose kid is
+// unknown makes Verify read storage at most once per ReloadInterval for a
+// pool with keys, but on every call for a pool without any: callers that
+// take the pool ID from the unverified token should check that the pool
+// exists first.
 func (m *Manager) Verify(ctx context.Context, poolID, wantUse, token string) ([]byte, error) {
 	idx, err := useIndex(wantUse)
 	if err != nil {
@@ -418,23 +418,22 @@ func (m *Manager) Verify(ctx context.Context, poolID, wantUse, token string) ([]
 	if len(token) > MaxTokenSize {
 		return nil, fmt.Errorf("%w: %d bytes, more than %d", ErrMalformed, len(token), MaxTokenSize)
 	}
-	var sum [sha256.Size]byte
 	if m.cache != nil {
-		sum = sum256(token)
-		if p, ok := m.cache.get(&sum, poolID, idx, m.now().Unix()); ok {
-			return append([]byte(nil), p...), nil
+		v, found, expired := m.cache.Get(token, m.now().UnixNano())
+		if found && !expired && v.key.use == idx && v.key.pool == poolID {
+			return append([]byte(nil), v.payload...), nil
 		}
 	}
-	t, err := parseCompact(token)
+	t, err := parse(token)
 	if err != nil {
 		return nil, err
 	}
-	k, err := m.verificationKey(ctx, poolID, t.kid)
+	k, err := m.verificationKey(ctx, poolID, t.KID)
 	if err != nil {
 		return nil, err
 	}
 	if k.use != idx {
-		return nil, fmt.Errorf("%w: kid %q signs %s tokens, not %s tokens", ErrUnknownKey, t.kid, useNames[k.use], wantUse)
+		return nil, fmt.Errorf("%w: kid %q signs %s tokens, not %s tokens", ErrUnknownKey, t.KID, useNames[k.use], wantUse)
 	}
 	m.rsaVerifies.Add(1)
 	payload, err := k.verify(t)
@@ -442,8 +441,9 @@ func (m *Manager) Verify(ctx context.Context, poolID, wantUse, token string) ([]
 		return nil, err
 	}
 	if m.cache != nil {
-		if exp, ok := expiry(payload); ok && exp > m.now().Unix() {
-			m.cache.put(&sum, k, payload, exp)
+		now := m.now()
+		if exp, ok := expiry(payload); ok && exp > now.Unix() {
+			m.cache.Put(token, verified{k, payload}, tokencache.UnixNano(time.Unix(exp, 0)), now.UnixNano())
 		}
 		return append([]byte(nil), payload...), nil
 	}

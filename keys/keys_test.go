@@ -612,14 +612,14 @@ func TestVerifyCache(t *testing.T) {
 	verify(1)
 	verify(0)
 	verify(0)
-	if n := f.m.cache.len(); n != 1 {
+	if n := f.m.cache.Len(); n != 1 {
 		t.Errorf("cache holds %d entries, want 1", n)
 	}
 	f.clock.Advance(10*time.Minute - time.Second)
 	verify(0)
 	f.clock.Advance(time.Second) // now == exp: expired
 	verify(1)
-	if n := f.m.cache.len(); n != 0 {
+	if n := f.m.cache.Len(); n != 0 {
 		t.Errorf("cache holds %d entries after expiry, want 0", n)
 	}
 	verify(1) // an expired token is not cached again
@@ -653,7 +653,7 @@ func TestVerifyCacheBounded(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := f.m.cache.len(); n == 0 || n > 64 {
+	if n := f.m.cache.Len(); n == 0 || n > 64 {
 		t.Errorf("cache of size 64 holds %d entries", n)
 	}
 
@@ -895,8 +895,9 @@ func TestCorruptKeyRecordsAreSkipped(t *testing.T) {
 
 // Example-style check of the error text, so logs stay useful.
 func TestErrorDetail(t *testing.T) {
-	_, err := parseCompact("a.b")
-	if got := fmt.Sprint(err); !strings.Contains(got, "2 segments") {
+	f := newFixture(t, Options{}, poolA)
+	_, err := f.m.Verify(context.Background(), poolA, UseAccess, "a.b")
+	if got := fmt.Sprint(err); !errors.Is(err, ErrMalformed) || !strings.Contains(got, "2 segments") {
 		t.Errorf("error = %q", got)
 	}
 }

@@ -43,7 +43,7 @@ func userPoolAuth(svc *userpool.Service) func(context.Context, string) (events.I
 			switch {
 			case errors.As(err, &ue) && ue.Internal:
 				return events.Identity{}, fmt.Errorf("%w: %w", events.ErrUnavailable, err)
-			case strings.Contains(err.Error(), "expired"):
+			case errors.Is(err, userpool.ErrTokenExpired):
 				return events.Identity{}, fmt.Errorf("%w: %w", events.ErrTokenExpired, err)
 			}
 			return events.Identity{}, fmt.Errorf("%w: %w", events.ErrUnauthorized, err)

@@ -3,6 +3,7 @@ package tokenverify
 import (
 	"context"
 	"crypto/rsa"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -33,6 +34,9 @@ const (
 	// minRSABits is the smallest RSA modulus accepted.
 	minRSABits = 2048
 )
+
+// b64 is the strict unpadded base64url of JWK members.
+var b64 = base64.RawURLEncoding.Strict()
 
 // keySet is one fetched JWKS: its usable RSA keys by kid.
 type keySet struct {

@@ -3,6 +3,8 @@ package userpool
 import (
 	"sync"
 	"time"
+
+	"github.com/cognate-auth/cognate/internal/tokencache"
 )
 
 // Read-through caches for what nearly every request reads and almost
@@ -14,7 +16,37 @@ const (
 	configCacheTTL = 5 * time.Second
 	familyCacheTTL = 2 * time.Second
 	cacheMaxKeys   = 50_000
+	// tokenCacheTTL bounds how long a verified access token's claims are
+	// trusted without verifying it again; entries end at the token's exp
+	// when that is sooner.
+	tokenCacheTTL = time.Hour
 )
+
+// verifiedTokens remembers verified access tokens (a tokencache, at most
+// cacheMaxKeys of them) until their exp or tokenCacheTTL, whichever comes
+// first.
+type verifiedTokens struct {
+	c *tokencache.Cache[verifiedToken]
+}
+
+func newVerifiedTokens() verifiedTokens {
+	return verifiedTokens{c: tokencache.New[verifiedToken](cacheMaxKeys)}
+}
+
+func (t verifiedTokens) get(token string, now time.Time) (verifiedToken, bool) {
+	v, found, expired := t.c.Get(token, now.UnixNano())
+	return v, found && !expired
+}
+
+// put remembers v for token until exp, or until now+tokenCacheTTL if
+// that is sooner.
+func (t verifiedTokens) put(token string, v verifiedToken, now, exp time.Time) {
+	deadline := now.Add(tokenCacheTTL)
+	if exp.Before(deadline) {
+		deadline = exp
+	}
+	t.c.Put(token, v, tokencache.UnixNano(deadline), now.UnixNano())
+}
 
 // ttlCache is a map whose entries expire. When full it is emptied rather
 // than evicted entry by entry: it only ever holds what a few seconds of

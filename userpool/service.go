@@ -70,7 +70,7 @@ type Service struct {
 	clientCache *ttlCache[string, storage.Client]
 	familyCache *ttlCache[string, struct{}]
 	userCache   *ttlCache[string, storage.User]
-	tokenCache  *ttlCache[[32]byte, verifiedToken]
+	tokenCache  verifiedTokens
 
 	// wake tells RunDelivery that messages were queued.
 	wake chan struct{}
@@ -99,9 +99,7 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		clientCache: newTTLCache[string, storage.Client](configCacheTTL),
 		familyCache: newTTLCache[string, struct{}](familyCacheTTL),
 		userCache:   newTTLCache[string, storage.User](userCacheTTL),
-		// Entries end at the token's exp; the TTL only bounds how long a
-		// verified token's claims are trusted without re-verification.
-		tokenCache: newTTLCache[[32]byte, verifiedToken](time.Hour),
+		tokenCache:  newVerifiedTokens(),
 	}
 	if s.region == "" {
 		s.region = "us-east-1"

@@ -360,9 +360,8 @@ func (s *Service) verifyAccessToken(ctx context.Context, token string) (string, 
 	if len(token) > 16<<10 {
 		return "", AccessClaims{}, bad
 	}
-	key := sha256.Sum256([]byte(token))
 	now := s.now()
-	if v, ok := s.tokenCache.get(key, now); ok {
+	if v, ok := s.tokenCache.get(token, now); ok {
 		return v.poolID, v.claims, nil
 	}
 	poolID, ok := s.poolOfToken(token)
@@ -377,7 +376,7 @@ func (s *Service) verifyAccessToken(ctx context.Context, token string) (string, 
 	if err := json.Unmarshal(payload, &c); err != nil || c.TokenUse != "access" || c.Iss != s.Issuer(poolID) {
 		return "", AccessClaims{}, bad
 	}
-	s.tokenCache.put(key, verifiedToken{poolID, c}, now, time.Unix(c.Exp, 0))
+	s.tokenCache.put(token, verifiedToken{poolID, c}, now, time.Unix(c.Exp, 0))
 	return poolID, c, nil
 }
 

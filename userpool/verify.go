@@ -9,6 +9,12 @@ import (
 	"github.com/cognate-auth/cognate/storage"
 )
 
+// ErrTokenExpired is the cause of the NotAuthorizedException VerifyToken
+// returns for a token that is genuine but past its exp: callers that
+// answer an expired token differently from a refused one (the events API
+// asks for a new token) branch on it with errors.Is.
+var ErrTokenExpired = errors.New("userpool: token expired")
+
 // TokenInfo is what a verified token says about its holder.
 type TokenInfo struct {
 	PoolID   string
@@ -26,7 +32,8 @@ type TokenInfo struct {
 // service's pools: signature, issuer, token_use and expiry, then that the
 // sign-in it belongs to is still live (RevokeToken, GlobalSignOut) and its
 // user still there and enabled. It is how other parts of the server (the
-// events API) accept pool tokens; failures are ErrNotAuthorized.
+// events API) accept pool tokens; failures are ErrNotAuthorized, which
+// also matches ErrTokenExpired when the token has expired.
 func (s *Service) VerifyToken(ctx context.Context, token string) (TokenInfo, error) {
 	poolID, ok := s.poolOfToken(token)
 	if !ok {
@@ -40,7 +47,7 @@ func (s *Service) VerifyToken(ctx context.Context, token string) (TokenInfo, err
 		return TokenInfo{}, err
 	}
 	if !s.now().Before(info.Expires) {
-		return TokenInfo{}, errorf(ErrNotAuthorized, "Token has expired")
+		return TokenInfo{}, &Error{Type: ErrNotAuthorized.Type, Message: "Token has expired", cause: ErrTokenExpired}
 	}
 	if originJTI != "" {
 		if live, err := s.familyLive(ctx, originJTI); err != nil {

@@ -1,6 +1,7 @@
 package userpool_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -35,14 +36,17 @@ func TestVerifyToken(t *testing.T) {
 	parts := strings.Split(res.AccessToken, ".")
 	tampered := parts[0] + "." + parts[1] + "x." + parts[2]
 	for _, bad := range []string{"", "a.b.c", tampered, res.AccessToken[:len(res.AccessToken)-2], strings.Repeat("a", 20000)} {
-		if _, err := e.svc.VerifyToken(e.ctx, bad); err == nil {
-			t.Errorf("VerifyToken(%.30q…) accepted", bad)
+		if _, err := e.svc.VerifyToken(e.ctx, bad); err == nil || errors.Is(err, userpool.ErrTokenExpired) {
+			t.Errorf("VerifyToken(%.30q…) = %v, want a refusal other than expiry", bad, err)
 		}
 	}
 
 	e.clock.Advance(61 * time.Minute)
 	_, err = e.svc.VerifyToken(e.ctx, res.AccessToken)
 	wantErr(t, err, userpool.ErrNotAuthorized, "expired")
+	if !errors.Is(err, userpool.ErrTokenExpired) {
+		t.Errorf("expired token: %v does not match ErrTokenExpired", err)
+	}
 
 	out, err = e.passwordSignIn("v@example.com", "Passw0rd!x")
 	if err != nil {
@@ -55,5 +59,8 @@ func TestVerifyToken(t *testing.T) {
 	for _, tok := range []string{fresh.AccessToken, fresh.IdToken} {
 		_, err = e.svc.VerifyToken(e.ctx, tok)
 		wantErr(t, err, userpool.ErrNotAuthorized, "revoked")
+		if errors.Is(err, userpool.ErrTokenExpired) {
+			t.Errorf("revoked token: %v matches ErrTokenExpired", err)
+		}
 	}
 }

@@ -1,25 +1,29 @@
-// Package tokencache picks what a bounded cache drops when it is full.
 package tokencache
 
-// Soonest deletes from m the entry with the earliest deadline among the
-// first sample entries of an iteration. Go starts map iteration at a
-// random place, so this is a random sample: an expired entry goes first
-// whenever the sample holds one, and no entry order can be aimed at.
-func Soonest[K comparable, V any](m map[K]V, sample int, deadline func(V) int64) {
+// evictSample is how many entries a full shard looks at to choose the one
+// to drop.
+const evictSample = 8
+
+// evictSoonest drops the entry with the earliest deadline among the first
+// evictSample entries of an iteration of the shard's map. Go starts map
+// iteration at a random place, so this is a random sample: an expired
+// entry goes first whenever the sample holds one, and no insertion order
+// can be aimed at. s.mu is held for writing.
+func (s *shard[V]) evictSoonest() {
 	var (
-		victim  K
+		victim  uint64
 		soonest int64
 		n       int
 	)
-	for k, v := range m {
-		if d := deadline(v); n == 0 || d < soonest {
-			victim, soonest = k, d
+	for k, e := range s.m {
+		if n == 0 || e.deadline < soonest {
+			victim, soonest = k, e.deadline
 		}
-		if n++; n == sample {
+		if n++; n == evictSample {
 			break
 		}
 	}
 	if n > 0 {
-		delete(m, victim)
+		delete(s.m, victim)
 	}
 }

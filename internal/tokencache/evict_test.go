@@ -2,22 +2,28 @@ package tokencache
 
 import "testing"
 
-func TestSoonest(t *testing.T) {
-	deadline := func(v int64) int64 { return v }
+func TestEvictSoonest(t *testing.T) {
+	s := &shard[string]{m: map[uint64]entry[string]{}}
+	for k, d := range map[uint64]int64{1: 30, 2: 10, 3: 20} {
+		s.m[k] = entry[string]{deadline: d}
+	}
 	// With a sample as large as the map, the earliest deadline goes.
-	m := map[string]int64{"a": 30, "b": 10, "c": 20}
-	Soonest(m, len(m), deadline)
-	if _, ok := m["b"]; ok || len(m) != 2 {
-		t.Fatalf("after eviction: %v", m)
+	s.evictSoonest()
+	if _, ok := s.m[2]; ok || len(s.m) != 2 {
+		t.Fatalf("after eviction: %v", s.m)
 	}
-	// With a sample of one, exactly one entry goes.
-	Soonest(m, 1, deadline)
-	if len(m) != 1 {
-		t.Fatalf("after a sample of one: %v", m)
+	// With more entries than the sample, exactly one goes.
+	for k := range uint64(2 * evictSample) {
+		s.m[100+k] = entry[string]{deadline: 100}
 	}
-	empty := map[int]int64{}
-	Soonest(empty, 8, deadline)
-	if len(empty) != 0 {
-		t.Fatal("an empty map changed")
+	before := len(s.m)
+	s.evictSoonest()
+	if len(s.m) != before-1 {
+		t.Fatalf("%d entries after evicting one of %d", len(s.m), before)
+	}
+	empty := &shard[string]{}
+	empty.evictSoonest()
+	if empty.m != nil {
+		t.Fatal("an empty shard changed")
 	}
 }
