@@ -115,7 +115,7 @@ type Options struct {
 // Manager creates, caches and uses the signing keys of every pool. It is
 // safe for concurrent use.
 type Manager struct {
-	store           storage.Storage
+	store           storage.SigningKeys
 	log             *slog.Logger
 	now             func() time.Time
 	keyBits         int
@@ -133,7 +133,7 @@ type Manager struct {
 }
 
 // NewManager returns a Manager over store.
-func NewManager(store storage.Storage, opts Options) *Manager {
+func NewManager(store storage.SigningKeys, opts Options) *Manager {
 	m := &Manager{
 		store:           store,
 		log:             opts.Logger,
@@ -183,9 +183,9 @@ var useNames = [2]string{UseAccess, UseID}
 
 // EnsurePoolKeys creates the pool's access and id keys unless it has them
 // already. It is idempotent and safe to call concurrently: callers of one
-// Manager are serialised, so they create one key per use. Managers on
-// different nodes may race and each create one; then every node signs
-// with the newest key of each use and all of them verify.
+// Manager are serialised, and storage adds a use's first key only where
+// the pool has none (AddMissingSigningKeys), so Managers on several nodes
+// starting at once also end with one key per use.
 func (m *Manager) EnsurePoolKeys(ctx context.Context, poolID string) error {
 	if poolID == "" {
 		return errors.New("keys: empty pool ID")
@@ -214,25 +214,7 @@ func (m *Manager) EnsurePoolKeys(ctx context.Context, poolID string) error {
 		}
 		fresh = append(fresh, k)
 	}
-	err = m.store.Atomic(ctx, func(ctx context.Context, tx storage.Storage) error {
-		existing, err := tx.ListSigningKeys(ctx, poolID)
-		if err != nil {
-			return err
-		}
-		have := map[string]bool{}
-		for _, k := range existing {
-			have[k.Use] = true
-		}
-		for _, k := range fresh {
-			if have[k.Use] {
-				continue
-			}
-			if err := tx.CreateSigningKey(ctx, k); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	_, err = m.store.AddMissingSigningKeys(ctx, fresh)
 	if err != nil {
 		// Another node may have created the keys while we tried: that is
 		// success too.

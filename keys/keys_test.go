@@ -713,8 +713,8 @@ func TestEnsurePoolKeysConcurrent(t *testing.T) {
 		t.Errorf("a second EnsurePoolKeys made %d keys", len(again))
 	}
 
-	// Four Managers (nodes), two callers each: whatever got created, all
-	// nodes sign with the same key per use and accept each other's tokens.
+	// Four Managers (nodes), two callers each: still exactly one key per
+	// use, all nodes sign with it and accept each other's tokens.
 	clk := newClock()
 	nodes := make([]*Manager, 4)
 	for i := range nodes {
@@ -730,6 +730,9 @@ func TestEnsurePoolKeysConcurrent(t *testing.T) {
 		}
 	}
 	wg.Wait()
+	if recs, err := st.ListSigningKeys(ctx, poolB); err != nil || len(recs) != 2 || recs[0].Use == recs[1].Use {
+		t.Errorf("keys after four nodes' EnsurePoolKeys: %d records, err %v", len(recs), err)
+	}
 	clk.Advance(DefaultReloadInterval) // let nodes reload on unknown kids
 	for _, use := range []string{UseAccess, UseID} {
 		var kid string
