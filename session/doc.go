@@ -52,6 +52,10 @@
 // Cache-Control: private, no-store. Refresh does the same on demand and
 // returns ErrHeadersWritten once the response has started.
 //
+// A reverse proxy in front of another app (cognate gateway) forwards
+// ForwardCookieHeader instead of the browser's Cookie header, so that the
+// app sees the tokens the Middleware settled on, refreshed ones included.
+//
 // One refresh per refresh token runs at a time in the process; requests
 // with the same session wait for it. Its outcome is remembered for 30 s,
 // so requests already on their way with the old cookies get the new
