@@ -15,6 +15,7 @@ import (
 
 	"github.com/cognate-auth/cognate/cognitoapi"
 	"github.com/cognate-auth/cognate/internal/atomicfile"
+	"github.com/cognate-auth/cognate/internal/trustedproxy"
 )
 
 // # Who is "this machine"
@@ -35,7 +36,7 @@ var forwardingHeaders = []string{"X-Forwarded-For", "Forwarded", "X-Real-Ip", "X
 // loopback peer that is not a trusted proxy, with no forwarding headers.
 func directLocal(r *http.Request, trusted []netip.Prefix) bool {
 	peer, err := netip.ParseAddr(cognitoapi.PeerIP(r))
-	if err != nil || !peer.Unmap().IsLoopback() || isTrusted(trusted, peer) {
+	if err != nil || !peer.Unmap().IsLoopback() || trustedproxy.List(trusted).Contains(peer) {
 		return false
 	}
 	for _, h := range forwardingHeaders {
@@ -44,16 +45,6 @@ func directLocal(r *http.Request, trusted []netip.Prefix) bool {
 		}
 	}
 	return true
-}
-
-func isTrusted(trusted []netip.Prefix, a netip.Addr) bool {
-	a = a.Unmap()
-	for _, p := range trusted {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return false
 }
 
 // localHost reports whether the Host header names this machine, so that a
