@@ -20,9 +20,20 @@ type amplifyOutputs struct {
 }
 
 // outputsCustom carries the events API the way Amplify's Events docs put
-// it in amplify_outputs.json: custom.events.
+// it in amplify_outputs.json (custom.events), and what Amplify's outputs
+// parser drops but a server needs to use a pool outside AWS (custom.cognate).
 type outputsCustom struct {
-	Events outputsEvents `json:"events"`
+	Events  *outputsEvents `json:"events,omitempty"`
+	Cognate outputsCognate `json:"cognate"`
+}
+
+// outputsCognate tells @cognate-auth/amplify-nextjs (or any backend) that
+// the pool is Cognate's: Amplify's userPoolEndpoint, and the issuer its
+// tokens carry, whose key set is <issuer>/.well-known/jwks.json. Without
+// it a verifier derives Amazon Cognito's issuer from the pool id.
+type outputsCognate struct {
+	UserPoolEndpoint string `json:"user_pool_endpoint"`
+	Issuer           string `json:"issuer"`
 }
 
 type outputsEvents struct {
@@ -98,11 +109,14 @@ func contains(list []string, v string) bool {
 	return false
 }
 
-func writeOutputs(dataDir string, p storage.Pool, c storage.Client, ev *outputsEvents) error {
+// writeOutputs writes <data>/amplify_outputs.json for pool p and client c:
+// ev is the events API (nil: none), issuer the pool's token issuer under
+// publicURL.
+func writeOutputs(dataDir, publicURL, issuer string, p storage.Pool, c storage.Client, ev *outputsEvents) error {
 	out := outputsFor(p, c)
-	if ev != nil {
-		out.Custom = &outputsCustom{Events: *ev}
-	}
+	out.Custom = &outputsCustom{Events: ev, Cognate: outputsCognate{
+		UserPoolEndpoint: strings.TrimRight(publicURL, "/"), Issuer: issuer,
+	}}
 	b, err := json.MarshalIndent(out, "", "  ")
 	if err != nil {
 		return err

@@ -127,7 +127,7 @@ func (s *Server) init(ctx context.Context, fc *FileConfig) error {
 	if err != nil {
 		return err
 	}
-	if err := writeOutputs(cfg.DataDir, s.Pool, s.Client, ev); err != nil {
+	if err := writeOutputs(cfg.DataDir, cfg.PublicURL, svc.Issuer(s.Pool.ID), s.Pool, s.Client, ev); err != nil {
 		return fmt.Errorf("write amplify_outputs.json: %w", err)
 	}
 	trusted, err := parseCIDRs(cfg.TrustedProxies)
