@@ -18,9 +18,9 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-# e4cfe25 is the commit of the last performance record
+# 5ba7776 is the commit of the last performance record
 # (docs/PERFORMANCE.md); move BASE forward with each new record.
-BASE=${BASE:-e4cfe25}
+BASE=${BASE:-5ba7776}
 OPS=${OPS:-getuser}
 ROUNDS=${ROUNDS:-4}
 DUR=${DUR:-10s}
