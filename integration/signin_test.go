@@ -372,14 +372,15 @@ func TestRefreshRotation(t *testing.T) {
 
 	t.Run("REFRESH_TOKEN_AUTH refused with rotation", func(t *testing.T) {
 		t.Parallel()
-		tok := e.signIn(e.pub, "rot@example.com", password)
+		client, _ := e.newClient(e.pool, rotation(true, 10))
+		tok := e.signIn(client, "rot@example.com", password)
 		_, err := e.api.InitiateAuth(e.ctx, &cip.InitiateAuthInput{
-			ClientId: aws.String(e.pub), AuthFlow: types.AuthFlowTypeRefreshTokenAuth,
+			ClientId: aws.String(client), AuthFlow: types.AuthFlowTypeRefreshTokenAuth,
 			AuthParameters: map[string]string{"REFRESH_TOKEN": aws.ToString(tok.RefreshToken)},
 		})
 		wantErr(t, err, "NotAuthorizedException")
 		// The refused attempt did not spend the token.
-		must(e.refresh(e.pub, "", tok.RefreshToken))(t)
+		must(e.refresh(client, "", tok.RefreshToken))(t)
 	})
 }
 

@@ -19,36 +19,39 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 )
 
-// TestRevokeToken: revoking a refresh token ends that sign-in only.
+// TestRevokeToken: revoking a refresh token ends that sign-in only. The
+// client rotates refresh tokens, so that the revoked sign-in's rotated
+// refresh token is checked too.
 func TestRevokeToken(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	e.signUp(e.pub, "rev@example.com")
-	a := e.signIn(e.pub, "rev@example.com", password)
-	b := e.srpSignIn(e.pool, e.pub, "rev@example.com", password)
-	aNext := must(e.refresh(e.pub, "", a.RefreshToken))(t)
+	client, _ := e.newClient(e.pool, rotation(true, 10))
+	a := e.signIn(client, "rev@example.com", password)
+	b := e.srpSignIn(e.pool, client, "rev@example.com", password)
+	aNext := must(e.refresh(client, "", a.RefreshToken))(t)
 
-	_, err := e.api.RevokeToken(e.ctx, &cip.RevokeTokenInput{ClientId: aws.String(e.pub), Token: a.AccessToken})
+	_, err := e.api.RevokeToken(e.ctx, &cip.RevokeTokenInput{ClientId: aws.String(client), Token: a.AccessToken})
 	wantErr(t, err, "UnsupportedTokenTypeException")
 	other, _ := e.newClient(e.pool)
 	_, err = e.api.RevokeToken(e.ctx, &cip.RevokeTokenInput{ClientId: aws.String(other), Token: a.RefreshToken})
 	wantErr(t, err, "NotAuthorizedException")
 	must(e.getUser(a.AccessToken))(t) // the refused calls revoked nothing
 
-	must(e.api.RevokeToken(e.ctx, &cip.RevokeTokenInput{ClientId: aws.String(e.pub), Token: a.RefreshToken}))(t)
+	must(e.api.RevokeToken(e.ctx, &cip.RevokeTokenInput{ClientId: aws.String(client), Token: a.RefreshToken}))(t)
 	for _, at := range []*string{a.AccessToken, aNext.AccessToken} {
 		_, err = e.getUser(at)
 		wantMessage(t, err, "NotAuthorizedException", "Access Token has been revoked")
 	}
 	for _, rt := range []*string{a.RefreshToken, aNext.RefreshToken} {
-		_, err = e.refresh(e.pub, "", rt)
+		_, err = e.refresh(client, "", rt)
 		wantErr(t, err, "NotAuthorizedException")
 	}
 	must(e.getUser(b.AccessToken))(t)
-	must(e.refresh(e.pub, "", b.RefreshToken))(t)
+	must(e.refresh(client, "", b.RefreshToken))(t)
 	// Revoking again, or an unknown token, succeeds quietly (RFC 7009).
-	must(e.api.RevokeToken(e.ctx, &cip.RevokeTokenInput{ClientId: aws.String(e.pub), Token: a.RefreshToken}))(t)
-	must(e.api.RevokeToken(e.ctx, &cip.RevokeTokenInput{ClientId: aws.String(e.pub), Token: aws.String("unknown")}))(t)
+	must(e.api.RevokeToken(e.ctx, &cip.RevokeTokenInput{ClientId: aws.String(client), Token: a.RefreshToken}))(t)
+	must(e.api.RevokeToken(e.ctx, &cip.RevokeTokenInput{ClientId: aws.String(client), Token: aws.String("unknown")}))(t)
 
 	off := aws.ToString(must(e.api.CreateUserPoolClient(e.ctx, &cip.CreateUserPoolClientInput{
 		UserPoolId: aws.String(e.pool), ClientName: aws.String("norevoke"), ExplicitAuthFlows: allFlows, EnableTokenRevocation: aws.Bool(false),

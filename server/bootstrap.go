@@ -67,8 +67,11 @@ func defaultPoolInput() userpool.CreateUserPoolInput {
 }
 
 // defaultClientInput is a public client for browser and SSR apps: SRP and
-// password sign-in, and refresh-token rotation with a grace period that
-// absorbs concurrent refreshes from several tabs.
+// password sign-in, and otherwise the settings Cognito gives a new app
+// client. Refresh-token rotation in particular stays off, as in Cognito:
+// with it on, a refresh whose new refresh token cannot be stored (a
+// Next.js server component cannot write cookies) ends the whole sign-in
+// once the grace period has passed.
 func defaultClientInput(poolID string) userpool.CreateUserPoolClientInput {
 	return userpool.CreateUserPoolClientInput{ClientSettingsInput: userpool.ClientSettingsInput{
 		UserPoolId: poolID,
@@ -76,7 +79,6 @@ func defaultClientInput(poolID string) userpool.CreateUserPoolClientInput {
 		ExplicitAuthFlows: []string{
 			"ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH",
 		},
-		RefreshTokenRotation: &userpool.RefreshTokenRotationType{Feature: "ENABLED", RetryGracePeriodSeconds: 10},
 	}}
 }
 

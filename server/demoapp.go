@@ -31,8 +31,11 @@ func demoOrigin(addr string) (string, error) {
 
 // demoClientInput is the demo's public app client (no secret: its server sends PKCE): the
 // authorization code grant with PKCE to the demo's callback, plus SRP for
-// its password form, with rotation and a grace period that covers
-// parallel requests from several tabs.
+// its password form. Unlike a new Cognito client (and the bootstrap web
+// client) it rotates refresh tokens, with a grace period that covers
+// parallel requests from several tabs: the demo exists to show the
+// session library storing each rotated token, which it can because every
+// demo response may write cookies.
 func demoClientInput(poolID, origin, mount string) userpool.ClientSettingsInput {
 	return userpool.ClientSettingsInput{
 		UserPoolId: poolID,

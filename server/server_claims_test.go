@@ -12,12 +12,14 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/cognate-auth/cognate/storage"
 	"github.com/cognate-auth/cognate/userpool"
 )
 
@@ -85,18 +87,33 @@ func TestPanicBecomesGeneric500(t *testing.T) {
 	resp.Body.Close()
 }
 
-// TestDefaultClientRotatesWithGrace: the app client a first start creates
-// rotates refresh tokens, with the 10-second grace period the session
-// library relies on across nodes.
-func TestDefaultClientRotatesWithGrace(t *testing.T) {
-	s := newTestServer(t, Config{})
-	out, err := s.Service().DescribeUserPoolClient(t.Context(), userpool.DescribeUserPoolClientInput{UserPoolId: s.Pool.ID, ClientId: s.Client.ClientID})
+// TestBootstrapClientsRotation: the web client a first start creates has
+// refresh-token rotation off, as a new Cognito client does; the demo's
+// client turns it on, with the 10-second grace period the session library
+// relies on across nodes, because showing rotation handled is its job.
+func TestBootstrapClientsRotation(t *testing.T) {
+	s := newTestServer(t, Config{DemoAddr: "127.0.0.1:3111"})
+	rotation := func(clientID string) *userpool.RefreshTokenRotationType {
+		t.Helper()
+		out, err := s.Service().DescribeUserPoolClient(t.Context(), userpool.DescribeUserPoolClientInput{UserPoolId: s.Pool.ID, ClientId: clientID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.UserPoolClient.RefreshTokenRotation
+	}
+	if r := rotation(s.Client.ClientID); r == nil || r.Feature != "DISABLED" {
+		t.Errorf("web client's rotation %+v, want DISABLED", r)
+	}
+	clients, err := s.store.ListClients(t.Context(), s.Pool.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := out.UserPoolClient.RefreshTokenRotation
-	if r == nil || r.Feature != "ENABLED" || r.RetryGracePeriodSeconds != 10 {
-		t.Fatalf("default client's rotation %+v", r)
+	i := slices.IndexFunc(clients, func(c storage.Client) bool { return c.Name == DemoClientName })
+	if i < 0 {
+		t.Fatal("no demo client")
+	}
+	if r := rotation(clients[i].ClientID); r == nil || r.Feature != "ENABLED" || r.RetryGracePeriodSeconds != 10 {
+		t.Errorf("demo client's rotation %+v, want ENABLED with a 10 s grace", r)
 	}
 }
 
