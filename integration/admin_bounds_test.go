@@ -418,8 +418,10 @@ func TestAdminBounds(t *testing.T) {
 				t.Fatal(err)
 			}
 			d := must(e.api.DescribeUserPool(e.ctx, &cip.DescribeUserPoolInput{UserPoolId: aws.String(out.UserPool.Id)}))(t).UserPool
-			if n := d.Policies.PasswordPolicy.TemporaryPasswordValidityDays; n != 0 {
-				t.Fatalf("TemporaryPasswordValidityDays 0 stored as %d", n)
+			// Cognito's PasswordPolicyType: a 0 is treated as left out,
+			// so the pool gets the default 7 days.
+			if n := d.Policies.PasswordPolicy.TemporaryPasswordValidityDays; n != 7 {
+				t.Fatalf("TemporaryPasswordValidityDays 0 stored as %d, want the default 7", n)
 			}
 		})
 		pg := cip.NewListUserPoolsPaginator(e.api, &cip.ListUserPoolsInput{MaxResults: aws.Int32(60)})

@@ -80,6 +80,9 @@ type UserPoolType struct {
 	CreationDate                Epoch                        `json:"CreationDate"`
 	LastModifiedDate            Epoch                        `json:"LastModifiedDate"`
 	Domain                      string                       `json:"Domain,omitempty"`
+	// UserPoolTier is always ESSENTIALS, the plan Cognito gives a new
+	// pool: Cognate has no plans, so it reports the default.
+	UserPoolTier string `json:"UserPoolTier"`
 }
 
 // UserPoolOutput wraps a pool.
@@ -194,6 +197,10 @@ type UserPoolClientType struct {
 	EnableTokenRevocation           bool                      `json:"EnableTokenRevocation"`
 	AuthSessionValidity             int64                     `json:"AuthSessionValidity"`
 	RefreshTokenRotation            *RefreshTokenRotationType `json:"RefreshTokenRotation,omitempty"`
+	// EnablePropagateAdditionalUserContextData is always false, Cognito's
+	// default: user context data feeds threat protection, which Cognate
+	// does not have.
+	EnablePropagateAdditionalUserContextData bool `json:"EnablePropagateAdditionalUserContextData"`
 }
 
 // UserPoolClientOutput wraps a client.

@@ -195,6 +195,11 @@ func clientType(c storage.Client) UserPoolClientType {
 	if t.PreventUserExistenceErrors == "" {
 		t.PreventUserExistenceErrors = "ENABLED"
 	}
+	// A client that lists no flows allows Cognito's default ones, and
+	// Cognito describes it with them.
+	if len(t.ExplicitAuthFlows) == 0 {
+		t.ExplicitAuthFlows = slices.Clone(defaultFlows)
+	}
 	feature := "DISABLED"
 	if st.RefreshTokenRotation {
 		feature = "ENABLED"

@@ -124,7 +124,8 @@ func poolSettings(in CreateUserPoolInput) (storage.PoolSettings, error) {
 		setBool(&pol.RequireLowercase, pp.RequireLowercase)
 		setBool(&pol.RequireNumbers, pp.RequireNumbers)
 		setBool(&pol.RequireSymbols, pp.RequireSymbols)
-		if pp.TemporaryPasswordValidityDays != nil {
+		// Cognito reads a TemporaryPasswordValidityDays of 0 as left out.
+		if pp.TemporaryPasswordValidityDays != nil && *pp.TemporaryPasswordValidityDays != 0 {
 			pol.TemporaryPasswordValidityDays = *pp.TemporaryPasswordValidityDays
 		}
 	}
@@ -196,6 +197,12 @@ func poolType(p storage.Pool) UserPoolType {
 		CreationDate:           Epoch(p.CreatedAt),
 		LastModifiedDate:       Epoch(p.UpdatedAt),
 		Domain:                 p.Settings.Domain,
+		UserPoolTier:           "ESSENTIALS",
+	}
+	// A pool created without DeletionProtection has it off, and Cognito
+	// says so.
+	if t.DeletionProtection == "" {
+		t.DeletionProtection = "INACTIVE"
 	}
 	if len(p.Settings.AttributesRequireVerificationBeforeUpdate) > 0 {
 		t.UserAttributeUpdateSettings = &UserAttributeUpdateSettings{AttributesRequireVerificationBeforeUpdate: p.Settings.AttributesRequireVerificationBeforeUpdate}
