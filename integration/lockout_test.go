@@ -205,6 +205,62 @@ func TestParallelGuessesHitTheExactBound(t *testing.T) {
 	}
 }
 
+// TestParallelCodeGuessesHitTheExactBound releases 50 wrong codes at once
+// for ConfirmSignUp and for ConfirmForgotPassword: codes are counted
+// like passwords, so exactly five are compared, and then even the right
+// code is refused until the lock ends.
+func TestParallelCodeGuessesHitTheExactBound(t *testing.T) {
+	e := lockoutEnv(t)
+	b := newBurster(e)
+	rounds := 3
+	if testing.Short() {
+		rounds = 1
+	}
+	type target struct {
+		op, kind string
+		prepare  func(user string)
+		body     func(user, code string) map[string]any
+	}
+	targets := []target{
+		{"ConfirmSignUp", "sign_up", func(user string) {
+			must(e.api.SignUp(e.ctx, &cip.SignUpInput{ClientId: aws.String(e.pub), Username: aws.String(user), Password: aws.String(password)}))(t)
+		}, func(user, code string) map[string]any {
+			return map[string]any{"ClientId": e.pub, "Username": user, "ConfirmationCode": code}
+		}},
+		{"ConfirmForgotPassword", "forgot_password", func(user string) {
+			e.signUp(e.pub, user)
+			must(e.api.ForgotPassword(e.ctx, &cip.ForgotPasswordInput{ClientId: aws.String(e.pub), Username: aws.String(user)}))(t)
+		}, func(user, code string) map[string]any {
+			return map[string]any{"ClientId": e.pub, "Username": user, "ConfirmationCode": code, "Password": "New-Passw0rd!"}
+		}},
+	}
+	for _, tg := range targets {
+		for round := range rounds {
+			user := fmt.Sprintf("code-%s-%d@example.com", tg.kind, round)
+			tg.prepare(user)
+			right := e.code(user, tg.kind)
+			var bodies [][]byte
+			for i := 0; len(bodies) < burst; i++ {
+				if code := fmt.Sprintf("%06d", i); code != right {
+					raw, _ := json.Marshal(tg.body(user, code))
+					bodies = append(bodies, raw)
+				}
+			}
+			answers := map[string]int{}
+			for _, o := range b.fire(tg.op, bodies) {
+				answers[o.typ]++
+			}
+			if answers["CodeMismatchException"] != free || answers["LimitExceededException"] != burst-free || len(answers) != 2 {
+				t.Errorf("%s round %d: %v; want exactly %d codes compared and the rest refused", tg.op, round, answers, free)
+			}
+			raw, _ := json.Marshal(tg.body(user, right))
+			if o := b.fire(tg.op, [][]byte{raw})[0]; o.typ != "LimitExceededException" {
+				t.Errorf("%s round %d: the right code during the lock: %+v, want LimitExceededException", tg.op, round, o)
+			}
+		}
+	}
+}
+
 // TestRightPasswordInABurstAtTheLock puts a user one failure from the
 // lock and releases 49 wrong passwords with the right one: exactly one
 // guess is evaluated before the lock, so the right password signs in
