@@ -32,7 +32,7 @@ var shared struct {
 	srv  *server.Server
 	url  string
 	pool string
-	pub  string // the default client: SRP, password and refresh, rotation with a 10 s grace
+	pub  string // the default client: SRP, password and refresh, no rotation
 }
 
 func TestMain(m *testing.M) {

@@ -113,7 +113,8 @@ func TestNewPasswordRequired(t *testing.T) {
 }
 
 func TestRefreshRotation(t *testing.T) {
-	c := newClient(t, shared.pub, "")
+	id, _ := newAppClient(t, clientSpec{rotation: true, grace: 10})
+	c := newClient(t, id, "")
 	email := newEmail(t)
 	newUser(t, email, false)
 	tk := signIn(t, c, email, password)
@@ -128,7 +129,7 @@ func TestRefreshRotation(t *testing.T) {
 	if next.RefreshToken == "" || next.RefreshToken == tk.RefreshToken {
 		t.Fatalf("rotation on, but refresh token %q (old %q)", next.RefreshToken, tk.RefreshToken)
 	}
-	// Within the default client's grace period the old token still works
+	// Within the client's grace period the old token still works
 	// (a concurrent refresh by another node).
 	if _, err := c.Refresh(t.Context(), tk.RefreshToken, ""); err != nil {
 		t.Fatalf("refresh with the old token within the grace period: %v", err)
