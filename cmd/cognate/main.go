@@ -1,6 +1,7 @@
 // Command cognate runs the Cognate user pool and manages it.
 //
 //	cognate serve    run the server (see cognate serve -h)
+//	cognate gateway  the session layer as a reverse proxy in front of an app
 //	cognate admin    everyday admin tasks against a running server
 //	cognate version  print the version
 package main
@@ -33,6 +34,7 @@ const usage = `usage: cognate <command> [flags]
 
 commands:
   serve     run the user pool (HTTP API, JWKS, dev outbox)
+  gateway   put the session layer in front of any app, as a reverse proxy
   admin     create users, set passwords, manage groups on a running server
   version   print the version
 
@@ -49,6 +51,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, args[1:], stdout, stderr)
 	case "admin":
 		return admin(ctx, args[1:], stdout, stderr)
+	case "gateway":
+		return gatewayCmd(ctx, args[1:], stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "cognate", version())
 		return nil
