@@ -40,10 +40,16 @@ timing:
 # (conformance/events), then the hosted pages, Amplify's
 # signInWithRedirect, the session library's demo app and its live panel in
 # Debian's Chromium (conformance/browser).
+# Then @cognate-auth/amplify-nextjs with the real adapter-nextjs
+# (npm/amplify-nextjs), and examples/nextjs built once and run in Chromium
+# (conformance/nextjs).
 conformance: build browser-deps
 	cd conformance/amplify && $(NPM) ci --no-audit --no-fund && COGNATE_BIN=$(CURDIR)/$(BIN) $(NPM) test
 	cd conformance/events && $(NPM) ci --no-audit --no-fund && COGNATE_BIN=$(CURDIR)/$(BIN) $(NPM) test
 	cd conformance/browser && $(NPM) ci --no-audit --no-fund && COGNATE_BIN=$(CURDIR)/$(BIN) $(NPM) test
+	cd npm/amplify-nextjs && $(NPM) ci --no-audit --no-fund && COGNATE_BIN=$(CURDIR)/$(BIN) $(NPM) test
+	cd examples/nextjs && $(NPM) ci --no-audit --no-fund
+	cd conformance/nextjs && $(NPM) ci --no-audit --no-fund && COGNATE_BIN=$(CURDIR)/$(BIN) $(NPM) test
 
 # The browser suite drives Debian's chromium package (never a downloaded
 # browser build).
