@@ -12,6 +12,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -446,6 +447,14 @@ func TestHealthAndReady(t *testing.T) {
 		if resp.StatusCode != want {
 			t.Errorf("%s: %d %s", path, resp.StatusCode, body)
 		}
+	}
+	rec := httptest.NewRecorder()
+	e.gw.MetricsHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	if !strings.Contains(rec.Body.String(), "cognate_gateway_requests_total") {
+		t.Fatalf("metrics listener: %s", rec.Body.String())
+	}
+	if _, body := newBrowser(t).do(http.MethodGet, e.url+"/metrics", nil); strings.Contains(body, "cognate_gateway_") {
+		t.Fatal("metrics served on the gateway's listener")
 	}
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	dead := "http://" + ln.Addr().String()
