@@ -91,10 +91,13 @@ func newALBSigner(cfg *Config, sc session.Config) (*albSigner, error) {
 	if s.signer == "" {
 		s.signer = "arn:aws:elasticloadbalancing:" + region(sc) + ":000000000000:loadbalancer/app/cognate-gateway/0000000000000000"
 	}
+	point, err := key.PublicKey.Bytes() // 0x04 || X || Y
+	if err != nil {
+		return nil, err
+	}
 	s.jwks, err = json.Marshal(map[string]any{"keys": []map[string]string{{
 		"kty": "EC", "crv": "P-256", "use": "sig", "alg": "ES256", "kid": s.kid,
-		"x": b64(key.PublicKey.X.FillBytes(make([]byte, 32))),
-		"y": b64(key.PublicKey.Y.FillBytes(make([]byte, 32))),
+		"x": b64(point[1:33]), "y": b64(point[33:]),
 	}}})
 	return s, err
 }

@@ -432,6 +432,11 @@ func TestALBHeaders(t *testing.T) {
 	if claims["sub"] != s.Header.Get("X-Amzn-Oidc-Identity") || claims["email"] != "gw-ida@example.com" || claims["username"] != "gw-ida" || claims["token_use"] != nil {
 		t.Fatalf("claims %v", claims)
 	}
+	_, jwks := b.do(http.MethodGet, e.url+ALBKeyPath+"jwks.json", nil)
+	var set struct{ Keys []struct{ Kid, Crv, X, Y string } }
+	if json.Unmarshal([]byte(jwks), &set); len(set.Keys) != 1 || set.Keys[0].Kid != kid || set.Keys[0].Crv != "P-256" || len(set.Keys[0].X) != 43 {
+		t.Fatalf("jwks %s", jwks)
+	}
 	// A token signed by anyone else does not verify.
 	other := strings.Split(data, ".")
 	other[1] = base64.RawURLEncoding.EncodeToString([]byte(`{"sub":"mallory"}`))
