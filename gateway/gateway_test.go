@@ -433,7 +433,9 @@ func TestALBHeaders(t *testing.T) {
 		t.Fatalf("claims %v", claims)
 	}
 	_, jwks := b.do(http.MethodGet, e.url+ALBKeyPath+"jwks.json", nil)
-	var set struct{ Keys []struct{ Kid, Crv, X, Y string } }
+	var set struct {
+		Keys []struct{ Kid, Crv, X, Y string }
+	}
 	if json.Unmarshal([]byte(jwks), &set); len(set.Keys) != 1 || set.Keys[0].Kid != kid || set.Keys[0].Crv != "P-256" || len(set.Keys[0].X) != 43 {
 		t.Fatalf("jwks %s", jwks)
 	}
