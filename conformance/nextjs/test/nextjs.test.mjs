@@ -254,18 +254,20 @@ step('after the access token expires, the proxy refreshes: new cookies, no-store
 });
 
 step('Server Components past expiry and the rotation grace period: still signed in, never a reused refresh token', async () => {
+  // Only '/', a Server Component with no Amplify call in the browser, so that
+  // nothing but the proxy can store a refresh.
   for (let round = 0; round < 2; round++) {
-    await pastExpiry(); // also well past the retired refresh token's grace period
-    for (const pathname of ['/protected', '/', '/protected', '/']) {
-      const res = await visit(pathname);
-      const shown = pathname === '/' ? page.getByTestId('user') : page.getByTestId('protected-user');
-      assert.match(await shown.textContent(), new RegExp(EMAIL.replace(/[.]/g, '\\.')), pathname);
-      assert.ok(res.status() === 200, `${pathname}: ${res.status()}`);
+    await pastExpiry();
+    for (let i = 0; i < 3; i++) {
+      if (i) await sleep((GRACE_SECONDS + 1) * 1000); // past the grace of a refresh token the last refresh retired
+      const res = await visit('/');
+      assert.equal(res.status(), 200);
+      assert.equal(await page.getByTestId('user').textContent(), `Signed in as ${EMAIL}`, `round ${round}, visit ${i}`);
     }
   }
+  assert.deepEqual(calls('GetTokensFromRefreshToken'), [], 'the page itself never refreshed');
   // One refresh per expiry, each by the proxy; none failed (no RefreshTokenReuseException).
   assert.deepEqual(await refreshCounts(), { ok: 3 });
-  assert.deepEqual(calls('GetTokensFromRefreshToken'), [], 'the page itself never refreshed');
 });
 
 step('sign-out revokes and clears every token cookie; the protected page sends to sign-in', async () => {
