@@ -80,6 +80,9 @@ type Config struct {
 	// Logger receives errors and warnings; nil discards. The session
 	// layer gets it too unless Session.Logger is set.
 	Logger *slog.Logger
+	// BFF, with a Store, keeps the tokens server-side behind one opaque
+	// session cookie (see BFF).
+	BFF BFF
 }
 
 // normalize checks cfg and fills in its defaults.
@@ -87,6 +90,9 @@ func (cfg *Config) normalize() (*url.URL, error) {
 	u, err := url.Parse(cfg.Upstream)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 		return nil, fmt.Errorf("%w: upstream %q must be http(s)://host[:port][/path]", ErrConfig, cfg.Upstream)
+	}
+	if err := cfg.normalizeBFF(); err != nil {
+		return nil, err
 	}
 	if cfg.IdentityPrefix == "" {
 		cfg.IdentityPrefix = DefaultIdentityPrefix

@@ -78,7 +78,13 @@ func New(cfg Config) (*Gateway, error) {
 			g.group[r.Group] = m.RequireGroup(r.Group, fwd)
 		}
 	}
-	g.handler = g.outer(m.Middleware(http.HandlerFunc(g.route)))
+	inner := m.Middleware(http.HandlerFunc(g.route))
+	if cfg.BFF.Store != nil {
+		if inner, err = g.newBFF(http.HandlerFunc(g.route)); err != nil {
+			return nil, err
+		}
+	}
+	g.handler = g.outer(inner)
 	return g, nil
 }
 
