@@ -57,6 +57,8 @@ func gatewayCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		logFormat, logLevel                       string
 		groups                                    groupRules
 		secure                                    string
+		bff                                       bool
+		sessionStore, dataDir                     string
 	)
 	fs.StringVar(&cfg.Upstream, "upstream", "", "the app's base URL, e.g. http://127.0.0.1:3000 (required)")
 	fs.StringVar(&listen, "listen", gatewayListen, "listen address")
@@ -97,6 +99,11 @@ func gatewayCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", gateway.DefaultMaxBodyBytes, "largest request body accepted (-1: no bound)")
 	fs.DurationVar(&cfg.DialTimeout, "upstream-dial-timeout", gateway.DefaultDialTimeout, "time to connect to the app")
 	fs.DurationVar(&cfg.ResponseHeaderTimeout, "upstream-response-header-timeout", gateway.DefaultResponseHeaderTimeout, "time for the app to start answering (bodies stream for as long as they take)")
+	fs.BoolVar(&bff, "bff", false, "BFF mode: the browser gets one opaque HttpOnly session cookie, the tokens stay in --session-store")
+	fs.StringVar(&sessionStore, "session-store", "", "BFF session store: an SQLite file path, or redis://host:port/db (rediss:// for TLS) for nodes that share sessions (default: <--data>/"+defaultSessionFile+")")
+	fs.StringVar(&dataDir, "data", ".", "directory of the default BFF session store file")
+	fs.DurationVar(&cfg.BFF.MaxAge, "session-max-age", gateway.DefaultBFFMaxAge, "BFF: a session ends this long after sign-in (sooner when the pool refuses its refresh token)")
+	fs.DurationVar(&cfg.BFF.IdleTimeout, "session-idle-timeout", 0, "BFF: a session unused this long ends (0: never)")
 	fs.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.Usage = func() {
@@ -193,6 +200,23 @@ func gatewayCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	cfg.Logger = slog.New(reqid.Handler{Handler: h})
 	sc.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+	if !bff && sessionStore != "" {
+		return errors.New("gateway: --session-store is for --bff mode")
+	}
+	if bff {
+		store, closer, shared, err := openSessionStore(ctx, sessionStore, dataDir, sc.ClientID)
+		if err != nil {
+			return fmt.Errorf("gateway: --session-store: %w", err)
+		}
+		defer closer.Close()
+		switch {
+		case sc.SecretKey == nil && shared:
+			return errors.New("gateway: a shared --session-store needs --secret-key-file, the same on every node (it keys the sessions' encryption)")
+		case sc.SecretKey == nil:
+			cfg.Logger.Warn("gateway: no --secret-key-file: sessions are sealed with a key of this process and end when it restarts")
+		}
+		cfg.BFF.Store = store
+	}
 	g, err := gateway.New(cfg)
 	if err != nil {
 		return err

@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -50,6 +52,10 @@ func TestGatewayBadFlags(t *testing.T) {
 		{"bad origin", append(base, "--origin", "localhost"), "Origin"},
 		{"stray argument", append(base, "extra"), "unexpected argument"},
 		{"unknown flag", append(base, "--frobnicate"), "frobnicate"},
+		{"bff in client mode", append(base, "--bff", "--mode", "client", "--data", t.TempDir()), "server mode"},
+		{"bad session store", append(base, "--bff", "--session-store", "memcached://x"), "--session-store"},
+		{"shared store without a key", append(base, "--bff", "--session-store", "redis://127.0.0.1:1"), "--secret-key-file"},
+		{"session store without bff", append(base, "--session-store", "s.db"), "--bff"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -116,6 +122,51 @@ func TestGatewayServes(t *testing.T) {
 	}
 	if resp, err := http.Get(base + "/_gateway/health"); err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("health: %v", err)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("gateway ended with %v", err)
+	}
+}
+
+func TestGatewayBFF(t *testing.T) {
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "app saw cookies="+r.Header.Get("Cookie"))
+	}))
+	defer app.Close()
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(t.Context())
+	var out syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"gateway", "--bff", "--data", dir, "--upstream", app.URL, "--origin", "http://localhost", "--client-id", "abc",
+			"--user-pool-id", "us-east-1_x", "--listen", "127.0.0.1:0", "--metrics-addr", "off", "--public-paths", "/"}, &out, io.Discard)
+	}()
+	re := regexp.MustCompile(`on (http://127\.0\.0\.1:\d+)`)
+	var base string
+	for deadline := time.Now().Add(5 * time.Second); base == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if m := re.FindStringSubmatch(out.String()); m != nil {
+			base = m[1]
+		}
+	}
+	if base == "" {
+		t.Fatalf("gateway did not start: %s", out.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "gateway-sessions.db")); err != nil {
+		t.Fatalf("the default session store: %v", err)
+	}
+	// An unknown session: signed out, its cookie expired, the id kept
+	// from the app.
+	req, _ := http.NewRequest(http.MethodGet, base+"/x", nil)
+	req.Header.Set("Cookie", "theme=dark; cognate.session="+strings.Repeat("A", 43))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(body) != "app saw cookies=theme=dark" || !strings.HasPrefix(resp.Header.Get("Set-Cookie"), "cognate.session=;") {
+		t.Fatalf("got %q, Set-Cookie %q", body, resp.Header.Get("Set-Cookie"))
 	}
 	cancel()
 	if err := <-done; err != nil {
