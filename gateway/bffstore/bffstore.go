@@ -5,8 +5,8 @@
 // gateway node, of several sharing the store, refresh the tokens while
 // the others wait and then read what it stored.
 //
-// Backends: sqlite (an embedded file, the default: one host), redis
-// (several nodes). Every backend runs the conformance suite in
+// Backends: sqlite (an embedded file, the default: one host), redis and
+// postgres (several nodes). Every backend runs the conformance suite in
 // storetest.
 package bffstore
 

@@ -9,11 +9,13 @@ import (
 	"testing"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
+
 	"github.com/cognate-auth/cognate/gateway/bffstore"
 	"github.com/cognate-auth/cognate/gateway/bffstore/storetest"
 )
 
-// TestURL is the Redis the tests use.
+// testURL is the Redis the tests use.
 const testURL = "redis://127.0.0.1:6379/0"
 
 // needRedis skips without a Redis at 127.0.0.1:6379, or fails when
@@ -36,6 +38,14 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) storetest.Open {
 		// A fresh prefix per subtest is a fresh backing.
 		prefix := "cognate-test:" + rand.Text() + ":"
+		t.Cleanup(func() {
+			c := goredis.NewClient(&goredis.Options{Addr: "127.0.0.1:6379"})
+			defer c.Close()
+			ctx := context.Background()
+			for it := c.Scan(ctx, 0, prefix+"*", 100).Iterator(); it.Next(ctx); {
+				c.Del(ctx, it.Val())
+			}
+		})
 		return func(t *testing.T) bffstore.Store {
 			s, err := Open(testURL, Options{Prefix: prefix})
 			if err != nil {
