@@ -21,9 +21,12 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/cognate-auth/cognate/gateway/bffstore"
+	bffpostgres "github.com/cognate-auth/cognate/gateway/bffstore/postgres"
 	bffredis "github.com/cognate-auth/cognate/gateway/bffstore/redis"
 	bffsqlite "github.com/cognate-auth/cognate/gateway/bffstore/sqlite"
 	"github.com/cognate-auth/cognate/session"
+	"github.com/jackc/pgx/v5"
+	goredis "github.com/redis/go-redis/v9"
 )
 
 var bffSecret = []byte("the BFF tests' --secret-key-file")
@@ -84,7 +87,47 @@ func openRedis(t *testing.T, prefix string) *bffredis.Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s.Close() })
+	t.Cleanup(func() {
+		s.Close()
+		// The sessions would stay for their 30 days.
+		c := goredis.NewClient(&goredis.Options{Addr: "127.0.0.1:6379"})
+		defer c.Close()
+		ctx := context.Background()
+		for it := c.Scan(ctx, 0, prefix+"*", 100).Iterator(); it.Next(ctx); {
+			c.Del(ctx, it.Val())
+		}
+	})
+	return s
+}
+
+// openPostgres opens a node on the test PostgreSQL with its own table
+// (dropped at the end); without one the test is skipped, or fails with
+// COGNATE_REQUIRE_SERVICES=1.
+func openPostgres(t *testing.T, table string) *bffpostgres.Store {
+	t.Helper()
+	if c, err := net.DialTimeout("tcp", "127.0.0.1:5432", time.Second); err != nil {
+		if os.Getenv("COGNATE_REQUIRE_SERVICES") == "1" {
+			t.Fatalf("PostgreSQL is required (COGNATE_REQUIRE_SERVICES=1) but 127.0.0.1:5432 is not reachable: %v", err)
+		}
+		t.Skipf("no PostgreSQL at 127.0.0.1:5432 (%v); start one to run this test", err)
+	} else {
+		c.Close()
+	}
+	u := os.Getenv("COGNATE_TEST_POSTGRES_URL")
+	if u == "" {
+		u = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+	}
+	s, err := bffpostgres.Open(context.Background(), u, bffpostgres.Options{Table: table})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		s.Close()
+		if c, err := pgx.Connect(context.Background(), u); err == nil {
+			c.Exec(context.Background(), "DROP TABLE IF EXISTS "+table+", "+table+"_locks")
+			c.Close(context.Background())
+		}
+	})
 	return s
 }
 
@@ -375,6 +418,10 @@ func TestBFFOneRefreshAcrossNodes(t *testing.T) {
 		{"redis", func(t *testing.T) (bffstore.Store, bffstore.Store) {
 			prefix := "cognate-test:" + rand.Text() + ":"
 			return openRedis(t, prefix), openRedis(t, prefix)
+		}},
+		{"postgres", func(t *testing.T) (bffstore.Store, bffstore.Store) {
+			table := "bff_gw_" + strings.ToLower(rand.Text())
+			return openPostgres(t, table), openPostgres(t, table)
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

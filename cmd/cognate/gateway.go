@@ -100,7 +100,7 @@ func gatewayCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.DurationVar(&cfg.DialTimeout, "upstream-dial-timeout", gateway.DefaultDialTimeout, "time to connect to the app")
 	fs.DurationVar(&cfg.ResponseHeaderTimeout, "upstream-response-header-timeout", gateway.DefaultResponseHeaderTimeout, "time for the app to start answering (bodies stream for as long as they take)")
 	fs.BoolVar(&bff, "bff", false, "BFF mode: the browser gets one opaque HttpOnly session cookie, the tokens stay in --session-store")
-	fs.StringVar(&sessionStore, "session-store", "", "BFF session store: an SQLite file path, or redis://host:port/db (rediss:// for TLS) for nodes that share sessions (default: <--data>/"+defaultSessionFile+")")
+	fs.StringVar(&sessionStore, "session-store", "", "BFF session store: an SQLite file path, or redis://host:port/db (rediss:// for TLS) or postgres://user@host/db for nodes that share sessions (default: <--data>/"+defaultSessionFile+")")
 	fs.StringVar(&dataDir, "data", ".", "directory of the default BFF session store file")
 	fs.DurationVar(&cfg.BFF.MaxAge, "session-max-age", gateway.DefaultBFFMaxAge, "BFF: a session ends this long after sign-in (sooner when the pool refuses its refresh token)")
 	fs.DurationVar(&cfg.BFF.IdleTimeout, "session-idle-timeout", 0, "BFF: a session unused this long ends (0: never)")

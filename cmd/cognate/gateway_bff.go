@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/cognate-auth/cognate/gateway/bffstore"
+	bffpostgres "github.com/cognate-auth/cognate/gateway/bffstore/postgres"
 	bffredis "github.com/cognate-auth/cognate/gateway/bffstore/redis"
 	bffsqlite "github.com/cognate-auth/cognate/gateway/bffstore/sqlite"
 )
@@ -15,8 +16,8 @@ import (
 // defaultSessionFile is the BFF session store's file in --data.
 const defaultSessionFile = "gateway-sessions.db"
 
-// openSessionStore opens --session-store: a redis:// or rediss:// URL,
-// else an SQLite file path ("": gateway-sessions.db in dataDir). shared
+// openSessionStore opens --session-store: a redis:// or rediss:// URL, a
+// postgres:// or postgresql:// URL, else an SQLite file path ("": gateway-sessions.db in dataDir). shared
 // reports whether other hosts' nodes can use it, which needs the same
 // --secret-key-file on each.
 func openSessionStore(ctx context.Context, spec, dataDir, clientID string) (store bffstore.Store, closer io.Closer, shared bool, err error) {
@@ -29,8 +30,14 @@ func openSessionStore(ctx context.Context, spec, dataDir, clientID string) (stor
 			return nil, nil, false, err
 		}
 		return s, s, true, nil
+	case strings.HasPrefix(spec, "postgres://"), strings.HasPrefix(spec, "postgresql://"):
+		s, err := bffpostgres.Open(ctx, spec, bffpostgres.Options{})
+		if err != nil {
+			return nil, nil, false, err
+		}
+		return s, s, true, nil
 	case strings.Contains(spec, "://"):
-		return nil, nil, false, fmt.Errorf("%q: want redis://, rediss:// or a file path", spec)
+		return nil, nil, false, fmt.Errorf("%q: want redis://, rediss://, postgres:// or a file path", spec)
 	}
 	if spec == "" {
 		spec = filepath.Join(dataDir, defaultSessionFile)
