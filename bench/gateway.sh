@@ -19,7 +19,7 @@
 # fails). Starts `cognate serve` (HTTP only) on CPU $DRIVER_CPU, creates
 # a user and signs it in with SRP (`sessionapp -signin`: the Amplify
 # cookies of the pool's app client). Then, all on CPU $SERVER_CPU:
-#   - the app (`gatewayload -upstream`): /hello answers 300 bytes of JSON,
+#   - the app (`gatewayload -upstream`): /hello answers 342 bytes of JSON,
 #     /stream 10 chunks of 100 bytes, flushed, 1 ms apart;
 #   - `cognate gateway` in front of it (server mode, default policy: every
 #     path needs a session), with that client;
