@@ -141,10 +141,8 @@ type bffRecord struct {
 	// Exp is the earliest expiry of the access and id tokens, unix ms;
 	// 0: unknown (refresh is taken to be due).
 	Exp int64 `json:"x"`
-	// Until is the end of the session (sign-in + MaxAge), Seen the last
-	// time its idle expiry was pushed back; unix ms.
+	// Until is the end of the session (sign-in + MaxAge), unix ms.
 	Until int64 `json:"u"`
-	Seen  int64 `json:"s"`
 }
 
 type bffKey struct{}
@@ -159,9 +157,11 @@ type bffReq struct {
 	// session.FromContext answers.
 	ctx context.Context
 	// auth: a session route; signIn: one that signs in, whose tokens get
-	// a new session id (a planted id never becomes a session).
-	auth, signIn bool
-	force        bool
+	// a new session id (a planted id never becomes a session); signOut:
+	// the sign-out route, which holds the session's lock so that a
+	// refresh elsewhere cannot write the row back after it.
+	auth, signIn, signOut bool
+	force                 bool
 	// stale are token cookies the browser sent (left from before BFF
 	// mode): not trusted, and expired.
 	stale []string
@@ -185,8 +185,13 @@ func (b *bff) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if rq.rec != nil && b.due(rq.rec) {
-		if err := rq.lockForRefresh(r.Context()); err != nil {
+	if slug, ok := strings.CutPrefix(r.URL.Path, b.mount); ok {
+		rq.auth = true
+		rq.signIn = slug == "password" || slug == "sign-in-callback" || slug == "challenge"
+		rq.signOut = slug == "sign-out"
+	}
+	if rq.rec != nil && (rq.signOut || b.due(rq.rec)) {
+		if err := rq.lock(r.Context()); err != nil {
 			b.unavailable(w, r, err)
 			return
 		}
@@ -200,10 +205,6 @@ func (b *bff) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		delete(r.Header, "Cookie")
 	}
-	if slug, ok := strings.CutPrefix(r.URL.Path, b.mount); ok {
-		rq.auth = true
-		rq.signIn = slug == "password" || slug == "sign-in-callback" || slug == "challenge"
-	}
 	bw := &bffWriter{ResponseWriter: w, rq: rq}
 	r = r.WithContext(context.WithValue(r.Context(), bffKey{}, rq))
 	if rq.force {
@@ -216,7 +217,8 @@ func (b *bff) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // after runs inside the Middleware: the token cookies it wrote (a
 // refresh, a dead session's deletes) go to the store before the route
-// runs, which also ends the refresh lock.
+// runs, which also ends the refresh lock (a sign-out keeps it until its
+// deletes are stored).
 func (b *bff) after(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rq, _ := r.Context().Value(bffKey{}).(*bffReq)
@@ -226,7 +228,9 @@ func (b *bff) after(next http.Handler) http.Handler {
 		}
 		rq.ctx = r.Context()
 		err := rq.capture(w.Header())
-		rq.release()
+		if !rq.signOut {
+			rq.release()
+		}
 		if err != nil {
 			rq.failed = true
 			b.unavailable(w, r, err)
@@ -250,6 +254,9 @@ func (b *bff) splitCookies(lines []string) (id string, others, stale []string) {
 				if id == "" {
 					id = value
 				}
+			case name == BFFCookie || name == "__Host-"+BFFCookie:
+				// The other spelling (http on an https origin, or the
+				// reverse): never an id here, and not the app's either.
 			case b.g.tokenCookie(name):
 				if !slices.Contains(stale, name) {
 					stale = append(stale, name)
@@ -318,7 +325,7 @@ func (rq *bffReq) load(ctx context.Context, key bffstore.Key) error {
 	rq.key, rq.rec = key, nil
 	sctx, cancel := storeCtx(ctx)
 	defer cancel()
-	sealed, err := b.store.Get(sctx, key)
+	sealed, expires, err := b.store.Get(sctx, key)
 	if errors.Is(err, bffstore.ErrNotFound) {
 		rq.out = b.deleteLine()
 		return nil
@@ -340,11 +347,30 @@ func (rq *bffReq) load(ctx context.Context, key bffstore.Key) error {
 		return nil
 	}
 	rq.rec = &rec
-	if now := b.now(); b.idle > 0 && now.Sub(time.UnixMilli(rec.Seen)) >= b.idle/10 {
-		rec.Seen = now.UnixMilli()
-		return rq.put()
+	// Idle expiry: the row's expiry moves with use, by Touch (a Put here
+	// could write back a row that a refresh or a sign-out on another
+	// node has just replaced or deleted), at most every tenth of the
+	// timeout.
+	if target := rq.expiry(); b.idle > 0 && target.Sub(expires) >= b.idle/10 {
+		err := b.store.Touch(sctx, key, target)
+		if errors.Is(err, bffstore.ErrNotFound) {
+			rq.rec = nil
+			rq.out = b.deleteLine()
+			return nil
+		}
+		return err
 	}
 	return nil
+}
+
+// expiry is when rq's row expires: at the end of the session, or sooner
+// when unused for the idle timeout.
+func (rq *bffReq) expiry() time.Time {
+	until := time.UnixMilli(rq.rec.Until)
+	if idle := time.Now().Add(rq.b.idle); rq.b.idle > 0 && idle.Before(until) {
+		return idle
+	}
+	return until
 }
 
 // due reports whether rec's tokens are due for refresh, by the session
@@ -366,11 +392,12 @@ func (b *bff) due(rec *bffRecord) bool {
 	return !time.UnixMilli(rec.Exp).After(limit)
 }
 
-// lockForRefresh takes the session's lock (this node's queue first,
-// then the store's), then reads the session again: a node that held the
-// lock before may have refreshed it already. Still due, the lock is kept
-// and the refresh forced; otherwise the lock is let go at once.
-func (rq *bffReq) lockForRefresh(ctx context.Context) error {
+// lock takes the session's lock (this node's queue first, then the
+// store's), then reads the session again: a node that held the lock
+// before may have refreshed it already, or signed it out. Still due, the
+// lock is kept and the refresh forced; a sign-out keeps it too; otherwise
+// it is let go at once.
+func (rq *bffReq) lock(ctx context.Context) error {
 	b := rq.b
 	stripe := b.stripes[rq.key[0]%byte(len(b.stripes))]
 	ctx, cancel := context.WithTimeout(ctx, bffLockWait)
@@ -401,7 +428,9 @@ func (rq *bffReq) lockForRefresh(ctx context.Context) error {
 		rq.force = true
 		return nil
 	}
-	rq.release()
+	if rq.rec == nil || !rq.signOut {
+		rq.release()
+	}
 	return nil
 }
 
@@ -476,7 +505,7 @@ func (rq *bffReq) persist(jar [][2]string) error {
 	if rq.rec == nil {
 		var id string
 		id, rq.key = newSessionID()
-		rq.rec = &bffRecord{Until: now.Add(b.maxAge).UnixMilli(), Seen: now.UnixMilli()}
+		rq.rec = &bffRecord{Until: now.Add(b.maxAge).UnixMilli()}
 		rq.out = b.setLine(id)
 		rq.signIn = false // what this response writes next updates this session
 	}
@@ -502,21 +531,16 @@ func tokenExpiry(ctx context.Context) int64 {
 	return exp
 }
 
-// put seals rq.rec and writes it; the row expires at the end of the
-// session, or sooner when idle.
+// put seals rq.rec and writes it.
 func (rq *bffReq) put() error {
 	b := rq.b
 	plain, err := json.Marshal(rq.rec)
 	if err != nil {
 		return err
 	}
-	until := time.UnixMilli(rq.rec.Until)
-	if idle := time.UnixMilli(rq.rec.Seen).Add(b.idle); b.idle > 0 && idle.Before(until) {
-		until = idle
-	}
 	sctx, cancel := storeCtx(rq.r.Context())
 	defer cancel()
-	return b.store.Put(sctx, rq.key, b.seal.seal(rq.key, plain), until)
+	return b.store.Put(sctx, rq.key, b.seal.seal(rq.key, plain), rq.expiry())
 }
 
 // parseSetCookie reads the name and value of a Set-Cookie line, and

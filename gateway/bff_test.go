@@ -34,12 +34,17 @@ var bffSecret = []byte("the BFF tests' --secret-key-file")
 // countingStore counts the calls that reach a store.
 type countingStore struct {
 	bffstore.Store
-	gets, puts, deletes, locks atomic.Int64
+	gets, puts, touches, deletes, locks atomic.Int64
 }
 
-func (c *countingStore) Get(ctx context.Context, k bffstore.Key) ([]byte, error) {
+func (c *countingStore) Get(ctx context.Context, k bffstore.Key) ([]byte, time.Time, error) {
 	c.gets.Add(1)
 	return c.Store.Get(ctx, k)
+}
+
+func (c *countingStore) Touch(ctx context.Context, k bffstore.Key, exp time.Time) error {
+	c.touches.Add(1)
+	return c.Store.Touch(ctx, k, exp)
 }
 
 func (c *countingStore) Put(ctx context.Context, k bffstore.Key, v []byte, exp time.Time) error {
@@ -58,7 +63,7 @@ func (c *countingStore) Lock(ctx context.Context, k bffstore.Key, ttl time.Durat
 }
 
 func (c *countingStore) total() int64 {
-	return c.gets.Load() + c.puts.Load() + c.deletes.Load() + c.locks.Load()
+	return c.gets.Load() + c.puts.Load() + c.touches.Load() + c.deletes.Load() + c.locks.Load()
 }
 
 func openSQLite(t *testing.T, path string) *bffsqlite.Store {
@@ -250,7 +255,7 @@ func TestBFFSignInKeepsTokensServerSide(t *testing.T) {
 	}
 
 	// At rest: under the id's hash, sealed.
-	sealed, err := store.Get(t.Context(), storeKey(t, id))
+	sealed, _, err := store.Get(t.Context(), storeKey(t, id))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -283,24 +288,25 @@ func TestBFFSignInKeepsTokensServerSide(t *testing.T) {
 	if id2 == id || len(id2) != 43 {
 		t.Fatalf("sign-in kept the session id")
 	}
-	if _, err := store.Get(t.Context(), storeKey(t, id)); !errors.Is(err, bffstore.ErrNotFound) {
+	if _, _, err := store.Get(t.Context(), storeKey(t, id)); !errors.Is(err, bffstore.ErrNotFound) {
 		t.Fatalf("the old session's row: %v", err)
 	}
 	if _, s := get(t, e.url+"/public/x", BFFCookie+"="+id); s.Header.Get("X-Cognate-User") != "" {
 		t.Fatal("the old session id still signs in")
 	}
 
-	// Sign-out removes the row and the cookie.
+	// Sign-out removes the row and the cookie, under the session's lock.
+	locks := store.locks.Load()
 	resp, _ = b.do(http.MethodGet, e.url+"/api/auth/sign-out", nil, "Sec-Fetch-Site", "same-origin")
-	if resp.StatusCode/100 != 3 {
-		t.Fatalf("sign-out: %d", resp.StatusCode)
+	if resp.StatusCode/100 != 3 || store.locks.Load() != locks+1 {
+		t.Fatalf("sign-out: %d, %d locks", resp.StatusCode, store.locks.Load()-locks)
 	}
 	for _, line := range resp.Header.Values("Set-Cookie") {
 		if strings.Contains(line, "CognitoIdentityServiceProvider") {
 			t.Fatalf("sign-out wrote a token cookie: %s", line)
 		}
 	}
-	if _, err := store.Get(t.Context(), storeKey(t, id2)); !errors.Is(err, bffstore.ErrNotFound) {
+	if _, _, err := store.Get(t.Context(), storeKey(t, id2)); !errors.Is(err, bffstore.ErrNotFound) {
 		t.Fatalf("the signed-out session's row: %v", err)
 	}
 	if c := e.cookie(b, BFFCookie); c != "" {
@@ -357,7 +363,7 @@ func TestBFFForgedSession(t *testing.T) {
 	rand.Read(unknown)
 	unknownID := base64.RawURLEncoding.EncodeToString(unknown)
 	moved := strings.Repeat("A", 43)
-	sealed, _ := store.Get(t.Context(), storeKey(t, id))
+	sealed, _, _ := store.Get(t.Context(), storeKey(t, id))
 	if err := store.Put(t.Context(), storeKey(t, moved), sealed, time.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
@@ -393,7 +399,7 @@ func TestBFFForgedSession(t *testing.T) {
 			}
 		})
 	}
-	if _, err := store.Get(t.Context(), storeKey(t, moved)); !errors.Is(err, bffstore.ErrNotFound) {
+	if _, _, err := store.Get(t.Context(), storeKey(t, moved)); !errors.Is(err, bffstore.ErrNotFound) {
 		t.Fatalf("the moved row: %v", err)
 	}
 	// The genuine session is untouched.

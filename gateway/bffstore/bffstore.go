@@ -37,11 +37,16 @@ var (
 // span every node using the same store. Implementations are safe for
 // concurrent use.
 type Store interface {
-	// Get returns the value under key, or ErrNotFound.
-	Get(ctx context.Context, key Key) ([]byte, error)
+	// Get returns the value under key and when it expires, or
+	// ErrNotFound.
+	Get(ctx context.Context, key Key) (value []byte, expires time.Time, err error)
 	// Put stores value under key until expires (a time already past
 	// stores nothing and removes what was there).
 	Put(ctx context.Context, key Key, value []byte, expires time.Time) error
+	// Touch moves the expiry of the value under key, without writing
+	// the value: a value deleted or replaced meanwhile stays so. A
+	// missing key is ErrNotFound; a time already past removes it.
+	Touch(ctx context.Context, key Key, expires time.Time) error
 	// Delete removes key's value; a missing key is no error.
 	Delete(ctx context.Context, key Key) error
 	// Lock takes the lock named key, waiting while another holder (of

@@ -38,9 +38,9 @@ var tableName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,40}$`)
 
 // Store is a connection pool. It is safe for concurrent use.
 type Store struct {
-	pool                       *pgxpool.Pool
-	get, put, del, sweep, lock string
-	unlock                     string
+	pool                              *pgxpool.Pool
+	get, put, touch, del, sweep, lock string
+	unlock                            string
 
 	mu        sync.Mutex
 	lastSweep time.Time
@@ -76,8 +76,9 @@ CREATE TABLE IF NOT EXISTS ` + l + ` (key bytea PRIMARY KEY, token text NOT NULL
 		return nil, fmt.Errorf("bffstore/postgres: schema: %w", err)
 	}
 	return &Store{
-		pool: pool,
-		get:  `SELECT value FROM ` + t + ` WHERE key = $1 AND expires > clock_timestamp()`,
+		pool:  pool,
+		get:   `SELECT value, expires FROM ` + t + ` WHERE key = $1 AND expires > clock_timestamp()`,
+		touch: `UPDATE ` + t + ` SET expires = $2 WHERE key = $1 AND expires > clock_timestamp()`,
 		put: `INSERT INTO ` + t + ` (key, value, expires) VALUES ($1, $2, $3)
 			ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires = excluded.expires`,
 		del:   `DELETE FROM ` + t + ` WHERE key = $1`,
@@ -95,17 +96,34 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// Get returns the value under key, or bffstore.ErrNotFound.
-func (s *Store) Get(ctx context.Context, key bffstore.Key) ([]byte, error) {
+// Get returns the value under key and its expiry, or
+// bffstore.ErrNotFound.
+func (s *Store) Get(ctx context.Context, key bffstore.Key) ([]byte, time.Time, error) {
 	var v []byte
-	err := s.pool.QueryRow(ctx, s.get, key[:]).Scan(&v)
+	var exp time.Time
+	err := s.pool.QueryRow(ctx, s.get, key[:]).Scan(&v, &exp)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
-		return nil, bffstore.ErrNotFound
+		return nil, time.Time{}, bffstore.ErrNotFound
 	case err != nil:
-		return nil, fmt.Errorf("bffstore/postgres: get: %w", err)
+		return nil, time.Time{}, fmt.Errorf("bffstore/postgres: get: %w", err)
 	}
-	return v, nil
+	return v, exp, nil
+}
+
+// Touch moves the expiry of an unexpired value.
+func (s *Store) Touch(ctx context.Context, key bffstore.Key, expires time.Time) error {
+	if !expires.After(time.Now()) {
+		return s.Delete(ctx, key)
+	}
+	tag, err := s.pool.Exec(ctx, s.touch, key[:], expires)
+	if err != nil {
+		return fmt.Errorf("bffstore/postgres: touch: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return bffstore.ErrNotFound
+	}
+	return nil
 }
 
 // Put stores value under key until expires.

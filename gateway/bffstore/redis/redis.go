@@ -82,16 +82,45 @@ func (s *Store) Close() error { return s.c.Close() }
 func (s *Store) valueKey(k bffstore.Key) string { return s.prefix + "s:" + hex.EncodeToString(k[:]) }
 func (s *Store) lockKey(k bffstore.Key) string  { return s.prefix + "l:" + hex.EncodeToString(k[:]) }
 
-// Get returns the value under key, or bffstore.ErrNotFound.
-func (s *Store) Get(ctx context.Context, key bffstore.Key) ([]byte, error) {
-	v, err := s.c.Get(ctx, s.valueKey(key)).Bytes()
-	switch {
-	case errors.Is(err, goredis.Nil):
-		return nil, bffstore.ErrNotFound
-	case err != nil:
-		return nil, fmt.Errorf("bffstore/redis: get: %w", err)
+// Get returns the value under key and its expiry, or
+// bffstore.ErrNotFound: GET and PTTL in one round trip.
+func (s *Store) Get(ctx context.Context, key bffstore.Key) ([]byte, time.Time, error) {
+	k := s.valueKey(key)
+	var get *goredis.StringCmd
+	var ttl *goredis.DurationCmd
+	_, err := s.c.Pipelined(ctx, func(p goredis.Pipeliner) error {
+		get, ttl = p.Get(ctx, k), p.PTTL(ctx, k)
+		return nil
+	})
+	if errors.Is(err, goredis.Nil) {
+		return nil, time.Time{}, bffstore.ErrNotFound
 	}
-	return v, nil
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("bffstore/redis: get: %w", err)
+	}
+	v, _ := get.Bytes()
+	d := ttl.Val()
+	if d <= 0 {
+		// Expired between the two commands (or, written by something
+		// else, without an expiry: not a session of this store).
+		return nil, time.Time{}, bffstore.ErrNotFound
+	}
+	return v, time.Now().Add(d), nil
+}
+
+// Touch moves the expiry of an existing value.
+func (s *Store) Touch(ctx context.Context, key bffstore.Key, expires time.Time) error {
+	if time.Until(expires) < time.Millisecond {
+		return s.Delete(ctx, key)
+	}
+	ok, err := s.c.PExpireAt(ctx, s.valueKey(key), expires).Result()
+	if err != nil {
+		return fmt.Errorf("bffstore/redis: touch: %w", err)
+	}
+	if !ok {
+		return bffstore.ErrNotFound
+	}
+	return nil
 }
 
 // Put stores value under key until expires.

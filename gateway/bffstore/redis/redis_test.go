@@ -74,7 +74,7 @@ func TestStoreDown(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	start := time.Now()
-	if _, err := s.Get(ctx, bffstore.Key{}); err == nil || errors.Is(err, bffstore.ErrNotFound) {
+	if _, _, err := s.Get(ctx, bffstore.Key{}); err == nil || errors.Is(err, bffstore.ErrNotFound) {
 		t.Fatalf("Get on a dead Redis: %v", err)
 	}
 	if err := s.Put(ctx, bffstore.Key{}, []byte("v"), time.Now().Add(time.Hour)); err == nil {

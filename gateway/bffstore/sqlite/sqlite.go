@@ -76,17 +76,35 @@ func (s *Store) Close() error { return s.db.Close() }
 
 func ms(t time.Time) int64 { return t.UnixMilli() }
 
-// Get returns the value under key, or bffstore.ErrNotFound.
-func (s *Store) Get(ctx context.Context, key bffstore.Key) ([]byte, error) {
+// Get returns the value under key and its expiry, or
+// bffstore.ErrNotFound.
+func (s *Store) Get(ctx context.Context, key bffstore.Key) ([]byte, time.Time, error) {
 	var v []byte
-	err := s.db.QueryRowContext(ctx, `SELECT value FROM bff_sessions WHERE key = ? AND expires > ?`, key[:], ms(time.Now())).Scan(&v)
+	var exp int64
+	err := s.db.QueryRowContext(ctx, `SELECT value, expires FROM bff_sessions WHERE key = ? AND expires > ?`, key[:], ms(time.Now())).Scan(&v, &exp)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return nil, bffstore.ErrNotFound
+		return nil, time.Time{}, bffstore.ErrNotFound
 	case err != nil:
-		return nil, fmt.Errorf("bffstore/sqlite: get: %w", err)
+		return nil, time.Time{}, fmt.Errorf("bffstore/sqlite: get: %w", err)
 	}
-	return v, nil
+	return v, time.UnixMilli(exp), nil
+}
+
+// Touch moves the expiry of an unexpired value.
+func (s *Store) Touch(ctx context.Context, key bffstore.Key, expires time.Time) error {
+	now := time.Now()
+	if !expires.After(now) {
+		return s.Delete(ctx, key)
+	}
+	res, err := s.db.ExecContext(ctx, `UPDATE bff_sessions SET expires = ? WHERE key = ? AND expires > ?`, ms(expires), key[:], ms(now))
+	if err != nil {
+		return fmt.Errorf("bffstore/sqlite: touch: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return bffstore.ErrNotFound
+	}
+	return nil
 }
 
 // Put stores value under key until expires.

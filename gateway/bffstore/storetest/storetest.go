@@ -40,6 +40,7 @@ func Run(t *testing.T, newBacking func(t *testing.T) Open) {
 		{"PutGetOverwrite", testPutGet},
 		{"Delete", testDelete},
 		{"Expiry", testExpiry},
+		{"Touch", testTouch},
 		{"Oversized", testOversized},
 		{"SharedAcrossNodes", testShared},
 		{"LockExcludes", testLockExcludes},
@@ -66,7 +67,7 @@ func later() time.Time { return time.Now().Add(time.Hour) }
 
 func mustGet(t *testing.T, s bffstore.Store, k bffstore.Key, want []byte) {
 	t.Helper()
-	got, err := s.Get(ctx(t), k)
+	got, _, err := s.Get(ctx(t), k)
 	if err != nil {
 		t.Fatalf("Get: %v", err)
 	}
@@ -77,7 +78,7 @@ func mustGet(t *testing.T, s bffstore.Store, k bffstore.Key, want []byte) {
 
 func mustMiss(t *testing.T, s bffstore.Store, k bffstore.Key) {
 	t.Helper()
-	if got, err := s.Get(ctx(t), k); !errors.Is(err, bffstore.ErrNotFound) {
+	if got, _, err := s.Get(ctx(t), k); !errors.Is(err, bffstore.ErrNotFound) {
 		t.Fatalf("Get = %.40q, %v; want ErrNotFound", got, err)
 	}
 }
@@ -98,11 +99,59 @@ func testPutGet(t *testing.T, open Open) {
 		t.Fatal(err)
 	}
 	mustGet(t, s, k, v)
-	if err := s.Put(ctx(t), k, []byte("second"), later()); err != nil {
+	exp := time.Now().Add(90 * time.Minute)
+	if err := s.Put(ctx(t), k, []byte("second"), exp); err != nil {
 		t.Fatal(err)
 	}
 	mustGet(t, s, k, []byte("second"))
 	mustMiss(t, s, key("b"))
+	if _, got, _ := s.Get(ctx(t), k); got.Sub(exp).Abs() > time.Second {
+		t.Fatalf("Get's expiry %v, Put's %v", got, exp)
+	}
+}
+
+// testTouch: Touch moves an existing value's expiry and nothing else.
+func testTouch(t *testing.T, open Open) {
+	s := open(t)
+	k := key("touched")
+	if err := s.Put(ctx(t), k, []byte("v"), time.Now().Add(300*time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	exp := time.Now().Add(time.Hour)
+	if err := s.Touch(ctx(t), k, exp); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	mustGet(t, s, k, []byte("v"))
+	if _, got, _ := s.Get(ctx(t), k); got.Sub(exp).Abs() > time.Second {
+		t.Fatalf("expiry %v after Touch to %v", got, exp)
+	}
+	// A deleted value is not brought back.
+	if err := s.Delete(ctx(t), k); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Touch(ctx(t), k, exp); !errors.Is(err, bffstore.ErrNotFound) {
+		t.Fatalf("Touch of a deleted key: %v, want ErrNotFound", err)
+	}
+	mustMiss(t, s, k)
+	// Nor an expired one.
+	gone := key("expired")
+	if err := s.Put(ctx(t), gone, []byte("v"), time.Now().Add(100*time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(250 * time.Millisecond)
+	if err := s.Touch(ctx(t), gone, exp); !errors.Is(err, bffstore.ErrNotFound) {
+		t.Fatalf("Touch of an expired key: %v, want ErrNotFound", err)
+	}
+	mustMiss(t, s, gone)
+	// A time already past removes the value.
+	if err := s.Put(ctx(t), k, []byte("v"), exp); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Touch(ctx(t), k, time.Now().Add(-time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	mustMiss(t, s, k)
 }
 
 func testDelete(t *testing.T, open Open) {
