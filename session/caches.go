@@ -87,24 +87,30 @@ func (c *headerCache) get(header string) *current {
 func (c *headerCache) forget(header string) {
 	if c.m.CompareAndDelete(header, c.get(header)) {
 		c.n.Add(-1)
-		c.bytes.Add(-int64(len(header)))
+		c.bytes.Add(-headerCost(header))
 	}
 }
 
-// put stores a copy of cur, without its per-request parts.
+// headerCost is what an entry counts against maxHeaderBytes: the header,
+// and the forwarded header remembered with it, of about the same size.
+func headerCost(header string) int64 { return 2 * int64(len(header)) }
+
+// put stores a copy of cur, without its per-request parts, and with an
+// empty forwarded-header memo that the hits of this header share.
 func (c *headerCache) put(header string, cur *current) {
 	if len(header) > maxCachedHeader {
 		return
 	}
-	if c.n.Load() >= maxHeaderEntries || c.bytes.Load()+int64(len(header)) > maxHeaderBytes {
+	if c.n.Load() >= maxHeaderEntries || c.bytes.Load()+headerCost(header) > maxHeaderBytes {
 		c.m.Clear()
 		c.n.Store(0)
 		c.bytes.Store(0)
 	}
 	e := *cur
 	e.j, e.refresh, e.refreshFailed = nil, nil, false
+	e.forwarded = new(atomic.Pointer[string])
 	if _, loaded := c.m.Swap(header, &e); !loaded {
 		c.n.Add(1)
-		c.bytes.Add(int64(len(header)))
+		c.bytes.Add(headerCost(header))
 	}
 }

@@ -17,12 +17,20 @@ import (
 // already spent. Device keys pass through. "" means no cookie is left.
 //
 // Outside the Middleware the request counts as signed out.
-func (m *Manager) ForwardCookieHeader(r *http.Request) string {
+func (m *Manager) ForwardCookieHeader(r *http.Request) (out string) {
 	var cur *current
 	if st := stateFrom(r.Context()); st != nil && st.m == m {
 		st.mu.Lock()
 		defer st.mu.Unlock()
 		if st.cur != nil {
+			if memo := st.cur.forwarded; memo != nil {
+				// A header-cache hit, still on the session it was cached
+				// with: r carries exactly the header of that entry.
+				if s := memo.Load(); s != nil {
+					return *s
+				}
+				defer func() { memo.Store(&out) }()
+			}
 			st.jar() // refreshTokens reads the jar, which a header-cache hit has not read yet
 			cur = st.cur
 		}

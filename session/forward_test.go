@@ -121,17 +121,30 @@ func TestForwardCookieHeader(t *testing.T) {
 	})
 }
 
-// A header-cache hit (the same Cookie header again) forwards the same
-// token set as the first, fully resolved request.
+// Header-cache hits (the same Cookie header again) forward the same
+// token set as the first, fully resolved request, from the entry's memo
+// after the first hit; once the tokens are due, the refreshed set goes
+// out, not the memo.
 func TestForwardCookieHeaderFromCache(t *testing.T) {
 	p := newIDP(t)
-	a := newApp(t, p, appOpts{})
+	a := newApp(t, p, appOpts{client: clientOpts{rotation: true}})
 	p.user(t, "forward-cache", false)
-	b, _ := a.signedIn("forward-cache")
-	h := b.cookieHeader(a)
+	b, access := a.signedIn("forward-cache")
+	h := "theme=dark; " + b.cookieHeader(a)
 	first, _ := a.forwarded(h)
-	second, _ := a.forwarded(h)
-	if first != second || !strings.Contains(second, ".refreshToken=") {
-		t.Fatalf("first %s\nsecond %s", first, second)
+	for i := range 3 {
+		if again, _ := a.forwarded(h); again != first {
+			t.Fatalf("hit %d: first %s\nagain %s", i, first, again)
+		}
+	}
+	if !strings.Contains(first, ".refreshToken=") || !strings.Contains(first, "theme=dark") {
+		t.Fatalf("forwarded %s", first)
+	}
+	a.expireAt(access, 200*time.Millisecond)
+	defer a.clock.set(time.Time{})
+	got, resp := a.forwarded(h)
+	fresh := newAccess(resp)
+	if fresh == "" || cookieMap(got)[a.tokenName("forward-cache", "accessToken")] != fresh {
+		t.Fatalf("after expiry the app got %.80q…, the browser %.20q", got, fresh)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/cognate-auth/cognate/tokenverify"
@@ -29,6 +30,11 @@ type current struct {
 	// refreshFailed: a refresh failed during this request (the issuer
 	// is down); it is not tried again before the next request.
 	refreshFailed bool
+	// forwarded remembers ForwardCookieHeader's answer for the Cookie
+	// header this session was cached under (nil: not from the header
+	// cache): the same header and the same session give the same answer,
+	// and re-encoding kilobytes of tokens is most of a gateway's work.
+	forwarded *atomic.Pointer[string]
 }
 
 // usable: both tokens are unexpired by the clock, without any skew.
