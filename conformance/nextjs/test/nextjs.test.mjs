@@ -1,7 +1,11 @@
 // examples/nextjs, built once with `next build` against a fresh `cognate
 // serve` and run with `next start`, in Debian's Chromium: client-side
 // sign-up and SRP sign-in, the proxy's refresh, Server Components across
-// expiry and refresh-token rotation, the events panel, sign-out.
+// expiry and refresh-token rotation, the events panel, sign-out. Then the
+// same build behind `cognate gateway` (client mode): one refresh for many
+// parallel requests, the rotated tokens in the browser and in the render,
+// the gateway's token route for the events panel, stale cookie variants
+// expired at sign-out, forged identity headers stripped.
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -32,10 +36,20 @@ const GRACE_SECONDS = 3; // the client's RetryGracePeriodSeconds
 const EMAIL = `next${Date.now()}@example.com`;
 const PASSWORD = 'Correct-Horse-9';
 const TOKEN_COOKIE = /^CognitoIdentityServiceProvider\./;
+// The gateway's origin: a name under localhost (Chromium resolves it to the
+// loopback, Node does not: Node uses 127.0.0.1), so that a cookie with
+// Domain=app.localhost is another copy than the host-only one (Chromium
+// reads Domain=localhost on localhost as host-only).
+const GATEWAY_HOST = 'app.localhost';
+const LEGACY_PATH = '/account'; // the gateway expires token cookies with this Path, and with Domain=GATEWAY_HOST
+const PARALLEL = 20;
 
 let cognate;
 let tls;
-let app; // { url, proc, output }
+let app; // next start: { url, proc, output, exited }
+let appBehind; // next start behind the gateway (the same build)
+let gateway; // cognate gateway: { url, proc, output, exited, loopback (its URL for Node) }
+let site; // where visit() goes: app, then gateway
 let browser;
 let page;
 const amzTargets = []; // X-Amz-Target of every request the page sent, with its body
@@ -49,16 +63,20 @@ const step = scenarioSteps({
       await page.screenshot({ path: file, fullPage: true }).catch(() => {});
       t.diagnostic(`page at ${page.url()}, screenshot ${file}`);
     }
-    if (app) for (const line of app.output().split('\n').slice(-30)) t.diagnostic(`[next] ${line}`);
+    for (const [label, p] of [['next', app], ['next behind the gateway', appBehind], ['gateway', gateway]]) {
+      if (p) for (const line of p.output().split('\n').slice(-30)) t.diagnostic(`[${label}] ${line}`);
+    }
     if (cognate) for (const line of cognate.tail(20).split('\n')) t.diagnostic(`[cognate] ${line}`);
   },
 });
 
 after(async () => {
   await browser?.close();
-  if (app?.proc.exitCode === null) {
-    app.proc.kill('SIGTERM');
-    await app.exited;
+  for (const p of [gateway, appBehind, app]) {
+    if (p?.proc.exitCode === null) {
+      p.proc.kill('SIGTERM');
+      await p.exited;
+    }
   }
   await cognate?.stop();
 });
@@ -73,21 +91,54 @@ function run(cmd, args, options) {
   });
 }
 
+/** Starts a server process answering at url, killed when this process exits. */
+function serve(label, url, cmd, args, options) {
+  const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+  process.on('exit', () => proc.kill('SIGKILL'));
+  return { url, proc, output: captureOutput(proc, label), exited: new Promise((r) => proc.on('exit', r)) };
+}
+
+/** Polls GET url until it answers 200. */
+async function until200(url, p) {
+  await pollUntil(async () => (await fetch(url).catch(() => null))?.status === 200, {
+    timeoutMs: 30_000, describe: () => `GET ${url}\n${p.output()}`,
+  });
+}
+
 const nextBin = path.join(EXAMPLE, 'node_modules', '.bin', 'next');
 const nextEnv = { ...process.env, NEXT_TELEMETRY_DISABLED: '1' };
+
+/** `next start` of the one build on port, with more environment. */
+async function nextStart(label, port, env) {
+  const p = serve(label, `http://localhost:${port}`, nextBin, ['start', '-p', String(port), '-H', '127.0.0.1'], {
+    cwd: EXAMPLE, env: { ...nextEnv, ...env },
+  });
+  await until200(`${p.url}/sign-in`, p);
+  return p;
+}
+
+/** Records the X-Amz-Target of every request p sends. */
+function watch(p) {
+  p.on('request', (r) => {
+    const target = r.headers()['x-amz-target'];
+    if (target) amzTargets.push({ op: target.split('.').pop(), body: r.postData() });
+  });
+}
 
 /** The Cognito JSON API requests the page made for op since index from. */
 const calls = (op, from = 0) => amzTargets.slice(from).filter((r) => r.op === op);
 
-/** GetTokensFromRefreshToken calls the server answered, by outcome (ok or the error type), from its metrics. */
-async function refreshCounts() {
+/** The server's answers to a Cognito operation, by outcome (ok or the error type), from its metrics. */
+async function opCounts(op) {
   const text = await (await fetch(`http://127.0.0.1:${cognate.ports[3]}/metrics`)).text();
   const counts = {};
-  for (const m of text.matchAll(/^cognate_cognito_api_request_duration_seconds_count\{operation="GetTokensFromRefreshToken",outcome="([^"]+)"\} (\d+)$/gm)) {
-    counts[m[1]] = Number(m[2]);
+  for (const m of text.matchAll(/^cognate_cognito_api_request_duration_seconds_count\{operation="([^"]+)",outcome="([^"]+)"\} (\d+)$/gm)) {
+    if (m[1] === op) counts[m[2]] = Number(m[3]);
   }
   return counts;
 }
+
+const refreshCounts = () => opCounts('GetTokensFromRefreshToken');
 
 /** The browser's Amplify cookies for the example's client, by the key's last part (accessToken, ...). */
 async function tokenCookies() {
@@ -103,9 +154,9 @@ async function pastExpiry() {
   await sleep(Math.max(0, exp * 1000 + 1000 - Date.now()));
 }
 
-/** Navigates to path and returns the document's response. */
+/** Navigates to path on the current site and returns the document's response. */
 async function visit(pathname) {
-  const res = await page.goto(`${app.url}${pathname}`);
+  const res = await page.goto(`${site.url}${pathname}`);
   assert.ok(res, `no response for ${pathname}`);
   return res;
 }
@@ -118,7 +169,7 @@ async function setCookieNames(res) {
 step('cognate serve: a pool whose client rotates refresh tokens; tokens live 20 s', async () => {
   cognate = await startCognate({
     name: 'nextjs',
-    ports: 4, // http, https (events), next start, metrics
+    ports: 6, // http, https (events), next start, metrics, next start behind the gateway, the gateway
     args: ([http, https, , metrics]) => [
       '--public-url', `http://localhost:${http}`, '--tls-addr', `127.0.0.1:${https}`, '--demo-addr', 'off',
       '--metrics-addr', `127.0.0.1:${metrics}`, '--token-lifetime', `${TOKEN_SECONDS}s`,
@@ -159,15 +210,8 @@ step('next build of examples/nextjs with these outputs', async () => {
 }, { timeout: 480_000 });
 
 step('next start, and Chromium', async () => {
-  const port = cognate.ports[2];
-  const proc = spawn(nextBin, ['start', '-p', String(port), '-H', '127.0.0.1'], {
-    cwd: EXAMPLE, env: { ...nextEnv, REFRESH_MARGIN_SECONDS: String(MARGIN_SECONDS) }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  app = { url: `http://localhost:${port}`, proc, output: captureOutput(proc, 'next'), exited: new Promise((r) => proc.on('exit', r)) };
-  process.on('exit', () => proc.kill('SIGKILL'));
-  await pollUntil(async () => (await fetch(`${app.url}/sign-in`).catch(() => null))?.status === 200, {
-    timeoutMs: 30_000, describe: () => `next start on ${app.url}\n${app.output()}`,
-  });
+  app = await nextStart('next', cognate.ports[2], { REFRESH_MARGIN_SECONDS: String(MARGIN_SECONDS) });
+  site = app;
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: make browser-deps (this suite never downloads a browser)`);
   // The events API is on Cognate's HTTPS listener: trust exactly its certificate's key.
   const spki = createHash('sha256').update(new X509Certificate(tls.cert).publicKey.export({ type: 'spki', format: 'der' })).digest('base64');
@@ -177,10 +221,7 @@ step('next start, and Chromium', async () => {
       '--disable-component-update', '--disable-sync', `--ignore-certificate-errors-spki-list=${spki}`],
   });
   page = await (await browser.newContext({ viewport: { width: 1024, height: 768 } })).newPage();
-  page.on('request', (r) => {
-    const target = r.headers()['x-amz-target'];
-    if (target) amzTargets.push({ op: target.split('.').pop(), body: r.postData() });
-  });
+  watch(page);
 });
 
 step('sign-up in the browser, with the code from the outbox', async () => {
@@ -197,14 +238,20 @@ step('sign-up in the browser, with the code from the outbox', async () => {
   assert.equal(calls('ConfirmSignUp').length, 1);
 });
 
-step('SRP sign-in in the browser; the proxy and a Server Component see the user', async () => {
-  const from = amzTargets.length;
+/** Signs in on the sign-in page of the current site; returns the response of the /protected page it lands on. */
+async function signIn() {
   await page.getByLabel('Email').fill(EMAIL);
   await page.getByLabel('Password').fill(PASSWORD);
-  const landed = page.waitForResponse((r) => r.url() === `${app.url}/protected` && r.request().isNavigationRequest());
+  const landed = page.waitForResponse((r) => r.url() === `${site.url}/protected` && r.request().isNavigationRequest());
   await page.getByRole('button', { name: 'Sign in' }).click();
   const res = await landed;
   await page.getByTestId('protected-user').waitFor();
+  return res;
+}
+
+step('SRP sign-in in the browser; the proxy and a Server Component see the user', async () => {
+  const from = amzTargets.length;
+  const res = await signIn();
   assert.equal(await page.getByTestId('protected-user').textContent(), EMAIL);
   assert.match(calls('InitiateAuth', from)[0]?.body ?? '', /"AuthFlow":"USER_SRP_AUTH"/);
   assert.equal(calls('RespondToAuthChallenge', from).length, 1);
@@ -220,8 +267,8 @@ step('SRP sign-in in the browser; the proxy and a Server Component see the user'
   assert.equal(user.UserAttributes.find((a) => a.Name === 'email')?.Value, EMAIL);
 });
 
-step("the events panel subscribes with the user's token and gets a message back", async () => {
-  await visit('/protected');
+/** On /protected: the events panel goes live and shows a message it published. */
+async function eventsRoundTrip() {
   await page.getByTestId('events-status').filter({ hasText: 'live' }).waitFor({ timeout: 15_000 });
   const text = `hello ${Date.now()}`;
   const received = page.getByTestId('events').getByText(text);
@@ -232,6 +279,11 @@ step("the events panel subscribes with the user's token and gets a message back"
     await page.getByRole('button', { name: 'Send' }).click();
     return received.first().waitFor({ timeout: 2000 }).then(() => true, () => false);
   }, { timeoutMs: 15_000, describe: () => `"${text}" in the events panel` });
+}
+
+step("the events panel subscribes with the user's token and gets a message back", async () => {
+  await visit('/protected');
+  await eventsRoundTrip();
   await visit('/'); // nothing on the home page uses Amplify in the browser
 });
 
@@ -280,4 +332,158 @@ step('sign-out revokes and clears every token cookie; the protected page sends t
   assert.equal(new URL(page.url()).pathname, '/sign-in');
   const me = await visit('/api/me');
   assert.equal(me.status(), 401);
+});
+
+// Behind cognate gateway: the same build, another `next start` with
+// COGNATE_GATEWAY=1 (the events panel asks the gateway's token route) and
+// REFRESH_MARGIN_SECONDS=1, so that the app's proxy refreshes no earlier
+// than Amplify's own 5 s, the gateway's margin: the gateway, in front,
+// always refreshes first. Client mode: Amplify in the page writes the
+// cookies (not HttpOnly), the gateway reads, refreshes and rewrites them.
+
+let counts; // the server's refresh and revoke counts when the gateway started
+
+step('the same build behind cognate gateway (client mode), in a fresh browser context', async () => {
+  appBehind = await nextStart('next behind the gateway', cognate.ports[4], { COGNATE_GATEWAY: '1', REFRESH_MARGIN_SECONDS: '1' });
+  const port = cognate.ports[5];
+  gateway = serve('gateway', `http://${GATEWAY_HOST}:${port}`, cognate.bin, [
+    'gateway', '--upstream', `http://127.0.0.1:${cognate.ports[4]}`, '--listen', `127.0.0.1:${port}`,
+    '--origin', `http://${GATEWAY_HOST}:${port}`, '--mode', 'client', '--user-pool-id', POOL_ID, '--client-id', CLIENT_ID,
+    '--user-pool-endpoint', `http://localhost:${cognate.ports[0]}`, '--public-paths', '/',
+    '--legacy-cookie-paths', LEGACY_PATH, '--legacy-cookie-domains', GATEWAY_HOST, '--metrics-addr', 'off',
+  ]);
+  gateway.loopback = `http://127.0.0.1:${port}`;
+  await until200(`${gateway.loopback}/_gateway/ready`, gateway);
+  site = gateway;
+  page = await (await browser.newContext({ viewport: { width: 1024, height: 768 } })).newPage();
+  watch(page);
+  counts = { refresh: await refreshCounts(), revoke: await opCounts('RevokeToken') };
+});
+
+const tokenRoute = []; // the responses of the gateway's token route to the page
+
+step("behind the gateway: sign-in, Server Components, /api/me, and the events panel on the gateway's token", async () => {
+  page.on('response', (r) => {
+    if (new URL(r.url()).pathname === '/api/auth/token') tokenRoute.push(r);
+  });
+  await visit('/sign-in');
+  await signIn();
+  assert.equal(await page.getByTestId('protected-user').textContent(), EMAIL);
+  await eventsRoundTrip();
+  assert.equal(tokenRoute.length, 1);
+  assert.equal(await tokenRoute[0].request().headerValue('x-cognate-token'), '1');
+  assert.equal((await tokenRoute[0].json()).accessToken, (await tokenCookies()).accessToken.value);
+  const me = await visit('/api/me');
+  assert.equal(me.status(), 200);
+  assert.equal((await me.json()).UserAttributes.find((a) => a.Name === 'email')?.Value, EMAIL);
+});
+
+step('forged identity headers never reach the app: the gateway sends its own, from the session', async () => {
+  const forged = {
+    'X-Cognate-User': 'admin', 'x-cognate-groups': 'admin', X_Cognate_Email: 'boss@example.com',
+    'X-Amzn-Oidc-Identity': 'admin', 'X-Forwarded-User': 'admin', 'Remote-User': 'admin',
+  };
+  // The route echoes them when they reach it...
+  const direct = await (await fetch(`${appBehind.url}/api/identity`, { headers: forged })).json();
+  assert.deepEqual(Object.keys(direct).sort(), Object.keys(forged).map((k) => k.toLowerCase()).sort());
+  // ...not through the gateway: signed out, none; signed in, the user's.
+  assert.deepEqual(await (await fetch(`${gateway.loopback}/api/identity`, { headers: forged })).json(), {});
+  await page.setExtraHTTPHeaders(forged);
+  const res = await visit('/api/identity');
+  await page.setExtraHTTPHeaders({});
+  const { username, sub } = claims((await tokenCookies()).accessToken.value);
+  // (and, on a page request, the CSRF token of the gateway's password form)
+  const { 'x-cognate-csrf-token': csrf, ...identity } = await res.json();
+  assert.deepEqual(identity, { 'x-cognate-user': username, 'x-cognate-sub': sub, 'x-cognate-email': EMAIL });
+  assert.match(csrf, /^[\w-]{32,}$/);
+});
+
+/** The Amplify cookies in a Cookie header, as the browser has them. */
+async function cookieHeader() {
+  return Object.values(await tokenCookies()).map((c) => `${c.name}=${c.value}`).join('; ');
+}
+
+/** The refresh counts since the gateway started. */
+async function refreshesBehind() {
+  const now = await refreshCounts();
+  return Object.fromEntries(Object.entries(now).map(([k, v]) => [k, v - (counts.refresh[k] ?? 0)]).filter(([, v]) => v));
+}
+
+step(`Chromium, past expiry: ${PARALLEL} parallel Server Component requests, one refresh (the gateway's); the renders and the cookie jar get the rotated tokens`, async () => {
+  await visit('/');
+  const before = await tokenCookies();
+  const already = (await refreshesBehind()).ok ?? 0; // a slow run may have crossed the gateway's margin
+  await pastExpiry();
+  const from = amzTargets.length;
+  const results = await page.evaluate((n) => Promise.all(Array.from({ length: n }, () => fetch('/').then(async (r) => ({
+    status: r.status, cacheControl: r.headers.get('cache-control'), body: await r.text(),
+  })))), PARALLEL);
+  const iats = new Set();
+  for (const r of results) {
+    assert.equal(r.status, 200);
+    assert.equal(r.cacheControl, 'private, no-store');
+    assert.ok(r.body.includes(`Signed in as <!-- -->${EMAIL}`) || r.body.includes(`Signed in as ${EMAIL}`), r.body.slice(0, 500));
+    iats.add(Number(/data-testid="iat">(\d+)</.exec(r.body)?.[1]));
+  }
+  const after = await tokenCookies();
+  assert.notEqual(after.accessToken.value, before.accessToken.value);
+  assert.notEqual(after.refreshToken.value, before.refreshToken.value, 'rotation is on');
+  // Every render read the one refreshed token, the one now in the jar.
+  assert.deepEqual([...iats], [claims(after.accessToken.value).iat]);
+  assert.deepEqual(await refreshesBehind(), { ok: already + 1 });
+  assert.deepEqual(calls('GetTokensFromRefreshToken', from), [], 'the page did not refresh');
+});
+
+step(`Node, past the next expiry: ${PARALLEL} parallel requests, one refresh; Chromium, with the cookies it still has, gets the same rotated tokens`, async () => {
+  const cookie = await cookieHeader();
+  const already = (await refreshesBehind()).ok;
+  await pastExpiry();
+  const responses = await Promise.all(Array.from({ length: PARALLEL }, () => fetch(`${gateway.loopback}/`, { headers: { cookie, accept: 'text/html' } })));
+  const issued = new Set();
+  for (const res of responses) {
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('cache-control'), 'private, no-store');
+    const body = await res.text();
+    // The new access token (the other .accessToken cookies set expire the legacy variants).
+    const written = res.headers.getSetCookie().map((c) => c.split(';')[0].split('='));
+    const token = written.find(([name, value]) => name.endsWith('.accessToken') && value)?.[1];
+    assert.ok(token, res.headers.getSetCookie().join('\n'));
+    assert.equal(Number(/data-testid="iat">(\d+)</.exec(body)?.[1]), claims(token).iat);
+    issued.add(token);
+  }
+  assert.equal(issued.size, 1, 'one refresh, the same tokens for every request');
+  refreshed = { ok: already + 1 };
+  assert.deepEqual(await refreshesBehind(), refreshed);
+
+  // The browser still holds the refresh token that refresh retired.
+  const res = await visit('/');
+  const names = await setCookieNames(res);
+  assert.ok(names.some((n) => n.endsWith('.accessToken')) && names.some((n) => n.endsWith('.refreshToken')), names.join());
+  const [token] = issued;
+  assert.equal((await tokenCookies()).accessToken.value, token);
+  assert.equal(Number(await page.getByTestId('iat').textContent()), claims(token).iat);
+  assert.deepEqual(await refreshesBehind(), refreshed, 'no second refresh');
+});
+
+step(`sign-out through the gateway revokes and expires every token cookie, copies with Path=${LEGACY_PATH} or Domain=${GATEWAY_HOST} too`, async () => {
+  // Copies an older deployment (or a CookieStorage with other attributes) left.
+  const { accessToken, refreshToken } = await tokenCookies();
+  await page.context().addCookies([accessToken, refreshToken].flatMap((c) => [
+    { ...c, domain: GATEWAY_HOST, path: LEGACY_PATH }, { ...c, domain: `.${GATEWAY_HOST}`, path: '/' },
+  ]));
+  const copies = (await page.context().cookies()).filter((c) => c.name === accessToken.name);
+  assert.deepEqual(copies.map((c) => `${c.domain}${c.path}`).sort(), [`.${GATEWAY_HOST}/`, `${GATEWAY_HOST}/`, `${GATEWAY_HOST}${LEGACY_PATH}`]);
+
+  await visit('/api/auth/sign-out');
+  assert.equal(new URL(page.url()).pathname, '/');
+  assert.equal(await page.getByTestId('user').textContent(), 'Signed out.');
+  assert.deepEqual((await page.context().cookies()).filter((c) => TOKEN_COOKIE.test(c.name)), []);
+  const revoked = await opCounts('RevokeToken');
+  assert.ok((revoked.ok ?? 0) > (counts.revoke.ok ?? 0), JSON.stringify(revoked));
+
+  // The app, as before: signed out.
+  await visit('/protected');
+  assert.equal(new URL(page.url()).pathname, '/sign-in');
+  assert.equal((await visit('/api/me')).status(), 401);
+  assert.deepEqual(await refreshesBehind(), refreshed, 'no other refresh, none failed');
 });

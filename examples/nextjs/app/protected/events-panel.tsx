@@ -3,35 +3,45 @@
 import { events, type EventsChannel } from 'aws-amplify/data';
 import { useEffect, useRef, useState } from 'react';
 
-// Cognate's events API (custom.events in amplify_outputs.json) with the
-// user's access token from Amplify's session (authMode userPool).
-export default function EventsPanel({ channel }: { channel: string }) {
+type Auth = { authMode: 'userPool' } | { authMode: 'lambda'; authToken: string };
+
+// The user's access token from Amplify's session (authMode userPool) or,
+// behind cognate gateway, from its token route, sent as the Authorization
+// header as is (authMode lambda).
+async function credentials(gatewayToken: boolean): Promise<Auth> {
+  if (!gatewayToken) return { authMode: 'userPool' };
+  const res = await fetch('/api/auth/token', { headers: { 'X-Cognate-Token': '1' } });
+  if (!res.ok) throw new Error(`GET /api/auth/token: ${res.status}`);
+  return { authMode: 'lambda', authToken: (await res.json()).accessToken };
+}
+
+// Cognate's events API (custom.events in amplify_outputs.json) as the user.
+export default function EventsPanel({ channel, gatewayToken = false }: { channel: string; gatewayToken?: boolean }) {
   const [status, setStatus] = useState('connecting');
   const [messages, setMessages] = useState<string[]>([]);
-  const open = useRef<EventsChannel | null>(null);
+  const open = useRef<{ ch: EventsChannel; auth: Auth } | null>(null);
 
   useEffect(() => {
     let closed = false;
-    events.connect(channel, { authMode: 'userPool' }).then(
-      (ch) => {
-        if (closed) return ch.close();
-        open.current = ch;
-        ch.subscribe({
-          next: (data) => setMessages((m) => [...m, String(data.event?.text)]),
-          error: (err) => setStatus(`error: ${err}`),
-        });
-        setStatus('live');
-      },
-      (err) => setStatus(`error: ${err}`),
-    );
+    (async () => {
+      const auth = await credentials(gatewayToken);
+      const ch = await events.connect(channel, auth);
+      if (closed) return ch.close();
+      open.current = { ch, auth };
+      ch.subscribe({
+        next: (data) => setMessages((m) => [...m, String(data.event?.text)]),
+        error: (err) => setStatus(`error: ${err}`),
+      });
+      setStatus('live');
+    })().catch((err) => setStatus(`error: ${err}`));
     return () => {
       closed = true;
-      open.current?.close();
+      open.current?.ch.close();
     };
-  }, [channel]);
+  }, [channel, gatewayToken]);
 
   async function send(form: FormData) {
-    await open.current?.publish({ text: String(form.get('text')) }, { authMode: 'userPool' });
+    await open.current?.ch.publish({ text: String(form.get('text')) }, open.current.auth);
   }
 
   return (

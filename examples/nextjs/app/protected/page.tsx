@@ -11,7 +11,8 @@ export default async function Protected() {
     <>
       <h1>Protected</h1>
       <p data-testid="protected-user">{String(tokens.idToken?.payload.email)}</p>
-      <EventsPanel channel="/default/nextjs-example" />
+      {/* COGNATE_GATEWAY=1: behind cognate gateway, whose token route hands the panel its token */}
+      <EventsPanel channel="/default/nextjs-example" gatewayToken={process.env.COGNATE_GATEWAY === '1'} />
     </>
   );
 }
