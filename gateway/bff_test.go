@@ -592,3 +592,37 @@ func TestBFFConfig(t *testing.T) {
 		t.Fatalf("https session cookie: %q", line)
 	}
 }
+
+// FuzzBFFCookieHeader: whatever the browser sends, the session id is
+// taken only from the session cookie, neither spelling of it nor a
+// token cookie of this client reaches the app as sent, and an id is
+// looked up only when it can be one.
+func FuzzBFFCookieHeader(f *testing.F) {
+	for _, seed := range []string{
+		"cognate.session=" + strings.Repeat("A", 43),
+		"a=1; cognate.session=x; __Host-cognate.session=y; b=2",
+		"CognitoIdentityServiceProvider.client.LastAuthUser=u; CognitoIdentityServiceProvider%2Eclient.u.accessToken=t",
+		";;=;cognate.session;  cognate.session =z",
+	} {
+		f.Add(seed)
+	}
+	g := &Gateway{cookiePrefix: "CognitoIdentityServiceProvider.client."}
+	b := &bff{g: g, cookie: BFFCookie}
+	f.Fuzz(func(t *testing.T, header string) {
+		id, others, stale := b.splitCookies([]string{header})
+		for _, o := range others {
+			name, _, _ := strings.Cut(o, "=")
+			if name == BFFCookie || name == "__Host-"+BFFCookie || g.tokenCookie(name) {
+				t.Fatalf("%q passed to the app", o)
+			}
+		}
+		for _, n := range stale {
+			if !g.tokenCookie(n) {
+				t.Fatalf("%q taken for a token cookie", n)
+			}
+		}
+		if _, ok := parseSessionID(id); ok && len(id) != 43 {
+			t.Fatalf("id %q accepted", id)
+		}
+	})
+}
