@@ -30,4 +30,12 @@
 // buffering; an app that cannot be reached gets a 502 page (JSON for
 // scripts) at once. Any response on which the gateway sets a cookie is
 // Cache-Control: private, no-store.
+//
+// In BFF mode (Config.BFF) the browser holds one opaque HttpOnly session
+// cookie and the tokens stay in a store (package bffstore: an SQLite file,
+// or Redis or PostgreSQL shared by several gateway nodes), sealed under a
+// key from the gateway's secret and found by the SHA-256 of the session
+// id. The tokens' size no longer meets the 4 KB cookie limit, and a
+// refresh runs under the store's lock, so nodes sharing a store refresh a
+// session once.
 package gateway
