@@ -54,6 +54,48 @@ type outputsAuth struct {
 	PasswordPolicy                   passwordPolicy `json:"password_policy"`
 	MFAConfiguration                 string         `json:"mfa_configuration"`
 	MFAMethods                       []string       `json:"mfa_methods"`
+	OAuth                            *outputsOAuth  `json:"oauth,omitempty"`
+}
+
+// outputsOAuth is the managed login for Amplify's signInWithRedirect and
+// adapter-nextjs's createAuthRouteHandlers, for a client allowed the code
+// flow. Amplify reaches https://<domain>/oauth2/… (HTTPS only), so it is
+// given only with an HTTPS listener or public URL.
+type outputsOAuth struct {
+	IdentityProviders  []string `json:"identity_providers"`
+	Domain             string   `json:"domain"`
+	Scopes             []string `json:"scopes"`
+	RedirectSignInURI  []string `json:"redirect_sign_in_uri"`
+	RedirectSignOutURI []string `json:"redirect_sign_out_uri"`
+	ResponseType       string   `json:"response_type"`
+}
+
+// amplifyProviders are Amplify outputs' names of Cognito's social
+// providers; other providers (SAML, OIDC) have none.
+var amplifyProviders = map[string]string{
+	"Google": "GOOGLE", "Facebook": "FACEBOOK", "LoginWithAmazon": "LOGIN_WITH_AMAZON", "SignInWithApple": "SIGN_IN_WITH_APPLE",
+}
+
+// oauthFor is auth.oauth for client c with the managed login at
+// httpsBase (https://host[:port]), or nil when c has no code flow or
+// there is no HTTPS base.
+func oauthFor(c storage.Client, httpsBase string) *outputsOAuth {
+	u, err := url.Parse(httpsBase)
+	cs := c.Settings
+	if err != nil || u.Scheme != "https" || !cs.AllowedOAuthFlowsUserPoolClient ||
+		!contains(cs.AllowedOAuthFlows, "code") || len(cs.CallbackURLs) == 0 {
+		return nil
+	}
+	idps := []string{}
+	for _, p := range cs.SupportedIdentityProviders {
+		if name, ok := amplifyProviders[p]; ok {
+			idps = append(idps, name)
+		}
+	}
+	return &outputsOAuth{
+		IdentityProviders: idps, Domain: u.Host, Scopes: nonNil(cs.AllowedOAuthScopes),
+		RedirectSignInURI: cs.CallbackURLs, RedirectSignOutURI: nonNil(cs.LogoutURLs), ResponseType: "code",
+	}
 }
 
 type passwordPolicy struct {
@@ -111,9 +153,13 @@ func contains(list []string, v string) bool {
 
 // writeOutputs writes <data>/amplify_outputs.json for pool p and client c:
 // ev is the events API (nil: none), issuer the pool's token issuer under
-// publicURL.
+// publicURL. The managed login (auth.oauth) is where the events API is
+// when that is HTTPS: the public URL, else the local HTTPS listener.
 func writeOutputs(dataDir, publicURL, issuer string, p storage.Pool, c storage.Client, ev *outputsEvents) error {
 	out := outputsFor(p, c)
+	if ev != nil {
+		out.Auth.OAuth = oauthFor(c, strings.TrimSuffix(ev.URL, "/event"))
+	}
 	out.Custom = &outputsCustom{Events: ev, Cognate: outputsCognate{
 		UserPoolEndpoint: strings.TrimRight(publicURL, "/"), Issuer: issuer,
 	}}

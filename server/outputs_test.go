@@ -3,7 +3,10 @@ package server
 import (
 	"encoding/json"
 	"path/filepath"
+	"reflect"
 	"testing"
+
+	"github.com/cognate-auth/cognate/storage"
 )
 
 // custom.cognate names the endpoint and the issuer a pool's tokens carry
@@ -32,5 +35,36 @@ func TestOutputsNameCognatesEndpointAndIssuer(t *testing.T) {
 	}
 	if ev := out.Custom.Events; ev == nil || ev.URL != "http://127.0.0.1:8123/event" || ev.APIKey == "" {
 		t.Fatalf("custom.events = %+v", ev)
+	}
+}
+
+// auth.oauth is there for a client allowed the code flow, with the
+// managed login's HTTPS host as the domain (Amplify builds
+// https://<domain>/oauth2/…), its scopes, callback and sign-out URLs, and
+// its social providers by Amplify's names; never over plain HTTP.
+func TestOutputsOAuthForACodeFlowClient(t *testing.T) {
+	c := storage.Client{Settings: storage.ClientSettings{
+		AllowedOAuthFlowsUserPoolClient: true, AllowedOAuthFlows: []string{"code"},
+		AllowedOAuthScopes: []string{"openid", "email"}, SupportedIdentityProviders: []string{"COGNITO", "Google", "MySAML"},
+		CallbackURLs: []string{"http://localhost:3000/api/auth/sign-in-callback"}, LogoutURLs: []string{"http://localhost:3000/api/auth/sign-out-callback"},
+	}}
+	want := &outputsOAuth{
+		IdentityProviders: []string{"GOOGLE"}, Domain: "localhost:9443", Scopes: []string{"openid", "email"},
+		RedirectSignInURI: c.Settings.CallbackURLs, RedirectSignOutURI: c.Settings.LogoutURLs, ResponseType: "code",
+	}
+	if got := oauthFor(c, "https://localhost:9443"); !reflect.DeepEqual(got, want) {
+		t.Fatalf("oauthFor = %+v, want %+v", got, want)
+	}
+	if got := oauthFor(c, "http://localhost:9229"); got != nil {
+		t.Fatalf("over HTTP: %+v, want none", got)
+	}
+	implicit := c
+	implicit.Settings.AllowedOAuthFlows = []string{"implicit"}
+	noCallback := c
+	noCallback.Settings.CallbackURLs = nil
+	for _, c := range []storage.Client{implicit, noCallback, {}} {
+		if got := oauthFor(c, "https://localhost:9443"); got != nil {
+			t.Fatalf("client %+v: %+v, want none", c, got)
+		}
 	}
 }
