@@ -23,6 +23,14 @@ const (
 	DefaultDialTimeout           = 5 * time.Second
 	DefaultResponseHeaderTimeout = 60 * time.Second
 	DefaultReadHeaderTimeout     = 10 * time.Second
+	// DefaultRefreshBefore is how long before their expiry the gateway
+	// refreshes tokens when Session.RefreshBefore is zero: Amplify's own
+	// 5 s, which an adapter in the app applies when it reads the
+	// forwarded tokens, plus 10 s for the request to reach that check. A
+	// gateway refreshing at exactly the app's margin would let a request
+	// through unrefreshed that the app then refreshes, with cookies the
+	// gateway drops.
+	DefaultRefreshBefore = 15 * time.Second
 )
 
 // Errors New returns, wrapped with the detail.
@@ -111,6 +119,9 @@ func (cfg *Config) normalize() (*url.URL, error) {
 	}
 	if cfg.ResponseHeaderTimeout <= 0 {
 		cfg.ResponseHeaderTimeout = DefaultResponseHeaderTimeout
+	}
+	if cfg.Session.RefreshBefore == 0 {
+		cfg.Session.RefreshBefore = DefaultRefreshBefore
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

@@ -381,6 +381,13 @@ func forwardedCookie(header, suffix string) string {
 // that a refresh yields tokens that expire later than the clock.
 func (e *env) expire(access string) {
 	e.t.Helper()
+	e.clockAtExp(access, 200*time.Millisecond)
+}
+
+// clockAtExp sets the gateway's clock to the access token's exp plus
+// offset (negative: before it), as expire does.
+func (e *env) clockAtExp(access string, offset time.Duration) {
+	e.t.Helper()
 	parts := strings.Split(access, ".")
 	var c struct{ Exp, Iat int64 }
 	if len(parts) != 3 {
@@ -393,6 +400,6 @@ func (e *env) expire(access string) {
 	for !time.Now().After(time.Unix(c.Iat+1, 0)) {
 		time.Sleep(20 * time.Millisecond)
 	}
-	e.clock.set(time.Unix(c.Exp, 0).Add(200 * time.Millisecond))
+	e.clock.set(time.Unix(c.Exp, 0).Add(offset))
 	e.t.Cleanup(func() { e.clock.set(time.Time{}) })
 }

@@ -97,6 +97,44 @@ func TestTrustedProxyForwarding(t *testing.T) {
 	}
 }
 
+// TestRefreshesBeforeTheApp: by default the gateway refreshes well before
+// Amplify's 5 s margin, so that a token it lets through is not one the
+// app's adapter then refreshes itself (with cookies the gateway drops).
+func TestRefreshesBeforeTheApp(t *testing.T) {
+	e := newEnv(t, envOpts{config: func(c *Config) { c.Session.RefreshBefore = 0 }})
+	e.pool.user(t, "gw-margin")
+	b := newBrowser(t)
+	e.signIn(b, "gw-margin", "/")
+	access := e.cookie(b, ".accessToken")
+	cookie := e.cookieHeader(b)
+	get := func() (appAccess string, refreshed bool) {
+		before := e.pool.refreshes.Load()
+		req, _ := http.NewRequest(http.MethodGet, e.url+"/cached", nil)
+		req.Header.Set("Cookie", cookie)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var s seen
+		json.NewDecoder(resp.Body).Decode(&s)
+		return forwardedCookie(s.Cookies, ".accessToken"), e.pool.refreshes.Load() > before
+	}
+	for _, tc := range []struct {
+		left    time.Duration
+		refresh bool
+	}{
+		{DefaultRefreshBefore + 5*time.Second, false},
+		{5*time.Second + time.Second, true}, // Amplify's margin not reached yet
+	} {
+		e.clockAtExp(access, -tc.left)
+		got, refreshed := get()
+		if refreshed != tc.refresh || (got == access) == tc.refresh {
+			t.Errorf("%v before exp: refreshed %v, app got the old token %v; want a refresh %v", tc.left, refreshed, got == access, tc.refresh)
+		}
+	}
+}
+
 func TestOneRefreshForParallelRequests(t *testing.T) {
 	e := newEnv(t, envOpts{})
 	e.pool.user(t, "gw-bob")

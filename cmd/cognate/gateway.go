@@ -91,6 +91,7 @@ func gatewayCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.StringVar(&sc.Cookies.Path, "cookie-path", "/", "Path of the token cookies")
 	fs.StringVar(&sameSite, "cookie-same-site", "", "strict, lax or none (default: strict in server mode, lax in client mode)")
 	fs.DurationVar(&sc.Cookies.MaxAge, "cookie-max-age", session.DefaultMaxAge, "lifetime of the token cookies")
+	fs.DurationVar(&sc.RefreshBefore, "refresh-before", gateway.DefaultRefreshBefore, "refresh tokens this long before they expire: more than the app's own margin (Amplify's is 5s)")
 	fs.StringVar(&secure, "cookie-secure", "", "true or false (default: whether --origin is https)")
 	fs.StringVar(&legacyDomains, "legacy-cookie-domains", "", "comma-separated Domain attributes older deployments used; their copies are expired")
 	fs.StringVar(&legacyPaths, "legacy-cookie-paths", "", "comma-separated Path attributes older deployments used; their copies are expired")

@@ -337,8 +337,9 @@ step('sign-out revokes and clears every token cookie; the protected page sends t
 // Behind cognate gateway: the same build, another `next start` with
 // COGNATE_GATEWAY=1 (the events panel asks the gateway's token route) and
 // REFRESH_MARGIN_SECONDS=1, so that the app's proxy refreshes no earlier
-// than Amplify's own 5 s, the gateway's margin: the gateway, in front,
-// always refreshes first. Client mode: Amplify in the page writes the
+// than Amplify's own 5 s; the gateway, in front, refreshes 6 s before
+// expiry (--refresh-before; its default, 15 s, would be most of these
+// 20 s tokens), so it always refreshes first. Client mode: Amplify in the page writes the
 // cookies (not HttpOnly), the gateway reads, refreshes and rewrites them.
 
 let counts; // the server's refresh and revoke counts when the gateway started
@@ -351,6 +352,7 @@ step('the same build behind cognate gateway (client mode), in a fresh browser co
     '--origin', `http://${GATEWAY_HOST}:${port}`, '--mode', 'client', '--user-pool-id', POOL_ID, '--client-id', CLIENT_ID,
     '--user-pool-endpoint', `http://localhost:${cognate.ports[0]}`, '--public-paths', '/',
     '--legacy-cookie-paths', LEGACY_PATH, '--legacy-cookie-domains', GATEWAY_HOST, '--metrics-addr', 'off',
+    '--refresh-before', '6s',
   ]);
   gateway.loopback = `http://127.0.0.1:${port}`;
   await until200(`${gateway.loopback}/_gateway/ready`, gateway);
