@@ -5,7 +5,9 @@
 // same build behind `cognate gateway` (client mode): one refresh for many
 // parallel requests, the rotated tokens in the browser and in the render,
 // the gateway's token route for the events panel, stale cookie variants
-// expired at sign-out, forged identity headers stripped.
+// expired at sign-out, forged identity headers stripped. Last, the same
+// build for server-side auth (createAuthRouteHandlers, another app client):
+// the managed login, HttpOnly token cookies, sign-out that revokes.
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -43,13 +45,15 @@ const TOKEN_COOKIE = /^CognitoIdentityServiceProvider\./;
 const GATEWAY_HOST = 'app.localhost';
 const LEGACY_PATH = '/account'; // the gateway expires token cookies with this Path, and with Domain=GATEWAY_HOST
 const PARALLEL = 20;
+const SERVER_AUTH_CLIENT = 'nextjsserverauth'; // the code flow, for createAuthRouteHandlers
 
 let cognate;
 let tls;
 let app; // next start: { url, proc, output, exited }
 let appBehind; // next start behind the gateway (the same build)
+let appServerAuth; // next start for server-side auth (the same build)
 let gateway; // cognate gateway: { url, proc, output, exited, loopback (its URL for Node) }
-let site; // where visit() goes: app, then gateway
+let site; // where visit() goes: app, then gateway, then appServerAuth
 let browser;
 let page;
 const amzTargets = []; // X-Amz-Target of every request the page sent, with its body
@@ -63,7 +67,7 @@ const step = scenarioSteps({
       await page.screenshot({ path: file, fullPage: true }).catch(() => {});
       t.diagnostic(`page at ${page.url()}, screenshot ${file}`);
     }
-    for (const [label, p] of [['next', app], ['next behind the gateway', appBehind], ['gateway', gateway]]) {
+    for (const [label, p] of [['next', app], ['next behind the gateway', appBehind], ['gateway', gateway], ['next, server-side auth', appServerAuth]]) {
       if (p) for (const line of p.output().split('\n').slice(-30)) t.diagnostic(`[${label}] ${line}`);
     }
     if (cognate) for (const line of cognate.tail(20).split('\n')) t.diagnostic(`[cognate] ${line}`);
@@ -72,7 +76,7 @@ const step = scenarioSteps({
 
 after(async () => {
   await browser?.close();
-  for (const p of [gateway, appBehind, app]) {
+  for (const p of [appServerAuth, gateway, appBehind, app]) {
     if (p?.proc.exitCode === null) {
       p.proc.kill('SIGTERM');
       await p.exited;
@@ -128,15 +132,18 @@ function watch(p) {
 /** The Cognito JSON API requests the page made for op since index from. */
 const calls = (op, from = 0) => amzTargets.slice(from).filter((r) => r.op === op);
 
-/** The server's answers to a Cognito operation, by outcome (ok or the error type), from its metrics. */
-async function opCounts(op) {
+/** The server's counts of metric for label="value", by outcome (ok or the error), from its metrics. */
+async function outcomes(metric, label, value) {
   const text = await (await fetch(`http://127.0.0.1:${cognate.ports[3]}/metrics`)).text();
   const counts = {};
-  for (const m of text.matchAll(/^cognate_cognito_api_request_duration_seconds_count\{operation="([^"]+)",outcome="([^"]+)"\} (\d+)$/gm)) {
-    if (m[1] === op) counts[m[2]] = Number(m[3]);
+  for (const m of text.matchAll(new RegExp(`^${metric}\\{${label}="([^"]+)",outcome="([^"]+)"\\} (\\d+)$`, 'gm'))) {
+    if (m[1] === value) counts[m[2]] = Number(m[3]);
   }
   return counts;
 }
+
+/** The server's answers to a Cognito operation. */
+const opCounts = (op) => outcomes('cognate_cognito_api_request_duration_seconds_count', 'operation', op);
 
 const refreshCounts = () => opCounts('GetTokensFromRefreshToken');
 
@@ -169,21 +176,27 @@ async function setCookieNames(res) {
 step('cognate serve: a pool whose client rotates refresh tokens; tokens live 20 s', async () => {
   cognate = await startCognate({
     name: 'nextjs',
-    ports: 6, // http, https (events), next start, metrics, next start behind the gateway, the gateway
+    ports: 7, // http, https (events), next start, metrics, next start behind the gateway, the gateway, next start for server-side auth
     args: ([http, https, , metrics]) => [
       '--public-url', `http://localhost:${http}`, '--tls-addr', `127.0.0.1:${https}`, '--demo-addr', 'off',
       '--metrics-addr', `127.0.0.1:${metrics}`, '--token-lifetime', `${TOKEN_SECONDS}s`,
     ],
-    config: {
+    config: (ports) => ({
       UserPools: [{
         Id: POOL_ID, PoolName: 'nextjs-example', UsernameAttributes: ['email'], AutoVerifiedAttributes: ['email'],
         Clients: [{
           ClientId: CLIENT_ID, ClientName: 'web',
           ExplicitAuthFlows: ['ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
           RefreshTokenRotation: { Feature: 'ENABLED', RetryGracePeriodSeconds: GRACE_SECONDS },
+        }, {
+          ClientId: SERVER_AUTH_CLIENT, ClientName: 'server-auth', ExplicitAuthFlows: ['ALLOW_REFRESH_TOKEN_AUTH'],
+          AllowedOAuthFlowsUserPoolClient: true, AllowedOAuthFlows: ['code'], AllowedOAuthScopes: ['openid', 'email', 'profile'],
+          SupportedIdentityProviders: ['COGNITO'],
+          CallbackURLs: [`http://localhost:${ports[6]}/api/auth/sign-in-callback`],
+          LogoutURLs: [`http://localhost:${ports[6]}/api/auth/sign-out-callback`],
         }],
       }],
-    },
+    }),
   });
   tls = await waitForTLS(cognate, `https://localhost:${cognate.ports[1]}`);
   const outputs = await cognate.waitForJson('amplify_outputs.json');
@@ -488,4 +501,78 @@ step(`sign-out through the gateway revokes and expires every token cookie, copie
   assert.equal(new URL(page.url()).pathname, '/sign-in');
   assert.equal((await visit('/api/me')).status(), 401);
   assert.deepEqual(await refreshesBehind(), refreshed, 'no other refresh, none failed');
+});
+
+// Server-side auth: the same build once more, its server runner on the second
+// app client (AMPLIFY_OUTPUTS: the pool's outputs with that client and its
+// managed login, auth.oauth) and AMPLIFY_APP_ORIGIN, so that
+// createAuthRouteHandlers serves /api/auth/* and the adapter writes HttpOnly
+// cookies. /server-auth configures no Amplify in the browser. Node reaches
+// the managed login's /oauth2/token and /oauth2/revoke with the local CA.
+
+step('the same build for server-side auth, on a client allowed the code flow, in a fresh browser context', async () => {
+  const port = cognate.ports[6];
+  const origin = `http://localhost:${port}`;
+  const outputs = await cognate.waitForJson('amplify_outputs.json');
+  const file = path.join(cognate.workDir, 'server-auth-outputs.json');
+  await writeFile(file, JSON.stringify({
+    ...outputs,
+    auth: {
+      ...outputs.auth, user_pool_client_id: SERVER_AUTH_CLIENT,
+      oauth: {
+        identity_providers: [], domain: `localhost:${cognate.ports[1]}`, scopes: ['openid', 'email', 'profile'],
+        redirect_sign_in_uri: [`${origin}/api/auth/sign-in-callback`], redirect_sign_out_uri: [`${origin}/api/auth/sign-out-callback`],
+        response_type: 'code',
+      },
+    },
+  }));
+  appServerAuth = await nextStart('next, server-side auth', port, {
+    AMPLIFY_OUTPUTS: file, AMPLIFY_APP_ORIGIN: origin, NODE_EXTRA_CA_CERTS: tls.caFile, REFRESH_MARGIN_SECONDS: '1',
+  });
+  site = appServerAuth;
+  page = await (await browser.newContext({ viewport: { width: 1024, height: 768 } })).newPage();
+  await visit('/server-auth');
+  assert.equal(await page.getByTestId('server-user').textContent(), 'Signed out.');
+});
+
+step('sign-in through /api/auth/sign-in and the managed login: HttpOnly token cookies, none in document.cookie; the Server Component shows the user', async () => {
+  await page.getByRole('link', { name: 'Sign in' }).click();
+  await page.waitForURL((u) => u.origin === `https://localhost:${cognate.ports[1]}`);
+  await page.fill('input[name=username]', EMAIL);
+  await page.fill('input[name=password]', PASSWORD);
+  await page.click('#signin');
+  await page.waitForURL(`${site.url}/server-auth`);
+  const cookies = await tokenCookies();
+  assert.deepEqual(Object.keys(cookies).sort(), ['LastAuthUser', 'accessToken', 'idToken', 'refreshToken']);
+  for (const [k, c] of Object.entries(cookies)) {
+    assert.ok(c.name.startsWith(`CognitoIdentityServiceProvider.${SERVER_AUTH_CLIENT}.`), c.name);
+    assert.equal(c.httpOnly, true, `${k} is HttpOnly`);
+  }
+  const access = claims(cookies.accessToken.value);
+  assert.equal(access.client_id, SERVER_AUTH_CLIENT);
+  assert.equal(claims(cookies.idToken.value).email, EMAIL);
+  assert.equal(await page.getByTestId('server-user').textContent(), access.username);
+  assert.equal(await page.getByTestId('server-sub').textContent(), access.sub);
+  const visible = await page.evaluate(() => document.cookie);
+  for (const c of Object.values(cookies)) assert.ok(!visible.includes(c.value), `document.cookie: ${visible}`);
+  assert.ok(!visible.includes('CognitoIdentityServiceProvider'), `document.cookie: ${visible}`);
+});
+
+step('sign-out through /api/auth/sign-out: the refresh token revoked at the pool, every cookie cleared, the page signed out', async () => {
+  const { refreshToken } = await tokenCookies();
+  const before = await outcomes('cognate_oauth_outcomes_total', 'endpoint', 'revoke');
+  await page.getByRole('link', { name: 'Sign out' }).click();
+  await page.getByTestId('server-user').filter({ hasText: 'Signed out.' }).waitFor();
+  assert.equal(new URL(page.url()).pathname, '/server-auth');
+  assert.deepEqual(await outcomes('cognate_oauth_outcomes_total', 'endpoint', 'revoke'), { ok: (before.ok ?? 0) + 1 });
+  // Not one of Amplify's (tokens, PKCE, state, sign-out); the managed login's own CSRF cookie stays.
+  assert.deepEqual((await page.context().cookies()).map((c) => c.name).filter((n) => n !== 'cognate_csrf'), []);
+  // The pool refuses the revoked refresh token.
+  const res = await fetch(cognate.http, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AWSCognitoIdentityProviderService.InitiateAuth' },
+    body: JSON.stringify({ AuthFlow: 'REFRESH_TOKEN_AUTH', ClientId: SERVER_AUTH_CLIENT, AuthParameters: { REFRESH_TOKEN: refreshToken.value } }),
+  });
+  assert.equal(res.status, 400);
+  assert.equal((await res.json()).__type, 'NotAuthorizedException');
 });
