@@ -14,8 +14,10 @@ import path from 'node:path';
 import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 
+import { DescribeUserPoolClientCommand, UpdateUserPoolClientCommand } from '@aws-sdk/client-cognito-identity-provider';
+
 import {
-  PASSWORD, bundleForBrowser, createUser, decodeJwt, scenario, screenshotPrefix, shot, waitForPath,
+  PASSWORD, adminClient, bundleForBrowser, createUser, decodeJwt, scenario, screenshotPrefix, shot, waitForPath,
 } from './harness.mjs';
 import { clientCookies, cookieValue, openDemo, tokensIn, waitPastExpiry } from './demo.mjs';
 
@@ -121,6 +123,21 @@ function checkClientModeCookies(list, user) {
 
 step('a user exists (AdminCreateUser + AdminSetUserPassword)', async () => {
   sub = await createUser(server, EMAIL, PASSWORD);
+});
+
+step('the web client rotates refresh tokens (UpdateUserPoolClient: off by default, as in Cognito)', async () => {
+  const api = adminClient(server);
+  const ids = { UserPoolId: server.outputs.auth.user_pool_id, ClientId: webClient };
+  const { UserPoolClient: c } = await api.send(new DescribeUserPoolClientCommand(ids));
+  assert.equal(c.RefreshTokenRotation?.Feature ?? 'DISABLED', 'DISABLED', 'the default web client does not rotate');
+  // UpdateUserPoolClient resets what it is not given: send the client back whole.
+  const keep = ['ClientName', 'RefreshTokenValidity', 'AccessTokenValidity', 'IdTokenValidity', 'TokenValidityUnits',
+    'ReadAttributes', 'WriteAttributes', 'ExplicitAuthFlows', 'SupportedIdentityProviders', 'CallbackURLs', 'LogoutURLs',
+    'DefaultRedirectURI', 'AllowedOAuthFlows', 'AllowedOAuthScopes', 'AllowedOAuthFlowsUserPoolClient',
+    'PreventUserExistenceErrors', 'EnableTokenRevocation', 'AuthSessionValidity'];
+  const update = { ...ids, RefreshTokenRotation: { Feature: 'ENABLED', RetryGracePeriodSeconds: 10 } };
+  for (const k of keep) if (c[k] !== undefined) update[k] = c[k];
+  await api.send(new UpdateUserPoolClientCommand(update));
 });
 
 step('the /amplify/ page loads the bundle, configures Amplify from #amplify-config, and is signed out', async () => {
