@@ -13,6 +13,7 @@ package bffstore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"time"
 )
@@ -24,6 +25,15 @@ type Key [32]byte
 // MaxValueBytes bounds a stored value. The session layer refuses more
 // than 64 KiB of token cookies, so a sealed session is well within it.
 const MaxValueBytes = 128 << 10
+
+// CheckSize is every backend's check of a value before Put:
+// ErrTooLarge over MaxValueBytes.
+func CheckSize(value []byte) error {
+	if len(value) > MaxValueBytes {
+		return fmt.Errorf("%w: %d bytes", ErrTooLarge, len(value))
+	}
+	return nil
+}
 
 // Errors of every Store, wrapped with detail.
 var (

@@ -125,8 +125,8 @@ func (s *Store) Touch(ctx context.Context, key bffstore.Key, expires time.Time) 
 
 // Put stores value under key until expires.
 func (s *Store) Put(ctx context.Context, key bffstore.Key, value []byte, expires time.Time) error {
-	if len(value) > bffstore.MaxValueBytes {
-		return fmt.Errorf("%w: %d bytes", bffstore.ErrTooLarge, len(value))
+	if err := bffstore.CheckSize(value); err != nil {
+		return err
 	}
 	ttl := time.Until(expires)
 	if ttl < time.Millisecond {
