@@ -148,12 +148,32 @@ func TestCodesReachTheRelay(t *testing.T) {
 		ClientId: aws.String(e.pub), Username: aws.String(email), ConfirmationCode: aws.String(r.codeMailed(t)), Password: aws.String(password2),
 	}))(t)
 	e.signIn(e.pub, email, password2)
-	// Sent codes are not kept in clear.
-	for _, m := range e.outbox() {
+	// Sent codes are not kept in clear. The relay holds a message before
+	// the worker records it as sent, so wait for that record first.
+	var box []outboxEntry
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		box = e.outbox()
+		if allSent(box) || time.Now().After(deadline) {
+			break
+		}
+	}
+	if len(box) != 2 || !allSent(box) {
+		t.Fatalf("outbox after both codes were mailed: %+v", box)
+	}
+	for _, m := range box {
 		if m.Code != "" {
 			t.Errorf("outbox keeps the code of a sent message: %+v", m)
 		}
 	}
+}
+
+func allSent(box []outboxEntry) bool {
+	for _, m := range box {
+		if m.Status != "sent" {
+			return false
+		}
+	}
+	return true
 }
 
 // TestStuckRelayDelaysNobody: with a relay that accepts connections and
