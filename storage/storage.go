@@ -1,6 +1,6 @@
 // Package storage defines the persistence contract of Cognate's user pool.
 //
-// One interface, several backends (storage/sqlite today, PostgreSQL later),
+// One interface, several backends (storage/sqlite, storage/postgres),
 // and one conformance suite (storage/storagetest) that every backend runs.
 // Callers never see SQL: they get typed records, sentinel errors and
 // updater closures that give compare-and-swap semantics per record, plus
@@ -18,6 +18,11 @@ import (
 var (
 	ErrNotFound      = errors.New("storage: not found")
 	ErrAlreadyExists = errors.New("storage: already exists")
+	// ErrUnavailable means the database could not be reached or the
+	// connection was lost before the operation committed: nothing was
+	// written, and the same call may succeed if retried later. The HTTP
+	// layers answer it with a retryable error (503 with Retry-After).
+	ErrUnavailable = errors.New("storage: unavailable")
 )
 
 // Storage is the whole persistence contract: one interface per kind of
