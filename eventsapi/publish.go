@@ -20,7 +20,8 @@ type errorEntry struct {
 	Message   string `json:"message"`
 }
 
-// writeError answers err with its status (status overrides it when not 0).
+// writeError answers err with its status (status overrides it when not
+// 0); a 503 says when to retry.
 func writeError(w http.ResponseWriter, err error, status int) {
 	e := events.AsError(err)
 	if status == 0 {
@@ -28,6 +29,11 @@ func writeError(w http.ResponseWriter, err error, status int) {
 	}
 	if status < 400 || status > 599 {
 		status = http.StatusInternalServerError
+	}
+	if status == http.StatusServiceUnavailable {
+		// Storage (or a key set) could not be reached: the same request
+		// may succeed in a moment.
+		w.Header().Set("Retry-After", "1")
 	}
 	// AWS clients name the error from this header (Amplify's REST error
 	// parser among them); the body carries the same type.
