@@ -70,7 +70,8 @@ type test struct {
 func Run(t *testing.T, open func(t *testing.T) storage.Storage) {
 	t.Helper()
 	tests := slices.Concat(poolTests, errorTests, userTests, groupTests, codeTests,
-		refreshTests, oauthTests, keyTests, apiKeyTests, txTests, messageTests, attemptsTests)
+		refreshTests, oauthTests, keyTests, apiKeyTests, txTests, messageTests, attemptsTests,
+		enumeratorTests)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
