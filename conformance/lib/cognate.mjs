@@ -1,5 +1,5 @@
 // Shared by the Node conformance suites (conformance/amplify,
-// conformance/browser, conformance/events): finding or building the cognate
+// conformance/browser, conformance/events, conformance/multinode): finding or building the cognate
 // binary, picking free loopback ports, running `cognate serve` from a
 // temporary work directory until it is healthy and then stopping it, and
 // node:test steps that depend on each other. Node
@@ -144,9 +144,10 @@ export function captureOutput(child, label, limit = 300_000) {
  * file). Start one with startCognate.
  */
 class Cognate {
-  constructor({ bin, argv, ports, workDir, dataDir }) {
+  constructor({ bin, argv, env, ports, workDir, dataDir }) {
     this.bin = bin;
     this.argv = argv;
+    this.env = env;
     this.ports = ports;
     this.workDir = workDir;
     this.dataDir = dataDir;
@@ -159,7 +160,8 @@ class Cognate {
   }
 
   spawn() {
-    this.proc = spawn(this.bin, this.argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const env = this.env ? { ...process.env, ...this.env } : process.env;
+    this.proc = spawn(this.bin, this.argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.output = captureOutput(this.proc, 'server');
     this.exited = new Promise((resolve) => this.proc.on('exit', (code, signal) => resolve({ code, signal })));
     process.on('exit', this.killOnExit);
@@ -257,17 +259,19 @@ class Cognate {
  *     HTTP listener (--addr), the others are the caller's;
  *   args(ports): more `serve` flags (--public-url, --tls-addr, …);
  *   config: an object in the server's FileConfig shape, or a function of
- *     ports that returns one, written to the --config file.
+ *     ports that returns one, written to the --config file;
+ *   bin: the binary to run (default: cognateBinary's), so that servers
+ *     started together share one build;
+ *   env: variables added to this process's environment for the server.
  *
  * The server is killed when this process exits. If it does not become
  * healthy it is stopped, and the error shows its command line and output.
  */
-export async function startCognate({ name, ports: portCount = 1, args = () => [], config } = {}) {
+export async function startCognate({ name, ports: portCount = 1, args = () => [], config, bin, env } = {}) {
   const workDir = await mkdtemp(path.join(os.tmpdir(), `cognate-${name}-`));
   const dataDir = path.join(workDir, 'data');
-  let bin;
   try {
-    bin = await cognateBinary(workDir);
+    bin ??= await cognateBinary(workDir);
   } catch (err) {
     await rm(workDir, { recursive: true, force: true });
     throw err;
@@ -276,7 +280,7 @@ export async function startCognate({ name, ports: portCount = 1, args = () => []
   // Nothing scrapes metrics here, and the default port must stay free for
   // parallel runs and a developer's own server.
   const argv = ['serve', '--addr', `127.0.0.1:${ports[0]}`, '--metrics-addr', 'off', '--data', dataDir, ...args(ports)];
-  const cognate = new Cognate({ bin, argv, ports, workDir, dataDir });
+  const cognate = new Cognate({ bin, argv, env, ports, workDir, dataDir });
   try {
     if (config) {
       const file = path.join(workDir, 'config.json');
