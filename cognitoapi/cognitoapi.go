@@ -23,6 +23,7 @@ import (
 
 	"github.com/cognate-auth/cognate/internal/ratelimit"
 	"github.com/cognate-auth/cognate/internal/sigv4"
+	"github.com/cognate-auth/cognate/storage"
 	"github.com/cognate-auth/cognate/userpool"
 )
 
@@ -259,8 +260,16 @@ func (h *Handler) write(w http.ResponseWriter, status int, v any) {
 }
 
 // failWith reports a domain error; only InternalErrorException is a 500,
-// and its cause is logged, never sent.
+// and its cause is logged, never sent. Storage that cannot be reached
+// (storage.ErrUnavailable) is an InternalErrorException with 503 and
+// Retry-After, which AWS SDKs retry.
 func (h *Handler) failWith(w http.ResponseWriter, r *http.Request, op string, err error) {
+	if errors.Is(err, storage.ErrUnavailable) {
+		h.log.WarnContext(r.Context(), "storage unavailable", "operation", op, "err", err)
+		w.Header().Set("Retry-After", "1")
+		h.fail(w, r, op, http.StatusServiceUnavailable, userpool.ErrInternal.Type, "The service is temporarily unavailable; retry the request.")
+		return
+	}
 	var e *userpool.Error
 	if !errors.As(err, &e) {
 		e = &userpool.Error{Type: userpool.ErrInternal.Type, Message: userpool.ErrInternal.Message, Internal: true}
