@@ -3,6 +3,8 @@ package userpool
 import (
 	"errors"
 	"fmt"
+
+	"github.com/cognate-auth/cognate/storage"
 )
 
 // Error is a user-pool failure a client can act on. Type is the Cognito
@@ -74,6 +76,18 @@ func internal(op string, err error) error {
 		return err
 	}
 	return &Error{Type: ErrInternal.Type, Message: ErrInternal.Message, Internal: true, cause: fmt.Errorf("%s: %w", op, err)}
+}
+
+// unreachable is err as an InternalErrorException when it says storage
+// could not be reached (storage.ErrUnavailable), and nil for any other
+// error: a caller that answers "invalid" (a token, a client) to the
+// failures it cannot tell apart passes this one on instead, so that the
+// transport answers a retryable error rather than a refusal.
+func unreachable(op string, err error) error {
+	if errors.Is(err, storage.ErrUnavailable) {
+		return internal(op, err)
+	}
+	return nil
 }
 
 // invalidParam names the offending field the way Cognito does.

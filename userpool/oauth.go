@@ -469,6 +469,9 @@ func (s *Service) UserInfo(ctx context.Context, accessToken string) (map[string]
 	}
 	c, _, err := s.client(ctx, ts.claims.ClientID)
 	if err != nil {
+		if e := unreachable("get client", err); e != nil {
+			return nil, e
+		}
 		return nil, ErrNotAuthorized
 	}
 	out := map[string]any{"sub": ts.user.Sub, "username": ts.user.Username}

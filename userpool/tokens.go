@@ -329,6 +329,9 @@ func (s *Service) authorizeScope(ctx context.Context, token, scope string) (toke
 		return ts, errorf(ErrNotAuthorized, "Access Token has been revoked")
 	}
 	if ts.pool, err = s.pool(ctx, poolID); err != nil {
+		if e := unreachable("get pool", err); e != nil {
+			return ts, e
+		}
 		return ts, errorf(ErrNotAuthorized, "Invalid Access Token")
 	}
 	ts.user, err = s.cachedUser(ctx, poolID, c.Username)
@@ -370,6 +373,9 @@ func (s *Service) verifyAccessToken(ctx context.Context, token string) (string, 
 	}
 	payload, err := s.keys.Verify(ctx, poolID, "access", token)
 	if err != nil {
+		if e := unreachable("verify token", err); e != nil {
+			return "", AccessClaims{}, e
+		}
 		return "", AccessClaims{}, bad
 	}
 	var c AccessClaims

@@ -40,6 +40,9 @@ func (s *Service) VerifyToken(ctx context.Context, token string) (TokenInfo, err
 		return TokenInfo{}, errInvalidAccessToken
 	}
 	if _, err := s.pool(ctx, poolID); err != nil {
+		if e := unreachable("get pool", err); e != nil {
+			return TokenInfo{}, e
+		}
 		return TokenInfo{}, errInvalidAccessToken
 	}
 	info, originJTI, err := s.verifiedClaims(ctx, poolID, token)
@@ -79,6 +82,9 @@ func (s *Service) verifiedClaims(ctx context.Context, poolID, token string) (Tok
 	}
 	payload, err := s.keys.Verify(ctx, poolID, use, token)
 	if err != nil {
+		if e := unreachable("verify token", err); e != nil {
+			return TokenInfo{}, "", e
+		}
 		return TokenInfo{}, "", bad
 	}
 	var claims map[string]any
