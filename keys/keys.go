@@ -60,6 +60,11 @@ const (
 	DefaultRefreshInterval = time.Minute
 )
 
+// DefaultActivationDelay is how far ahead RotateAt should schedule a key
+// so that every node (at DefaultRefreshInterval) and every JWKS client
+// that refetches on an unknown kid has it before it signs.
+const DefaultActivationDelay = 2 * DefaultRefreshInterval
+
 // minKeyBits is the smallest RSA modulus Manager generates.
 const minKeyBits = 2048
 
@@ -242,8 +247,18 @@ func (m *Manager) EnsurePoolKeys(ctx context.Context, poolID string) error {
 // Rotate adds a new key for use to the pool. This Manager signs with it
 // from now on; other Managers on the same storage switch to it within
 // their RefreshInterval. Older keys stay in the JWKS, so tokens they signed
-// keep verifying.
+// keep verifying. Several nodes should rotate with RotateAt instead.
 func (m *Manager) Rotate(ctx context.Context, poolID, use string) error {
+	return m.RotateAt(ctx, poolID, use, m.now())
+}
+
+// RotateAt adds a new key for use to the pool that signs from activate
+// on. Every Manager on the same storage publishes it in the JWKS within
+// its RefreshInterval and switches to it at activate, so with activate at
+// least a RefreshInterval ahead (DefaultActivationDelay) no verifier ever
+// meets a token signed by a key it could not have fetched yet, and all
+// nodes switch together.
+func (m *Manager) RotateAt(ctx context.Context, poolID, use string, activate time.Time) error {
 	idx, err := useIndex(use)
 	if err != nil {
 		return err
@@ -261,7 +276,7 @@ func (m *Manager) Rotate(ctx context.Context, poolID, use string) error {
 	// The newest key signs, so the new one must be strictly newer than
 	// the current one even if the clock is coarse or stands still.
 	// Storage may keep times at a millisecond's precision.
-	at := m.now()
+	at := activate
 	if cur := ks.current[idx]; cur != nil && at.Sub(cur.createdAt) < time.Millisecond {
 		at = cur.createdAt.Add(time.Millisecond)
 	}
@@ -276,11 +291,11 @@ func (m *Manager) Rotate(ctx context.Context, poolID, use string) error {
 	if err != nil {
 		return err
 	}
-	if cur := ks.current[idx]; cur == nil || cur.kid != k.ID {
+	if cur := ks.current[idx]; !at.After(ks.loadedAt.Add(scheduleSlack)) && (cur == nil || cur.kid != k.ID) {
 		// Only a newer key written concurrently by another node can win.
 		m.log.WarnContext(ctx, "keys: rotated key is not the current one", "pool", poolID, "use", use, "kid", k.ID)
 	}
-	m.log.InfoContext(ctx, "keys: rotated pool key", "pool", poolID, "use", use, "kid", k.ID)
+	m.log.InfoContext(ctx, "keys: rotated pool key", "pool", poolID, "use", use, "kid", k.ID, "signs_from", at)
 	return nil
 }
 
@@ -348,7 +363,8 @@ func (m *Manager) current(ctx context.Context, poolID string, idx int) (*keySet,
 	if ks != nil {
 		age := m.now().Sub(ks.loadedAt)
 		missing := idx >= 0 && ks.current[idx] == nil && age >= m.reloadInterval
-		if age < m.refreshInterval && !missing {
+		switched := !ks.switchAt.IsZero() && !m.now().Before(ks.switchAt)
+		if age < m.refreshInterval && !missing && !switched {
 			return ks, nil
 		}
 	}

@@ -473,6 +473,73 @@ func TestRotate(t *testing.T) {
 	}
 }
 
+// TestRotateAtSwitchesEveryNodeTogether: a key scheduled ahead is
+// published by every node within RefreshInterval, signs on none before its
+// time, and on all of them from then on, without any node reloading by
+// hand.
+func TestRotateAtSwitchesEveryNodeTogether(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, Options{}, poolA)
+	node2 := NewManager(f.st, Options{Now: f.clock.Now})
+	old, err := node2.Sign(ctx, poolA, UseAccess, map[string]any{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	activate := f.clock.Now().Add(DefaultActivationDelay)
+	if err := f.m.RotateAt(ctx, poolA, UseAccess, activate); err != nil {
+		t.Fatal(err)
+	}
+	newKID := func() string {
+		keys, err := f.st.ListSigningKeys(ctx, poolA)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return keys[0].ID // newest first
+	}()
+	published := func(m *Manager) bool {
+		doc, err := m.JWKS(ctx, poolA)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var set jose.JSONWebKeySet
+		if err := json.Unmarshal(doc, &set); err != nil {
+			t.Fatal(err)
+		}
+		return len(set.Key(newKID)) == 1
+	}
+	signsWith := func(m *Manager) string {
+		tok, err := m.Sign(ctx, poolA, UseAccess, map[string]any{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return kidOf(t, tok)
+	}
+	if !published(f.m) {
+		t.Error("the rotating node does not publish the scheduled key")
+	}
+	if got := signsWith(f.m); got != kidOf(t, old) {
+		t.Errorf("the rotating node signs with %s before the activation time", got)
+	}
+	f.clock.Advance(DefaultRefreshInterval)
+	if !published(node2) {
+		t.Error("node2 does not publish the scheduled key after RefreshInterval")
+	}
+	for i, m := range []*Manager{f.m, node2} {
+		if got := signsWith(m); got != kidOf(t, old) {
+			t.Errorf("node%d signs with %s before the activation time", i+1, got)
+		}
+	}
+	f.clock.Advance(activate.Sub(f.clock.Now()))
+	for i, m := range []*Manager{f.m, node2} {
+		if got := signsWith(m); got != newKID {
+			t.Errorf("node%d signs with %s at the activation time, want %s", i+1, got, newKID)
+		}
+		if _, err := m.Verify(ctx, poolA, UseAccess, old); err != nil {
+			t.Errorf("node%d no longer verifies a token of the old key: %v", i+1, err)
+		}
+	}
+}
+
 // forge builds a token from a header and payload with the given signature
 // segment.
 func forge(header, payload string, sig string) string {

@@ -37,9 +37,13 @@ type keySet struct {
 	poolID   string
 	loadedAt time.Time // when the load that built it started
 	byKID    map[string]*signingKey
-	// current holds the newest key of each use, the one that signs.
+	// current holds the key of each use that signs: the newest one whose
+	// activation time (its CreatedAt) has come.
 	current [len(useNames)]*signingKey
-	jwks    []byte
+	// switchAt is when the earliest key scheduled for later becomes
+	// current (zero: none is); the set is stale from then on.
+	switchAt time.Time
+	jwks     []byte
 }
 
 // complete reports whether the set has a key for every use.
@@ -106,11 +110,22 @@ func (m *Manager) fetch(ctx context.Context, poolID string, prev *keySet) (*keyS
 	set := struct {
 		Keys []jwk `json:"keys"`
 	}{Keys: make([]jwk, 0, len(list))}
+	// Keys scheduled for later are published at once, so that every
+	// verifier knows them before any node signs with them.
 	for _, k := range list {
-		if ks.current[k.use] == nil {
+		if k.createdAt.After(started.Add(scheduleSlack)) {
+			ks.switchAt = k.createdAt
+		} else if ks.current[k.use] == nil {
 			ks.current[k.use] = k
 		}
 		set.Keys = append(set.Keys, k.jwk)
+	}
+	// A use whose every key is scheduled for later signs with the
+	// earliest of them rather than not at all.
+	for i := len(list) - 1; i >= 0; i-- {
+		if k := list[i]; ks.current[k.use] == nil {
+			ks.current[k.use] = k
+		}
 	}
 	ks.jwks, err = json.Marshal(set)
 	if err != nil {
@@ -118,6 +133,12 @@ func (m *Manager) fetch(ctx context.Context, poolID string, prev *keySet) (*keyS
 	}
 	return ks, nil
 }
+
+// scheduleSlack is how far ahead of the loading node's clock a key's
+// activation time must be for the key to count as scheduled: closer than
+// that is clock coarseness (Rotate moves a key 1 ms past the current one)
+// or skew between nodes, and the key signs at once.
+const scheduleSlack = time.Second
 
 // parseKey turns a storage record into a signingKey.
 func parseKey(r storage.SigningKey, poolID string) (*signingKey, error) {
