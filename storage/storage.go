@@ -56,11 +56,14 @@ type Storage interface {
 	SigningKeys
 	Secrets
 	APIKeys
+	OneTimeClaims
+	RateLimits
 
 	// GarbageCollect deletes codes, authorization codes, login sessions,
 	// refresh tokens and families and attempt counters whose ExpiresAt is
-	// before now (with the tokens of expired families), and messages done
-	// more than MessageRetention before now.
+	// before now (with the tokens of expired families), one-time claims
+	// that expired before now, rate-limit buckets full again by now, and
+	// messages done more than MessageRetention before now.
 	GarbageCollect(ctx context.Context, now time.Time) (GCResult, error)
 
 	Close() error
@@ -246,6 +249,31 @@ type Enumerator interface {
 	EachSecret(ctx context.Context, fn func(name string, value []byte) error) error
 }
 
+// OneTimeClaims are keys that can be claimed once, by one caller among
+// every connection and node sharing the store: what makes a one-time
+// secret (an SRP challenge's answer) single-use across nodes.
+type OneTimeClaims interface {
+	// ClaimOnce records key as claimed and reports true, or reports false
+	// when it is claimed already: of any number of concurrent callers
+	// exactly one gets true. A claim holds at least until expiresAt;
+	// GarbageCollect removes it after that, when the key may be claimed
+	// again, so expiresAt must outlast whatever the key guards.
+	ClaimOnce(ctx context.Context, key []byte, expiresAt time.Time) (bool, error)
+}
+
+// RateLimits are token buckets shared by every node on the store.
+type RateLimits interface {
+	// TakeRateToken takes one token from key's bucket, which holds burst
+	// tokens and refills at rate tokens a second, in one atomic step: of
+	// concurrent takes from a bucket with n tokens, exactly n succeed.
+	// When the bucket is empty it reports false and how long until it
+	// holds a token again. A bucket that has not been taken from is
+	// full; rate must be positive and burst at least 1. now is the
+	// caller's clock: nodes whose clocks differ by d may let about
+	// d*rate extra tokens through.
+	TakeRateToken(ctx context.Context, key string, now time.Time, rate float64, burst int) (ok bool, retryAfter time.Duration, err error)
+}
+
 // MessageRetention is how long a done message stays listed (the
 // development outbox shows it).
 const MessageRetention = 7 * 24 * time.Hour
@@ -259,4 +287,6 @@ type GCResult struct {
 	LoginSessions   int64
 	RefreshTokens   int64
 	RefreshFamilies int64
+	Claims          int64
+	RateLimits      int64
 }

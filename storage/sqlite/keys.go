@@ -96,7 +96,8 @@ func getSecret(ctx context.Context, q querier, name string) ([]byte, error) {
 
 // GarbageCollect implements storage.Storage. A record expires once its
 // ExpiresAt is before now; a zero ExpiresAt never expires. Tokens of an
-// expired family are deleted (and counted) with it.
+// expired family are deleted (and counted) with it. A rate-limit bucket
+// goes once its tat has passed, when it is full again.
 func (s *Store) GarbageCollect(ctx context.Context, now time.Time) (storage.GCResult, error) {
 	var r storage.GCResult
 	at := micros(now)
@@ -127,8 +128,14 @@ func (s *Store) GarbageCollect(ctx context.Context, now time.Time) (storage.GCRe
 			OR family_id IN (SELECT id FROM refresh_families WHERE expires_at <> 0 AND expires_at < ?)`, at, at); err != nil {
 			return err
 		}
-		r.RefreshFamilies, err = execRows(ctx, tx.tx, "gc refresh families",
-			`DELETE FROM refresh_families WHERE expires_at <> 0 AND expires_at < ?`, at)
+		if r.RefreshFamilies, err = execRows(ctx, tx.tx, "gc refresh families",
+			`DELETE FROM refresh_families WHERE expires_at <> 0 AND expires_at < ?`, at); err != nil {
+			return err
+		}
+		if r.Claims, err = execRows(ctx, tx.tx, "gc claims", `DELETE FROM one_time_claims WHERE expires_at <> 0 AND expires_at < ?`, at); err != nil {
+			return err
+		}
+		r.RateLimits, err = execRows(ctx, tx.tx, "gc rate limits", `DELETE FROM rate_limits WHERE tat < ?`, at)
 		return err
 	})
 	if err != nil {
