@@ -24,7 +24,11 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 	sess, live, err := h.currentSession(r, ar.client.PoolID)
 	if err != nil {
 		h.log.ErrorContext(ctx, "read login session", "err", err)
-		h.authzFail(w, r, &ar, redirErr("server_error", "Internal server error."))
+		e := redirErr("server_error", "Internal server error.")
+		if unavailable(err) {
+			e = errUnavailablePage()
+		}
+		h.authzFail(w, r, &ar, e)
 		return
 	}
 	if live && !ar.promptLogin {
@@ -46,6 +50,9 @@ func (h *Handler) resolve(ctx context.Context, q url.Values) (authzRequest, *aut
 		switch {
 		case err == nil:
 			return oc, nil
+		case unavailable(err):
+			h.log.WarnContext(ctx, "load client: storage unavailable", "err", err)
+			return oc, errUnavailablePage()
 		case isInternal(err):
 			h.log.ErrorContext(ctx, "load client", "err", err)
 			return oc, pageErr(http.StatusInternalServerError, "server_error", "error.internal", "Internal server error.")
@@ -128,6 +135,10 @@ func (h *Handler) complete(w http.ResponseWriter, r *http.Request, ar *authzRequ
 
 // authzServiceError maps a domain failure to an authorization error.
 func (h *Handler) authzServiceError(ctx context.Context, err error) *authzError {
+	if unavailable(err) {
+		h.log.WarnContext(ctx, "authorization: storage unavailable", "err", err)
+		return errUnavailablePage()
+	}
 	var e *userpool.Error
 	if !errors.As(err, &e) || e.Internal {
 		h.log.ErrorContext(ctx, "authorization failed", "err", err)

@@ -76,7 +76,7 @@ func (h *Handler) encodeDiscovery(poolID string) []byte {
 
 // discovery is GET /{pool}/.well-known/openid-configuration. The pool is
 // read on every request all the same, so that a deleted pool is a 404
-// at once and a storage failure a 500.
+// at once and a storage failure a 500 (503 when it cannot be reached).
 func (h *Handler) discovery(w http.ResponseWriter, r *http.Request) {
 	id, ok := h.wellKnownPool(w, r)
 	if !ok {
@@ -99,8 +99,7 @@ func (h *Handler) jwks(w http.ResponseWriter, r *http.Request) {
 	}
 	set, err := h.svc.Keys().JWKS(r.Context(), id)
 	if err != nil {
-		h.log.ErrorContext(r.Context(), "jwks", "err", err)
-		writeMessage(w, http.StatusInternalServerError, "Internal server error.")
+		h.serverError(w, r, "jwks", err)
 		return
 	}
 	setWellKnownHeaders(w)
@@ -108,7 +107,7 @@ func (h *Handler) jwks(w http.ResponseWriter, r *http.Request) {
 }
 
 // wellKnownPool returns the ID of the pool the path names, or answers 404
-// if there is no such pool and 500 if it cannot be read. A missing pool's
+// if there is no such pool and 500 (503) if it cannot be read. A missing pool's
 // document leaves the cache, which so holds those of live pools only.
 func (h *Handler) wellKnownPool(w http.ResponseWriter, r *http.Request) (string, bool) {
 	name := r.PathValue("pool")
@@ -119,8 +118,7 @@ func (h *Handler) wellKnownPool(w http.ResponseWriter, r *http.Request) (string,
 		return "", false
 	}
 	if err != nil {
-		h.log.ErrorContext(r.Context(), "get pool", "err", err)
-		writeMessage(w, http.StatusInternalServerError, "Internal server error.")
+		h.serverError(w, r, "get pool", err)
 		return "", false
 	}
 	return p.ID, true
@@ -146,4 +144,17 @@ func writeMessage(w http.ResponseWriter, status int, msg string) {
 	json.NewEncoder(w).Encode(struct {
 		Message string `json:"message"`
 	}{msg})
+}
+
+// serverError answers a well-known document's failure: 503 with
+// Retry-After when storage could not be reached, else 500.
+func (h *Handler) serverError(w http.ResponseWriter, r *http.Request, op string, err error) {
+	if unavailable(err) {
+		h.log.WarnContext(r.Context(), op+": storage unavailable", "err", err)
+		w.Header().Set("Retry-After", retryAfterSeconds)
+		writeMessage(w, http.StatusServiceUnavailable, unavailableDesc)
+		return
+	}
+	h.log.ErrorContext(r.Context(), op, "err", err)
+	writeMessage(w, http.StatusInternalServerError, "Internal server error.")
 }

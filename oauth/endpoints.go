@@ -24,6 +24,11 @@ func (h *Handler) userInfo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	claims, err := h.svc.UserInfo(r.Context(), token)
+	if unavailable(err) {
+		h.log.WarnContext(r.Context(), "userinfo: storage unavailable", "err", err)
+		h.tokenFail(w, "userinfo", tokenUnavailable())
+		return
+	}
 	if isInternal(err) && err != nil {
 		h.log.ErrorContext(r.Context(), "userinfo", "err", err)
 		h.count("userinfo", "server_error")

@@ -242,11 +242,20 @@ func (h *Handler) errorPage(w http.ResponseWriter, r *http.Request, status int, 
 	if r.Method == http.MethodPost {
 		v.Retry = r.URL.RequestURI()
 	}
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", retryAfterSeconds)
+	}
 	h.render(w, r, status, v, "")
 }
 
-// internalError logs a server fault and shows a generic page.
+// internalError logs a server fault and shows a generic page: a 503 that
+// asks to retry when storage could not be reached.
 func (h *Handler) internalError(w http.ResponseWriter, r *http.Request, op string, err error) {
+	if unavailable(err) {
+		h.log.WarnContext(r.Context(), op+": storage unavailable", "err", err)
+		h.errorPage(w, r, http.StatusServiceUnavailable, "error.unavailable", "")
+		return
+	}
 	h.log.ErrorContext(r.Context(), op, "err", err)
 	h.errorPage(w, r, http.StatusInternalServerError, "error.internal", "")
 }

@@ -116,8 +116,13 @@ func (h *Handler) exchangeCode(ctx context.Context, t tokenRequest) (*userpool.O
 }
 
 // tokenServiceError maps a domain failure to an OAuth error. Server
-// faults get a generic message; their cause is only logged.
+// faults get a generic message; their cause is only logged. Storage that
+// cannot be reached is temporarily_unavailable (503, Retry-After).
 func (h *Handler) tokenServiceError(ctx context.Context, err error, basic bool) *tokenError {
+	if unavailable(err) {
+		h.log.WarnContext(ctx, "token endpoint: storage unavailable", "err", err)
+		return tokenUnavailable()
+	}
 	var e *userpool.Error
 	if !errors.As(err, &e) || e.Internal {
 		h.log.ErrorContext(ctx, "token endpoint", "err", err)
@@ -145,6 +150,9 @@ func (h *Handler) tokenFail(w http.ResponseWriter, endpoint string, te *tokenErr
 func writeTokenError(w http.ResponseWriter, te *tokenError) {
 	if te.status == http.StatusUnauthorized && te.basic {
 		w.Header().Set("WWW-Authenticate", `Basic realm="cognate", charset="UTF-8"`)
+	}
+	if te.status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", retryAfterSeconds)
 	}
 	noStore(w)
 	writeJSON(w, te.status, map[string]string{"error": te.code, "error_description": te.desc, "error_message": te.desc})
