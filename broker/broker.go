@@ -1,8 +1,9 @@
 // Package broker carries published events between the nodes that serve
 // subscribers. A Broker fans a Message out to every subscribed Handler: in
-// one process (broker/memory) or, in later implementations, across a
-// network. Every implementation passes the conformance suite in
-// broker/brokertest.
+// one process (broker/memory) or across a network between the nodes of
+// one installation (broker/nats, broker/redis); broker/brokers opens the
+// configured one. Every implementation passes the conformance suite in
+// broker/brokertest, and the network ones its outage part too.
 package broker
 
 import (
@@ -11,8 +12,17 @@ import (
 	"strings"
 )
 
-// ErrClosed is returned by Publish and Subscribe on a closed Broker.
-var ErrClosed = errors.New("broker: closed")
+// Sentinel errors callers branch on; a Broker's errors wrap them.
+var (
+	// ErrClosed is returned by Publish and Subscribe on a closed Broker.
+	ErrClosed = errors.New("broker: closed")
+	// ErrUnavailable is wrapped by the error of a Publish or Subscribe
+	// that failed because the broker's server cannot be reached now (or
+	// did not answer in time): the message was not accepted, and the
+	// caller may retry later. A network broker never buffers messages
+	// while it is disconnected.
+	ErrUnavailable = errors.New("broker: unavailable")
+)
 
 // Message is one accepted publish: the events, in order, for one channel.
 // Every field is a plain string so that a Message can cross a network as
