@@ -34,7 +34,10 @@ func testAuthCodeRoundTrip(t *testing.T, s storage.Storage) {
 	zoned.AuthTime, zoned.CreatedAt = zoned.AuthTime.In(elsewhere), zoned.CreatedAt.In(elsewhere)
 	zoned.ExpiresAt, zoned.RedeemedAt = zoned.ExpiresAt.In(elsewhere), base.In(elsewhere)
 	// Hashes are binary: bytes that are not valid UTF-8, and a zero byte.
+	// The text fields stay text, which PostgreSQL keeps only as valid
+	// UTF-8 without zero bytes.
 	binary := authCodeRecord("\x00\xff\xfe binary", "pool-1", "alice")
+	binary.RedirectURI, binary.Nonce = "https://app.example.com/cb?from=binary", "nonce-binary"
 	other := authCodeRecord("other-pool", "pool-2", "alice")
 	for _, c := range []storage.AuthCode{
 		authCodeRecord("fresh", "pool-1", "alice"),
