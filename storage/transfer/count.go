@@ -1,0 +1,63 @@
+package transfer
+
+import (
+	"context"
+
+	"github.com/cognate-auth/cognate/storage"
+)
+
+// count counts every kind of record Copy copies in s, streaming what may
+// be large.
+func count(ctx context.Context, s storage.Storage, e storage.Enumerator) (map[Kind]int64, error) {
+	n := make(map[Kind]int64, len(Kinds))
+	if err := e.EachSecret(ctx, func(string, []byte) error { n[Secrets]++; return nil }); err != nil {
+		return nil, err
+	}
+	pools, err := s.ListPools(ctx)
+	if err != nil {
+		return nil, err
+	}
+	n[Pools] = int64(len(pools))
+	for _, p := range pools {
+		clients, err := s.ListClients(ctx, p.ID)
+		if err != nil {
+			return nil, err
+		}
+		keys, err := s.ListSigningKeys(ctx, p.ID)
+		if err != nil {
+			return nil, err
+		}
+		groups, err := s.ListGroups(ctx, p.ID)
+		if err != nil {
+			return nil, err
+		}
+		n[Clients] += int64(len(clients))
+		n[SigningKeys] += int64(len(keys))
+		n[Groups] += int64(len(groups))
+		err = eachUserPage(ctx, s, p.ID, DefaultBatchSize, func(users []storage.User) error {
+			n[Users] += int64(len(users))
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := e.EachGroupMember(ctx, func(string, string, string) error { n[GroupMembers]++; return nil }); err != nil {
+		return nil, err
+	}
+	if err := e.EachCode(ctx, func(storage.Code) error { n[Codes]++; return nil }); err != nil {
+		return nil, err
+	}
+	if err := e.EachRefreshFamily(ctx, func(storage.RefreshFamily) error { n[RefreshFamilies]++; return nil }); err != nil {
+		return nil, err
+	}
+	if err := e.EachRefreshToken(ctx, func(storage.RefreshToken) error { n[RefreshTokens]++; return nil }); err != nil {
+		return nil, err
+	}
+	apiKeys, err := s.ListAPIKeys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	n[APIKeys] = int64(len(apiKeys))
+	return n, nil
+}
