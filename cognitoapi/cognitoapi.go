@@ -53,7 +53,7 @@ type Options struct {
 	// GuessLimiter throttles, per client address, the operations that
 	// test a password or a code; nil means no per-address limit (per-user
 	// lockout still applies).
-	GuessLimiter *ratelimit.Limiter
+	GuessLimiter ratelimit.Allower
 	// ClientAddr names the client of a request for GuessLimiter; nil
 	// means the TCP peer's IP. Return "" to exempt a request.
 	ClientAddr func(*http.Request) string
@@ -65,7 +65,7 @@ type Handler struct {
 	verify     *sigv4.Verifier
 	log        *slog.Logger
 	latency    *prometheus.HistogramVec
-	limiter    *ratelimit.Limiter
+	limiter    ratelimit.Allower
 	clientAddr func(*http.Request) string
 }
 
@@ -197,7 +197,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if o.guessable && h.limiter != nil {
 		if addr := h.clientAddr(r); addr != "" {
-			if ok, wait := h.limiter.Allow(addr); !ok {
+			if ok, wait := h.limiter.Allow(r.Context(), addr); !ok {
 				secs := int(wait.Seconds()) + 1
 				w.Header().Set("Retry-After", strconv.Itoa(secs))
 				h.fail(w, r, name, http.StatusBadRequest, "TooManyRequestsException", fmt.Sprintf("Too many attempts from this address; retry in %d s.", secs))

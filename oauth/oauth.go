@@ -44,7 +44,7 @@ type Options struct {
 	// GuessLimiter throttles, per client address, form posts that test a
 	// password or a code; nil means no per-address limit (per-user lockout
 	// still applies).
-	GuessLimiter *ratelimit.Limiter
+	GuessLimiter ratelimit.Allower
 	// ClientAddr names the client of a request for GuessLimiter; nil
 	// means the TCP peer. Return "" to exempt a request.
 	ClientAddr func(*http.Request) string
@@ -81,7 +81,7 @@ type Handler struct {
 	log        *slog.Logger
 	mux        *http.ServeMux
 	outcomes   *prometheus.CounterVec
-	limiter    *ratelimit.Limiter
+	limiter    ratelimit.Allower
 	clientAddr func(*http.Request) string
 	csrf       *csrf.Protector
 	// base is PublicURL without a trailing slash.
@@ -157,7 +157,7 @@ func (h *Handler) allowGuess(r *http.Request) bool {
 	if addr == "" {
 		return true
 	}
-	ok, _ := h.limiter.Allow(addr)
+	ok, _ := h.limiter.Allow(r.Context(), addr)
 	return ok
 }
 

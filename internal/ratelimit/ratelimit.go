@@ -1,14 +1,31 @@
-// Package ratelimit is a keyed token-bucket limiter with bounded memory,
-// used to slow credential guessing per client address.
+// Package ratelimit slows credential guessing per client address with
+// keyed token buckets: Limiter keeps them in the process's memory, for a
+// single node; Shared keeps them in storage, so that every node behind a
+// load balancer draws from the same buckets. HTTP handlers take either as
+// an Allower.
 package ratelimit
 
 import (
+	"context"
 	"sync"
 	"time"
 )
 
+// Allower decides whether key (a client address) may act now, and if
+// not, how long until it may.
+type Allower interface {
+	Allow(ctx context.Context, key string) (bool, time.Duration)
+}
+
+var (
+	_ Allower = (*Limiter)(nil)
+	_ Allower = (*Shared)(nil)
+)
+
 // Limiter allows Burst events at once per key, refilled at Rate per
-// second. The zero Rate disables it. Safe for concurrent use.
+// second, counted in this process only: N nodes allow N times as much
+// (Shared counts across nodes). The zero Rate disables it. Safe for
+// concurrent use.
 type Limiter struct {
 	Rate  float64
 	Burst int
@@ -28,9 +45,8 @@ type bucket struct {
 	last   time.Time
 }
 
-// Allow reports whether key may act now, and if not, how long until it
-// may.
-func (l *Limiter) Allow(key string) (bool, time.Duration) {
+// Allow implements Allower. A nil Limiter allows everything.
+func (l *Limiter) Allow(_ context.Context, key string) (bool, time.Duration) {
 	if l == nil || l.Rate <= 0 {
 		return true, 0
 	}
