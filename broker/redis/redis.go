@@ -98,7 +98,7 @@ func Open(ctx context.Context, url string, opts Options) (*Broker, error) {
 		return nil, fmt.Errorf("redis broker: %w", err)
 	}
 	ro.DialTimeout = opts.DialTimeout
-	ro.MaxRetries = -1 // a retried PUBLISH may be delivered twice
+	ro.MaxRetries = -1   // a retried PUBLISH may be delivered twice
 	ro.DialerRetries = 1 // fail at once while the server is down; the caller retries
 	ro.ContextTimeoutEnabled = true
 	b := &Broker{
