@@ -536,4 +536,3 @@ func waitForLockWaiter(t *testing.T, admin *pgx.Conn) {
 	}
 	t.Error("no session came to wait for the token's lock")
 }
-
