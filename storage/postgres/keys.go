@@ -119,6 +119,7 @@ func (s *Store) getSecret(ctx context.Context, name string) ([]byte, error) {
 // GarbageCollect implements storage.Storage, in one transaction. A record
 // expires once its ExpiresAt is before now; a zero ExpiresAt never
 // expires. Tokens of an expired family are deleted (and counted) with it.
+// A rate-limit bucket goes once its tat has passed, when it is full again.
 func (s *Store) GarbageCollect(ctx context.Context, now time.Time) (storage.GCResult, error) {
 	var r storage.GCResult
 	at := micros(now)
@@ -150,8 +151,15 @@ func (s *Store) GarbageCollect(ctx context.Context, now time.Time) (storage.GCRe
 			OR family_id IN (SELECT id FROM refresh_families WHERE expires_at <> 0 AND expires_at < $1)`, at); err != nil {
 			return err
 		}
-		r.RefreshFamilies, err = execRows(ctx, tx.tx, "gc refresh families",
-			`DELETE FROM refresh_families WHERE expires_at <> 0 AND expires_at < $1`, at)
+		if r.RefreshFamilies, err = execRows(ctx, tx.tx, "gc refresh families",
+			`DELETE FROM refresh_families WHERE expires_at <> 0 AND expires_at < $1`, at); err != nil {
+			return err
+		}
+		if r.Claims, err = execRows(ctx, tx.tx, "gc claims",
+			`DELETE FROM one_time_claims WHERE expires_at <> 0 AND expires_at < $1`, at); err != nil {
+			return err
+		}
+		r.RateLimits, err = execRows(ctx, tx.tx, "gc rate limits", `DELETE FROM rate_limits WHERE tat < $1`, at)
 		return err
 	})
 	if err != nil {
