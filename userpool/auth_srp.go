@@ -161,7 +161,11 @@ func (s *Service) verifySRP(ctx context.Context, c storage.Client, p storage.Poo
 	}
 	// Decoys are claimed too, so a replayed answer reads the same whoever
 	// it was for.
-	if !s.claimBlock(blockB64, now) {
+	claimed, err := s.claimBlock(ctx, blockB64, now)
+	if err != nil {
+		return AuthOutput{}, err
+	}
+	if !claimed {
 		return AuthOutput{}, errorf(ErrNotAuthorized, "Invalid session for the user, session is expired.")
 	}
 	var u storage.User
@@ -189,23 +193,23 @@ func (s *Service) verifySRP(ctx context.Context, c storage.Client, p storage.Poo
 	return s.afterPassword(ctx, c, p, u)
 }
 
-// claimBlock marks a secret block used; a second answer to the same
-// challenge is refused. Entries live as long as a block can.
-func (s *Service) claimBlock(block string, now time.Time) bool {
-	key := string(hashToken(block))
-	s.usedMu.Lock()
-	defer s.usedMu.Unlock()
-	if now.After(s.nextSweep) {
-		for k, exp := range s.usedBlocks {
-			if now.After(exp) {
-				delete(s.usedBlocks, k)
-			}
-		}
-		s.nextSweep = now.Add(time.Minute)
+// srpClaimMargin is how long a claimed block stays claimed past
+// srpBlockTTL: the node that sealed it may run a little ahead of this
+// one's clock, and would still accept it.
+const srpClaimMargin = time.Minute
+
+// claimBlock marks a secret block used, in storage, so that a second
+// answer to the same challenge is refused by whichever node it reaches,
+// even in a race with the first. The claim outlives the block.
+//
+// There is no in-memory fast path: a sign-in must claim in storage
+// anyway, and remembering claims here would only spare the write for a
+// replay to the same node, which the storage claim refuses just as well.
+func (s *Service) claimBlock(ctx context.Context, block string, now time.Time) (bool, error) {
+	key := append([]byte("srp/"), hashToken(block)...)
+	ok, err := s.store.ClaimOnce(ctx, key, now.Add(srpBlockTTL+srpClaimMargin))
+	if err != nil {
+		return false, internal("claim srp block", err)
 	}
-	if _, used := s.usedBlocks[key]; used {
-		return false
-	}
-	s.usedBlocks[key] = now.Add(srpBlockTTL + time.Minute)
-	return true
+	return ok, nil
 }

@@ -13,7 +13,6 @@ import (
 	"io"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/cognate-auth/cognate/keys"
@@ -59,13 +58,6 @@ type Service struct {
 	codeKey    []byte
 	fakeKey    []byte
 
-	// usedBlocks remembers SRP secret blocks already answered, so that a
-	// captured PASSWORD_VERIFIER response cannot be replayed while the
-	// block is still fresh.
-	usedMu     sync.Mutex
-	usedBlocks map[string]time.Time
-	nextSweep  time.Time
-
 	poolCache   *ttlCache[string, storage.Pool]
 	clientCache *ttlCache[string, storage.Client]
 	familyCache *ttlCache[string, struct{}]
@@ -90,7 +82,6 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		now:        opts.Now,
 		issuerBase: strings.TrimRight(opts.IssuerBase, "/"),
 		lockout:    opts.Lockout.withDefaults(),
-		usedBlocks: make(map[string]time.Time),
 		wake:       make(chan struct{}, 1),
 		region:     opts.Region,
 		tokenLife:  opts.TokenLifetime,
