@@ -193,8 +193,10 @@ type FailedEvent struct {
 // string) to channel, with the credentials in auth: the HTTP publish.
 // A refused request returns an *Error (BadRequestException for a bad
 // channel, namespace or event count, UnauthorizedException with Code 401
-// or 403); events refused one by one (too large, not JSON) are listed in
-// Failed while the others are delivered.
+// or 403, ServiceUnavailableException with Code 503, wrapping
+// broker.ErrUnavailable, while the broker cannot be reached); events
+// refused one by one (too large, not JSON) are listed in Failed while the
+// others are delivered.
 func (h *Hub) Publish(ctx context.Context, auth Headers, channel string, events []string) (PublishResult, error) {
 	ch, err := h.authorizePublish(ctx, auth, channel, events)
 	if err != nil {
@@ -221,15 +223,27 @@ func (h *Hub) Publish(ctx context.Context, auth Headers, channel string, events 
 	if len(ok) > 0 {
 		if err := h.broker.Publish(ctx, broker.Message{ID: newID(), Channel: ch.String(), Events: ok}); err != nil {
 			h.stats.publishErrors.Add(1)
-			h.log.Error("events: broker publish", "channel", ch.String(), "err", err)
-			if errors.Is(err, broker.ErrClosed) {
-				err = ErrClosed
-			}
-			return PublishResult{}, AsError(err)
+			return PublishResult{}, h.brokerError(ch, err)
 		}
 		h.stats.published.Add(uint64(len(ok)))
 	}
 	return res, nil
+}
+
+// brokerError is the protocol error of a failed broker publish: a
+// retryable ServiceUnavailableException (503) while the broker cannot be
+// reached, or once it is closed; an internal failure otherwise.
+func (h *Hub) brokerError(ch Channel, err error) *Error {
+	switch {
+	case errors.Is(err, broker.ErrClosed):
+		h.log.Error("events: broker publish", "channel", ch.String(), "err", err)
+		return AsError(ErrClosed)
+	case errors.Is(err, broker.ErrUnavailable):
+		h.log.Warn("events: broker unavailable; publish refused", "channel", ch.String(), "err", err)
+		return &Error{Type: TypeServiceClosing, Code: 503, Message: "Events cannot be delivered now; retry later.", Err: err}
+	}
+	h.log.Error("events: broker publish", "channel", ch.String(), "err", err)
+	return AsError(err)
 }
 
 // authorizePublish checks everything a publish is refused for as a whole.
