@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/cognate-auth/cognate/internal/atomicfile"
 	"github.com/cognate-auth/cognate/storage"
@@ -17,42 +18,117 @@ import (
 // DefaultClientName names the app client made on first start.
 const DefaultClientName = "web"
 
-// ensurePools creates what the config file declares or, without one, a
+// ensurePools creates what the config file declares or, without one, the
 // default pool and client on first start. It returns the pool and client
-// that amplify_outputs.json and the banner describe.
+// that amplify_outputs.json and the banner describe. Any number of nodes
+// may run it at once on one database: they end with the same pool and
+// client, created once.
 func ensurePools(ctx context.Context, svc *userpool.Service, store storage.Storage, fc *FileConfig) (storage.Pool, storage.Client, error) {
 	if fc != nil && len(fc.UserPools) > 0 {
 		return ensureConfigured(ctx, svc, store, fc)
 	}
-	pools, err := store.ListPools(ctx)
+	return ensureDefault(ctx, svc, store)
+}
+
+// defaultIDsSecret names the record of the default pool's and client's
+// ids among the server's secrets (storage.Secrets): the first node to
+// start on a database chooses them, every other one reads them.
+const defaultIDsSecret = "server/default-pool"
+
+// defaultIDs are the ids of the default pool and its app client.
+type defaultIDs struct {
+	Pool   string `json:"pool"`
+	Client string `json:"client"`
+}
+
+// ensureDefault returns the default pool and client, creating them on
+// first start. Concurrent starts agree on their ids through
+// GetOrCreateSecret (one proposal is stored, every node reads it), then
+// each creates what is missing: a create that fails because another node
+// created the same record first is success.
+func ensureDefault(ctx context.Context, svc *userpool.Service, store storage.Storage) (storage.Pool, storage.Client, error) {
+	proposal, err := proposeDefaultIDs(ctx, store)
 	if err != nil {
 		return storage.Pool{}, storage.Client{}, err
 	}
-	if len(pools) == 0 {
-		return createDefault(ctx, svc, store)
+	raw, err := store.GetOrCreateSecret(ctx, defaultIDsSecret, func() ([]byte, error) { return json.Marshal(proposal) })
+	if err != nil {
+		return storage.Pool{}, storage.Client{}, fmt.Errorf("default pool ids: %w", err)
 	}
-	// A restart reuses the first pool (the default one) and its web client.
+	var ids defaultIDs
+	if err := json.Unmarshal(raw, &ids); err != nil || ids.Pool == "" || ids.Client == "" {
+		return storage.Pool{}, storage.Client{}, fmt.Errorf("default pool ids: stored record %s is invalid", defaultIDsSecret)
+	}
+	p, err := createOnce(ctx, ids.Pool, store.GetPool, func(ctx context.Context) error {
+		_, err := svc.CreateUserPoolWithID(ctx, ids.Pool, defaultPoolInput())
+		return err
+	})
+	if err != nil {
+		return p, storage.Client{}, fmt.Errorf("default pool %s: %w", ids.Pool, err)
+	}
+	c, err := createOnce(ctx, ids.Client, store.GetClient, func(ctx context.Context) error {
+		_, err := svc.CreateUserPoolClientWithID(ctx, ids.Client, defaultClientInput(ids.Pool))
+		return err
+	})
+	if err != nil {
+		return p, c, fmt.Errorf("default client %s: %w", ids.Client, err)
+	}
+	return p, c, nil
+}
+
+// proposeDefaultIDs is this node's proposal for the default pool's and
+// client's ids: fresh ones on an empty database, and on a database whose
+// pools predate the stored record, the oldest pool and its web client
+// (or first client), which earlier versions used.
+func proposeDefaultIDs(ctx context.Context, store storage.Storage) (defaultIDs, error) {
+	pools, err := store.ListPools(ctx)
+	if err != nil {
+		return defaultIDs{}, fmt.Errorf("default pool: %w", err)
+	}
+	ids := defaultIDs{Client: strings.ToLower(rand.Text())}
+	if len(pools) == 0 {
+		if ids.Pool, err = userpool.NewPoolID(defaultRegion); err != nil {
+			return ids, fmt.Errorf("default pool: %w", err)
+		}
+		return ids, nil
+	}
 	p := pools[0]
 	for _, q := range pools {
 		if q.CreatedAt.Before(p.CreatedAt) {
 			p = q
 		}
 	}
+	ids.Pool = p.ID
 	clients, err := store.ListClients(ctx, p.ID)
 	if err != nil {
-		return p, storage.Client{}, err
+		return ids, fmt.Errorf("default client: %w", err)
 	}
-	if len(clients) == 0 {
-		return p, storage.Client{}, fmt.Errorf("pool %s has no app client", p.ID)
+	if len(clients) > 0 {
+		ids.Client = clients[0].ClientID
 	}
-	c := clients[0]
-	for _, x := range clients {
-		if x.Name == DefaultClientName {
-			c = x
+	for _, c := range clients {
+		if c.Name == DefaultClientName {
+			ids.Client = c.ClientID
 			break
 		}
 	}
-	return p, c, nil
+	return ids, nil
+}
+
+// createOnce returns the record id names, calling create first when get
+// says it does not exist. If create fails, the record is read again: when
+// another node created it meanwhile, that one is the answer.
+func createOnce[T any](ctx context.Context, id string, get func(context.Context, string) (T, error), create func(context.Context) error) (T, error) {
+	v, err := get(ctx, id)
+	if !errors.Is(err, storage.ErrNotFound) {
+		return v, err
+	}
+	cerr := create(ctx)
+	v, err = get(ctx, id)
+	if cerr != nil && errors.Is(err, storage.ErrNotFound) {
+		return v, cerr
+	}
+	return v, err
 }
 
 func defaultPoolInput() userpool.CreateUserPoolInput {
@@ -82,34 +158,18 @@ func defaultClientInput(poolID string) userpool.CreateUserPoolClientInput {
 	}}
 }
 
-func createDefault(ctx context.Context, svc *userpool.Service, store storage.Storage) (storage.Pool, storage.Client, error) {
-	pout, err := svc.CreateUserPool(ctx, defaultPoolInput())
-	if err != nil {
-		return storage.Pool{}, storage.Client{}, fmt.Errorf("create default pool: %w", err)
-	}
-	cout, err := svc.CreateUserPoolClient(ctx, defaultClientInput(pout.UserPool.Id))
-	if err != nil {
-		return storage.Pool{}, storage.Client{}, fmt.Errorf("create default client: %w", err)
-	}
-	p, err := store.GetPool(ctx, pout.UserPool.Id)
-	if err != nil {
-		return p, storage.Client{}, err
-	}
-	c, err := store.GetClient(ctx, cout.UserPoolClient.ClientId)
-	return p, c, err
-}
-
+// ensureConfigured creates the config file's pools and clients that are
+// missing and gives existing clients the file's settings. Nodes that run
+// it at once with the same file end alike: a create another node won is
+// followed by the update.
 func ensureConfigured(ctx context.Context, svc *userpool.Service, store storage.Storage, fc *FileConfig) (storage.Pool, storage.Client, error) {
 	var first storage.Pool
 	var firstClient storage.Client
 	for i, pc := range fc.UserPools {
-		p, err := store.GetPool(ctx, pc.Id)
-		if errors.Is(err, storage.ErrNotFound) {
-			if _, err = svc.CreateUserPoolWithID(ctx, pc.Id, pc.CreateUserPoolInput); err != nil {
-				return first, firstClient, fmt.Errorf("config pool %s: %w", pc.Id, err)
-			}
-			p, err = store.GetPool(ctx, pc.Id)
-		}
+		p, err := createOnce(ctx, pc.Id, store.GetPool, func(ctx context.Context) error {
+			_, err := svc.CreateUserPoolWithID(ctx, pc.Id, pc.CreateUserPoolInput)
+			return err
+		})
 		if err != nil {
 			return first, firstClient, fmt.Errorf("config pool %s: %w", pc.Id, err)
 		}
@@ -133,16 +193,22 @@ func ensureConfigured(ctx context.Context, svc *userpool.Service, store storage.
 	return first, firstClient, nil
 }
 
+// ensureClient creates a declared client, or updates it to the file's
+// settings when it exists (created earlier, or by another node just now).
 func ensureClient(ctx context.Context, svc *userpool.Service, store storage.Storage, cc ClientConfig) (storage.Client, error) {
-	_, err := store.GetClient(ctx, cc.ClientId)
-	switch {
-	case errors.Is(err, storage.ErrNotFound):
-		_, err = svc.CreateUserPoolClientWithID(ctx, cc.ClientId, userpool.CreateUserPoolClientInput{ClientSettingsInput: cc.ClientSettingsInput, GenerateSecret: cc.GenerateSecret})
-	case err == nil:
-		_, err = svc.UpdateUserPoolClient(ctx, userpool.UpdateUserPoolClientInput{ClientSettingsInput: cc.ClientSettingsInput, ClientId: cc.ClientId})
-	}
+	created := false
+	_, err := createOnce(ctx, cc.ClientId, store.GetClient, func(ctx context.Context) error {
+		_, err := svc.CreateUserPoolClientWithID(ctx, cc.ClientId, userpool.CreateUserPoolClientInput{ClientSettingsInput: cc.ClientSettingsInput, GenerateSecret: cc.GenerateSecret})
+		created = err == nil
+		return err
+	})
 	if err != nil {
 		return storage.Client{}, err
+	}
+	if !created {
+		if _, err := svc.UpdateUserPoolClient(ctx, userpool.UpdateUserPoolClientInput{ClientSettingsInput: cc.ClientSettingsInput, ClientId: cc.ClientId}); err != nil {
+			return storage.Client{}, err
+		}
 	}
 	return store.GetClient(ctx, cc.ClientId)
 }
@@ -154,14 +220,27 @@ type AdminCredentials struct {
 	SecretAccessKey string `json:"secret_access_key"`
 }
 
-// adminCredentials returns the configured pair or the one generated on
-// first start into <data>/admin-credentials.json (mode 0600).
+// ErrAdminCredentialsRequired is returned by New when the storage is
+// shared (not SQLite) but no admin credentials were given: every node
+// must sign admin operations with the same pair.
+var ErrAdminCredentialsRequired = errors.New("admin credentials are required with shared storage")
+
+// adminCredentials returns the configured pair or, with SQLite storage,
+// the one generated on first start into <data>/admin-credentials.json
+// (mode 0600). Other storage is shared by several nodes, which must all
+// accept the same pair: it must be configured.
 func adminCredentials(cfg *Config) (AdminCredentials, error) {
 	if cfg.AdminAccessKeyID != "" || cfg.AdminSecretAccessKey != "" {
 		if cfg.AdminAccessKeyID == "" || len(cfg.AdminSecretAccessKey) < 16 {
 			return AdminCredentials{}, errors.New("--admin-access-key-id and --admin-secret-access-key (16+ characters) go together")
 		}
 		return AdminCredentials{cfg.AdminAccessKeyID, cfg.AdminSecretAccessKey}, nil
+	}
+	if !sqliteStorage(cfg.Storage) {
+		return AdminCredentials{}, fmt.Errorf("%w: --storage %s is shared by every node started with it, so they must all sign admin operations with one pair; "+
+			"give each node the same --admin-access-key-id and --admin-secret-access-key (16+ characters), "+
+			"or COGNATE_ADMIN_ACCESS_KEY_ID and COGNATE_ADMIN_SECRET_ACCESS_KEY, e.g. AKIA plus 16 letters and `openssl rand -base64 30`",
+			ErrAdminCredentialsRequired, redactURL(cfg.Storage))
 	}
 	path := filepath.Join(cfg.DataDir, "admin-credentials.json")
 	raw, err := os.ReadFile(path)

@@ -26,8 +26,28 @@ type Config struct {
 	// neither: without them, a local CA and a certificate for localhost
 	// are generated under <DataDir>/tls (see package devcert).
 	TLSCert, TLSKey string
-	// DataDir holds the SQLite database and generated files.
+	// DataDir holds the SQLite database (unless Storage names another) and
+	// generated files: amplify_outputs.json, admin-credentials.json (SQLite
+	// only), the development events key and outbox key, and the local CA.
 	DataDir string
+	// Storage is where the records live: "" or StorageSQLite for the
+	// embedded SQLite database in DataDir, or a postgres:// URL for a
+	// PostgreSQL database. Nodes started with the same PostgreSQL URL are
+	// interchangeable, whatever their DataDirs hold; they need the same
+	// admin credentials (AdminAccessKeyID and AdminSecretAccessKey).
+	Storage string
+	// StorageMaxConns bounds the PostgreSQL connections this node opens
+	// (0: the backend's default). The sum over all nodes must stay under
+	// the server's max_connections.
+	StorageMaxConns int
+	// StorageStatementTimeout bounds each PostgreSQL statement, so that a
+	// stuck query fails (and its request is retried) instead of holding a
+	// connection (0: the backend's default).
+	StorageStatementTimeout time.Duration
+	// Broker carries published events between nodes: "" or BrokerMemory
+	// for this process only (one node), or a nats:// or redis:// URL that
+	// every node shares.
+	Broker string
 	// ConfigFile optionally declares pools and app clients (see FileConfig).
 	ConfigFile string
 	// PublicURL is the base URL clients reach the server at; issuers
@@ -37,6 +57,10 @@ type Config struct {
 	// requires real mail delivery.
 	Production bool
 
+	// AdminAccessKeyID and AdminSecretAccessKey are the credentials
+	// SigV4-signed admin operations must use. Empty with SQLite storage:
+	// generated on first start into <DataDir>/admin-credentials.json.
+	// Required with any other storage, where every node must agree.
 	AdminAccessKeyID     string
 	AdminSecretAccessKey string
 	// SMTPURL configures mail delivery: smtp://user:pass@host:port?from=addr
@@ -109,6 +133,11 @@ const (
 	// MetricsOff turns it off.
 	DefaultMetricsAddr = "127.0.0.1:9230"
 	MetricsOff         = "off"
+	// StorageSQLite as Storage is the embedded SQLite database in DataDir,
+	// as is "".
+	StorageSQLite = "sqlite"
+	// BrokerMemory as Broker keeps events in this process, as does "".
+	BrokerMemory = "memory"
 	// A person signing in needs a handful of attempts; a guesser needs
 	// thousands. Amplify backs off and retries on TooManyRequestsException,
 	// so a throttled person is slowed, not failed.
@@ -131,6 +160,12 @@ func (c *Config) setDefaults() error {
 	}
 	if c.DataDir == "" {
 		c.DataDir = DefaultDataDir
+	}
+	if c.StorageMaxConns < 0 {
+		return errors.New("--storage-max-conns must not be negative")
+	}
+	if c.StorageStatementTimeout < 0 {
+		return errors.New("--storage-statement-timeout must not be negative")
 	}
 	if c.PublicURL == "" {
 		c.PublicURL = DefaultPublicURL
@@ -204,6 +239,12 @@ type ClientConfig struct {
 	ClientId string `json:"ClientId"`
 	userpool.ClientSettingsInput
 	GenerateSecret bool `json:"GenerateSecret"`
+}
+
+// sqliteStorage reports whether storage (Config.Storage) is the embedded
+// SQLite database of one node's data directory.
+func sqliteStorage(storage string) bool {
+	return storage == "" || storage == StorageSQLite
 }
 
 func loadFileConfig(path string) (*FileConfig, error) {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"net"
 	"net/http"
@@ -55,29 +56,42 @@ func demoClientInput(poolID, origin, mount string) userpool.ClientSettingsInput 
 
 // ensureDemoClient finds the pool's demo client, creating it on first
 // start and pointing its callback and logout URLs at the current origin.
+// Nodes starting at once on one database agree on its id as on the
+// default pool's (see ensureDefault), so there is one demo client.
 func ensureDemoClient(ctx context.Context, svc *userpool.Service, store storage.Storage, poolID, origin, mount string) (storage.Client, error) {
 	want := demoClientInput(poolID, origin, mount)
 	clients, err := store.ListClients(ctx, poolID)
 	if err != nil {
 		return storage.Client{}, err
 	}
+	proposal := strings.ToLower(rand.Text())
 	for _, c := range clients {
-		if c.Name != DemoClientName {
-			continue
+		if c.Name == DemoClientName {
+			proposal = c.ClientID
+			break
 		}
-		if slices.Equal(c.Settings.CallbackURLs, want.CallbackURLs) && slices.Equal(c.Settings.LogoutURLs, want.LogoutURLs) {
-			return c, nil
-		}
-		if _, err := svc.UpdateUserPoolClient(ctx, userpool.UpdateUserPoolClientInput{ClientSettingsInput: want, ClientId: c.ClientID}); err != nil {
-			return storage.Client{}, fmt.Errorf("update demo client: %w", err)
-		}
-		return store.GetClient(ctx, c.ClientID)
 	}
-	out, err := svc.CreateUserPoolClient(ctx, userpool.CreateUserPoolClientInput{ClientSettingsInput: want})
+	raw, err := store.GetOrCreateSecret(ctx, "server/demo-client/"+poolID, func() ([]byte, error) { return []byte(proposal), nil })
 	if err != nil {
-		return storage.Client{}, fmt.Errorf("create demo client: %w", err)
+		return storage.Client{}, fmt.Errorf("demo client id: %w", err)
 	}
-	return store.GetClient(ctx, out.UserPoolClient.ClientId)
+	id := string(raw)
+	created := false
+	c, err := createOnce(ctx, id, store.GetClient, func(ctx context.Context) error {
+		_, err := svc.CreateUserPoolClientWithID(ctx, id, userpool.CreateUserPoolClientInput{ClientSettingsInput: want})
+		created = err == nil
+		return err
+	})
+	if err != nil {
+		return storage.Client{}, fmt.Errorf("demo client %s: %w", id, err)
+	}
+	if created || slices.Equal(c.Settings.CallbackURLs, want.CallbackURLs) && slices.Equal(c.Settings.LogoutURLs, want.LogoutURLs) {
+		return c, nil
+	}
+	if _, err := svc.UpdateUserPoolClient(ctx, userpool.UpdateUserPoolClientInput{ClientSettingsInput: want, ClientId: id}); err != nil {
+		return storage.Client{}, fmt.Errorf("update demo client: %w", err)
+	}
+	return store.GetClient(ctx, id)
 }
 
 // demoMount is where the demo mounts the session route handlers.

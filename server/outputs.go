@@ -189,6 +189,8 @@ func printBanner(w io.Writer, cfg *Config, b banner) {
 	fmt.Fprintf(w, "Cognate user pool listening on http://%s (public URL %s)\n\n", cfg.Addr, cfg.PublicURL)
 	fmt.Fprintf(w, "  User pool id:   %s\n  App client id:  %s (%s)\n  Issuer:         %s/%s\n", p.ID, c.ClientID, c.Name, cfg.PublicURL, p.ID)
 	fmt.Fprintf(w, "  Outputs file:   %s\n", filepath.Join(cfg.DataDir, "amplify_outputs.json"))
+	fmt.Fprintf(w, "  Storage:        %s\n", storageLabel(cfg))
+	fmt.Fprintf(w, "  Broker:         %s\n", brokerLabel(cfg.Broker))
 	if b.credsFromFile {
 		fmt.Fprintf(w, "  Admin keys:     %s (access key id %s)\n", filepath.Join(cfg.DataDir, "admin-credentials.json"), b.creds.AccessKeyID)
 	}
@@ -249,6 +251,22 @@ Configure Amplify (aws-amplify v6):
 	if ts != nil && ts.caFile != "" {
 		printTrust(w, ts.caFile)
 	}
+}
+
+// storageLabel says which storage the node uses, without any password.
+func storageLabel(cfg *Config) string {
+	if sqliteStorage(cfg.Storage) {
+		return "SQLite in " + cfg.DataDir + " (this node only)"
+	}
+	return redactURL(cfg.Storage) + " (shared by every node started with it)"
+}
+
+// brokerLabel says how events reach other nodes, without any password.
+func brokerLabel(broker string) string {
+	if broker == "" || broker == BrokerMemory {
+		return "in-process (events reach this node's subscribers only)"
+	}
+	return redactURL(broker) + " (shared by every node started with it)"
 }
 
 // printTrust tells how to trust the local CA that signs the HTTPS

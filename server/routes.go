@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -27,6 +28,7 @@ func (s *Server) routes(api, hosted, realtime http.Handler, reg *prometheus.Regi
 	}
 	handle("GET /{$}", http.HandlerFunc(s.index))
 	handle("GET /healthz", http.HandlerFunc(s.healthz))
+	handle("GET /readyz", http.HandlerFunc(s.healthz))
 	if !s.cfg.Production {
 		handle("GET /_dev/outbox", s.devOnly(s.outboxHTML))
 		handle("GET /_dev/outbox.json", s.devOnly(s.outboxJSON))
@@ -55,11 +57,13 @@ func (rr recordRoute) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // metricsRoutes is what the metrics listener answers: /metrics, which the
 // API listeners do not serve (the counters describe every client's
-// traffic), and /healthz for probes that reach only this listener.
+// traffic), and /healthz and /readyz for probes that reach only this
+// listener.
 func (s *Server) metricsRoutes(reg *prometheus.Registry) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /readyz", s.healthz)
 	return mux
 }
 
@@ -137,14 +141,39 @@ func (s *Server) index(w http.ResponseWriter, r *http.Request) {
 		s.Pool.ID, s.Client.ClientID, s.cfg.PublicURL, s.Pool.ID)
 }
 
+// readyTimeout bounds the storage check of /healthz and /readyz: a load
+// balancer's probe must get an answer before its own timeout.
+const readyTimeout = 2 * time.Second
+
+// pinger is a storage backend that can check its database cheaply.
+type pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// healthz answers /healthz and /readyz: 200 when storage answers within
+// readyTimeout, else 503 (with Retry-After), so that a load balancer
+// sends requests only to nodes that can serve them.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	if _, err := s.store.GetPool(r.Context(), s.Pool.ID); err != nil {
-		s.log.ErrorContext(r.Context(), "health check failed", "err", err)
+	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
+	defer cancel()
+	if err := s.pingStorage(ctx); err != nil {
+		s.log.WarnContext(ctx, "readiness check failed", "err", err)
+		w.Header().Set("Retry-After", "1")
 		http.Error(w, "storage unavailable", http.StatusServiceUnavailable)
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Write([]byte("ok\n"))
+}
+
+// pingStorage checks that storage answers: its Ping when the backend has
+// one, else a read of the default pool.
+func (s *Server) pingStorage(ctx context.Context) error {
+	if p, ok := s.store.(pinger); ok {
+		return p.Ping(ctx)
+	}
+	_, err := s.store.GetPool(ctx, s.Pool.ID)
+	return err
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

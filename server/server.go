@@ -74,11 +74,17 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
-	store, err := backends.Open(ctx, backends.Options{DataDir: cfg.DataDir, Logger: cfg.Logger})
+	// Before storage: a node of a shared database without the shared
+	// credentials must not start at all.
+	admin, err := adminCredentials(&cfg)
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, store: store, headerTimeout: 10 * time.Second}
+	store, err := backends.Open(ctx, backends.Options{DataDir: cfg.DataDir, Logger: cfg.Logger})
+	if err != nil {
+		return nil, scrubError(err, "--storage", cfg.Storage)
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, store: store, headerTimeout: 10 * time.Second, Admin: admin}
 	if err := s.init(ctx, fc); err != nil {
 		store.Close()
 		return nil, err
@@ -113,9 +119,6 @@ func (s *Server) init(ctx context.Context, fc *FileConfig) error {
 	}
 	regions, err := poolRegions(ctx, s.store)
 	if err != nil {
-		return err
-	}
-	if s.Admin, err = adminCredentials(cfg); err != nil {
 		return err
 	}
 	if s.tls, err = setupTLS(cfg); err != nil {
@@ -164,7 +167,7 @@ func (s *Server) init(ctx context.Context, fc *FileConfig) error {
 		return err
 	}
 	printBanner(cfg.Out, cfg, banner{
-		pool: s.Pool, client: s.Client, creds: s.Admin, credsFromFile: cfg.AdminAccessKeyID == "",
+		pool: s.Pool, client: s.Client, creds: s.Admin, credsFromFile: cfg.AdminAccessKeyID == "" && sqliteStorage(cfg.Storage),
 		tls: s.tls, events: ev, demoURL: demoURL, outboxKey: s.outboxKey,
 	})
 	return nil
@@ -195,7 +198,7 @@ func poolRegions(ctx context.Context, store storage.Storage) ([]string, error) {
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // MetricsHandler is what the metrics listener answers (nil with it off):
-// /metrics and /healthz.
+// /metrics, /healthz and /readyz.
 func (s *Server) MetricsHandler() http.Handler { return s.metrics }
 
 // DemoHandler is the demo app (nil with the demo off), for tests that
@@ -247,8 +250,8 @@ type Listeners struct {
 	HTTP  net.Listener // the API, plain HTTP
 	HTTPS net.Listener // the API, HTTPS (needs TLSAddr not TLSOff)
 	Demo  net.Listener // the demo app (needs DemoAddr not DemoOff)
-	// Metrics serves /metrics and /healthz (needs MetricsAddr not
-	// MetricsOff).
+	// Metrics serves /metrics, /healthz and /readyz (needs MetricsAddr
+	// not MetricsOff).
 	Metrics net.Listener
 }
 

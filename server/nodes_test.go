@@ -1,0 +1,222 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// startConcurrently runs New for each configuration at the same moment
+// and returns the servers, closed when t ends.
+func startConcurrently(t *testing.T, cfgs []Config) []*Server {
+	t.Helper()
+	srvs := make([]*Server, len(cfgs))
+	errs := make([]error, len(cfgs))
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i, cfg := range cfgs {
+		if cfg.Out == nil {
+			cfg.Out = io.Discard
+		}
+		wg.Go(func() {
+			<-start
+			srvs[i], errs[i] = New(context.Background(), cfg)
+		})
+	}
+	close(start)
+	wg.Wait()
+	for i, s := range srvs {
+		if s != nil {
+			t.Cleanup(func() { s.Close() })
+		}
+		if errs[i] != nil {
+			t.Fatalf("node %d: New: %v", i, errs[i])
+		}
+	}
+	return srvs
+}
+
+// checkOnePoolOneClient checks that every node describes the same pool
+// and client, and that storage holds exactly those (and one demo client).
+func checkOnePoolOneClient(t *testing.T, srvs []*Server) {
+	t.Helper()
+	for i, s := range srvs {
+		if s.Pool.ID != srvs[0].Pool.ID || s.Client.ClientID != srvs[0].Client.ClientID {
+			t.Fatalf("node %d has pool %s client %s, node 0 pool %s client %s",
+				i, s.Pool.ID, s.Client.ClientID, srvs[0].Pool.ID, srvs[0].Client.ClientID)
+		}
+	}
+	ctx := context.Background()
+	pools, err := srvs[0].store.ListPools(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clients, err := srvs[0].store.ListClients(ctx, srvs[0].Pool.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]int{}
+	for _, c := range clients {
+		names[c.Name]++
+	}
+	if len(pools) != 1 || names[srvs[0].Client.Name] != 1 || names[DemoClientName] != 1 || len(clients) != 2 {
+		t.Fatalf("storage holds %d pools and clients %v, want 1 pool with one client and one demo client", len(pools), names)
+	}
+	keys, err := srvs[0].store.ListSigningKeys(ctx, srvs[0].Pool.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 2 {
+		t.Fatalf("the default pool has %d signing keys, want one per use (2)", len(keys))
+	}
+}
+
+// TestConcurrentFirstStartsCreateOneDefaultPool starts several nodes on
+// one empty database at once: they end with one pool, one client and one
+// key per use, and every node's amplify_outputs.json names them.
+func TestConcurrentFirstStartsCreateOneDefaultPool(t *testing.T) {
+	dir := t.TempDir()
+	cfgs := make([]Config, 4)
+	for i := range cfgs {
+		cfgs[i] = Config{DataDir: dir}
+	}
+	srvs := startConcurrently(t, cfgs)
+	checkOnePoolOneClient(t, srvs)
+	var out amplifyOutputs
+	readJSON(t, filepath.Join(dir, "amplify_outputs.json"), &out)
+	if out.Auth.UserPoolID != srvs[0].Pool.ID || out.Auth.UserPoolClientID != srvs[0].Client.ClientID {
+		t.Fatalf("amplify_outputs.json names pool %s client %s", out.Auth.UserPoolID, out.Auth.UserPoolClientID)
+	}
+}
+
+// TestConcurrentStartsWithAConfigFile: nodes started at once with the
+// same config file create its pool and client once, without failing on
+// one another's creates.
+func TestConcurrentStartsWithAConfigFile(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(t.TempDir(), "cognate.json")
+	doc := `{"UserPools":[{"Id":"eu-west-1_Nodes123","PoolName":"app","UsernameAttributes":["email"],
+	  "Clients":[{"ClientId":"nodes","ClientName":"nodes","GenerateSecret":true,"ExplicitAuthFlows":["ALLOW_USER_SRP_AUTH","ALLOW_REFRESH_TOKEN_AUTH"]}]}]}`
+	if err := os.WriteFile(conf, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfgs := make([]Config, 4)
+	for i := range cfgs {
+		cfgs[i] = Config{DataDir: dir, ConfigFile: conf}
+	}
+	srvs := startConcurrently(t, cfgs)
+	checkOnePoolOneClient(t, srvs)
+	for i, s := range srvs {
+		if s.Client.Secret == "" || s.Client.Secret != srvs[0].Client.Secret {
+			t.Fatalf("node %d sees client secret %q, node 0 %q", i, s.Client.Secret, srvs[0].Client.Secret)
+		}
+	}
+}
+
+// TestSharedStorageNeedsAdminCredentials: a node of shared storage
+// without admin credentials refuses to start before it opens storage,
+// saying how to give them, without the URL's password.
+func TestSharedStorageNeedsAdminCredentials(t *testing.T) {
+	_, err := New(context.Background(), Config{
+		DataDir: t.TempDir(), Out: io.Discard,
+		Storage: "postgres://cognate:hunter2secret@127.0.0.1:1/cognate?sslmode=disable",
+	})
+	if !errors.Is(err, ErrAdminCredentialsRequired) {
+		t.Fatalf("New: %v, want ErrAdminCredentialsRequired", err)
+	}
+	for _, want := range []string{"--admin-access-key-id", "--admin-secret-access-key", "COGNATE_ADMIN_ACCESS_KEY_ID", "postgres://cognate@127.0.0.1:1/cognate"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %s", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), "hunter2secret") {
+		t.Fatalf("error shows the password: %v", err)
+	}
+}
+
+func TestRedactURL(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"postgres://cognate:pw@db:5432/cognate?sslmode=require&password=pw2", "postgres://cognate@db:5432/cognate"},
+		{"redis://:pw@cache:6379/0", "redis://@cache:6379/0"},
+		{"nats://nats:4222", "nats://nats:4222"},
+		{"host=db password=pw", unparseableURL},
+		{"postgres://u:p w%zz@db/x", unparseableURL},
+	} {
+		if got := redactURL(tc.in); got != tc.want {
+			t.Errorf("redactURL(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestScrubError(t *testing.T) {
+	raw := "postgres://cognate:s3cr%40t@db/cognate?password=other-secret"
+	inner := errors.New("boom")
+	err := scrubError(fmt.Errorf("cannot parse %q: s3cr@t, other-secret: %w", raw, inner), "--storage", raw)
+	for _, secret := range []string{"s3cr", "other-secret"} {
+		if strings.Contains(err.Error(), secret) {
+			t.Fatalf("%q shows %s", err, secret)
+		}
+	}
+	if !strings.HasPrefix(err.Error(), "--storage: ") || !errors.Is(err, inner) {
+		t.Fatalf("%q: want the flag's name and the wrapped error", err)
+	}
+}
+
+// TestBannerNamesStorageAndBroker: the banner says which storage and
+// broker the node uses, and never a password.
+func TestBannerNamesStorageAndBroker(t *testing.T) {
+	var b bytes.Buffer
+	cfg := &Config{
+		Addr: DefaultAddr, PublicURL: DefaultPublicURL, DataDir: "/d", MetricsAddr: MetricsOff,
+		Storage: "postgres://cognate:pgpass@db:5432/cognate", Broker: "redis://:redispass@cache:6379/0",
+	}
+	printBanner(&b, cfg, banner{events: &outputsEvents{URL: "http://localhost:9229/event"}})
+	out := b.String()
+	for _, want := range []string{"Storage:        postgres://cognate@db:5432/cognate", "Broker:         redis://@cache:6379/0"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("banner lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "pgpass") || strings.Contains(out, "redispass") {
+		t.Fatalf("banner shows a password:\n%s", out)
+	}
+	b.Reset()
+	printBanner(&b, &Config{Addr: DefaultAddr, PublicURL: DefaultPublicURL, DataDir: "/d", MetricsAddr: MetricsOff},
+		banner{events: &outputsEvents{URL: "http://localhost:9229/event"}})
+	if !strings.Contains(b.String(), "Storage:        SQLite in /d") || !strings.Contains(b.String(), "Broker:         in-process") {
+		t.Fatalf("default banner:\n%s", b.String())
+	}
+}
+
+// TestReadyz: /readyz answers 200 while storage answers, 503 with
+// Retry-After once it does not.
+func TestReadyz(t *testing.T) {
+	s := newTestServer(t, Config{})
+	for _, h := range []http.Handler{s.Handler(), s.MetricsHandler()} {
+		if w := serveOn(h, "/readyz"); w.Code != http.StatusOK {
+			t.Fatalf("readyz %d %s", w.Code, w.Body)
+		}
+	}
+	s.store.Close()
+	for _, h := range []http.Handler{s.Handler(), s.MetricsHandler()} {
+		w := serveOn(h, "/readyz")
+		if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" {
+			t.Fatalf("readyz with storage closed: %d %v %s", w.Code, w.Header(), w.Body)
+		}
+	}
+}
+
+func serveOn(h http.Handler, path string) *httptest.ResponseRecorder {
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, path, nil))
+	return w
+}
