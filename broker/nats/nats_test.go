@@ -50,3 +50,14 @@ func TestOutage(t *testing.T) {
 		})
 	}
 }
+
+func BenchmarkPublishDeliver(b *testing.B) {
+	url, prefix := servicetest.NATS(b)
+	brokertest.BenchPublishDeliver(b, open(b, url, prefix), open(b, url, prefix))
+}
+
+func BenchmarkPublishDeliverParallel(b *testing.B) {
+	url, prefix := servicetest.NATS(b)
+	b.SetParallelism(8)
+	brokertest.BenchPublishDeliverParallel(b, open(b, url, prefix), open(b, url, prefix))
+}
