@@ -7,6 +7,11 @@
 //
 // Handlers may be called asynchronously, so every check waits (up to
 // Timeout) for deliveries instead of expecting them on return from Publish.
+//
+// Network brokers also run RunNodes (two brokers on one server, as two
+// nodes) and RunOutage (the server stopped and started again, with a
+// private server process from internal/servicetest), and measure
+// themselves with BenchPublishDeliver.
 package brokertest
 
 import (

@@ -3,6 +3,7 @@ package redis_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/cognate-auth/cognate/broker"
 	"github.com/cognate-auth/cognate/broker/brokertest"
@@ -60,4 +61,28 @@ func BenchmarkPublishDeliverParallel(b *testing.B) {
 	url, prefix := servicetest.Redis(b)
 	b.SetParallelism(8)
 	brokertest.BenchPublishDeliverParallel(b, open(b, url, prefix), open(b, url, prefix))
+}
+
+// TestIdleSubscriptionIsPinged: a subscription silent for several health
+// intervals is pinged, keeps its connection and still delivers.
+func TestIdleSubscriptionIsPinged(t *testing.T) {
+	url, prefix := servicetest.Redis(t)
+	b, err := redis.Open(context.Background(), url, redis.Options{Prefix: prefix, HealthInterval: 50 * time.Millisecond, Logger: brokertest.Logger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	got := make(chan broker.Message, 1)
+	if _, err := b.Subscribe(context.Background(), "default", func(m broker.Message) { got <- m }); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if err := b.Publish(context.Background(), broker.Message{ID: "1", Channel: "/default/a", Events: []string{"1"}}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-got:
+	case <-time.After(brokertest.Timeout):
+		t.Fatal("an idle subscription stopped delivering")
+	}
 }
