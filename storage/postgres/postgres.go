@@ -33,16 +33,25 @@
 // times after a short jittered pause: updaters, and Atomic's callback,
 // may therefore run more than once.
 //
+// Inside Atomic, as in any PostgreSQL transaction, a statement that fails
+// (a taken name, a missing parent) ends the transaction: every later call
+// on the transaction's Storage fails, so fn should return the first error
+// it gets, as Cognate's callers do. A nested Atomic runs under a
+// savepoint, and its failure leaves the enclosing transaction usable.
+//
 // # Errors
 //
 // Unique violations are storage.ErrAlreadyExists; a missing parent (a
 // foreign key violation) or a missing row is storage.ErrNotFound. A
 // database that cannot be reached, a connection lost mid-call, a server
-// shutting down or not yet accepting connections, and a statement that
-// ran past the statement timeout are storage.ErrUnavailable: nothing was
-// committed and the call may be retried. The pgx error stays in the
-// chain under each of them. A context the caller cancelled gives its own
-// error (context.Canceled, context.DeadlineExceeded), not ErrUnavailable.
+// shutting down, not yet accepting connections or refusing more, and a
+// statement that ran past the statement timeout are
+// storage.ErrUnavailable: nothing was committed and the call may be
+// retried. (A connection lost while its COMMIT was on the way is the
+// exception no client can rule out: the transaction may have committed,
+// and only reading back tells.) The pgx error stays in the chain under
+// each of them. A context the caller cancelled gives its own error
+// (context.Canceled, context.DeadlineExceeded), not ErrUnavailable.
 //
 // # Encoding
 //
@@ -201,7 +210,9 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// Ping checks that the database answers.
+// Ping checks that the database answers, within ctx, on a connection of
+// the pool. Readiness checks use it, through an optional interface of
+// their own.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.pool.Ping(ctx); err != nil {
 		return wrap("ping", err)
