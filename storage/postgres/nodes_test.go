@@ -536,3 +536,61 @@ func waitForLockWaiter(t *testing.T, admin *pgx.Conn) {
 	}
 	t.Error("no session came to wait for the token's lock")
 }
+
+// TestNodesDeadlockRetried makes two nodes' transactions lock two users
+// in opposite orders. The server breaks the deadlock by aborting one of
+// them, which the store runs again: both calls succeed, and each user
+// gets both increments.
+func TestNodesDeadlockRetried(t *testing.T) {
+	_, a, b := twoNodes(t)
+	alice := seedUser(t, a)
+	bob := alice
+	bob.Username, bob.Sub, bob.Email = "bob", "sub-bob", "bob@example.com"
+	must(t, a.CreateUser(t.Context(), bob))
+	inc := func(ctx context.Context, tx storage.Storage, u storage.User) error {
+		return tx.UpdateUser(ctx, u.PoolID, u.Username, func(u storage.User) (storage.User, error) {
+			n, err := strconv.Atoi(u.Attributes["n"])
+			u.Attributes["n"] = strconv.Itoa(n + 1)
+			return u, err
+		})
+	}
+	var (
+		holding sync.WaitGroup // both hold their first lock
+		runs    sync.Map       // node → runs of its callback
+	)
+	holding.Add(2)
+	lockBoth := func(s *postgres.Store, first, second storage.User) func() error {
+		var once sync.Once
+		return func() error {
+			return s.Atomic(t.Context(), func(ctx context.Context, tx storage.Storage) error {
+				n, _ := runs.LoadOrStore(s, new(int))
+				*n.(*int)++
+				if err := inc(ctx, tx, first); err != nil {
+					return err
+				}
+				once.Do(func() {
+					holding.Done()
+					holding.Wait()
+				})
+				return inc(ctx, tx, second)
+			})
+		}
+	}
+	errs := race(lockBoth(a, alice, bob), lockBoth(b, bob, alice))
+	wins(t, errs, nil)
+	total := 0
+	runs.Range(func(_, n any) bool {
+		total += *n.(*int)
+		return true
+	})
+	if total < 3 {
+		t.Errorf("callbacks ran %d times in all, want at least 3 (one retried after the deadlock)", total)
+	}
+	for _, u := range []storage.User{alice, bob} {
+		got, err := a.GetUser(t.Context(), u.PoolID, u.Username)
+		must(t, err)
+		if got.Attributes["n"] != "2" {
+			t.Errorf("%s's counter = %s, want 2", u.Username, got.Attributes["n"])
+		}
+	}
+}
