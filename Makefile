@@ -37,7 +37,9 @@ timing:
 
 # Real clients against a freshly built `cognate serve`: the aws-amplify
 # Auth client in Node (conformance/amplify), its Events client
-# (conformance/events), then the hosted pages, Amplify's
+# (conformance/events), the same clients against three nodes on one
+# PostgreSQL database with NATS, then Redis, between them
+# (conformance/multinode), then the hosted pages, Amplify's
 # signInWithRedirect, the session library's demo app and its live panel in
 # Debian's Chromium (conformance/browser).
 # Then @cognate-auth/amplify-nextjs with the real adapter-nextjs
@@ -46,6 +48,7 @@ timing:
 conformance: build browser-deps
 	cd conformance/amplify && $(NPM) ci --no-audit --no-fund && COGNATE_BIN=$(CURDIR)/$(BIN) $(NPM) test
 	cd conformance/events && $(NPM) ci --no-audit --no-fund && COGNATE_BIN=$(CURDIR)/$(BIN) $(NPM) test
+	cd conformance/multinode && $(NPM) ci --no-audit --no-fund && COGNATE_BIN=$(CURDIR)/$(BIN) $(NPM) test
 	cd conformance/browser && $(NPM) ci --no-audit --no-fund && COGNATE_BIN=$(CURDIR)/$(BIN) $(NPM) test
 	cd npm/amplify-nextjs && $(NPM) ci --no-audit --no-fund && COGNATE_BIN=$(CURDIR)/$(BIN) $(NPM) test
 	cd examples/nextjs && $(NPM) ci --no-audit --no-fund

@@ -15,7 +15,6 @@ const { events } = await import('aws-amplify/data');
 const { parseAmplifyConfig } = await import('aws-amplify/utils');
 
 const channels = new Map();
-const subscriptions = new Map();
 let next = 1;
 
 const send = (msg) => process.connected && process.send(msg);
@@ -52,7 +51,6 @@ const ops = {
       next: (data) => send({ push: 'data', sub, data }),
       error: (err) => send({ push: 'error', sub, error: errorInfo(err) }),
     });
-    subscriptions.set(sub, s);
     await s.ready;
     return sub;
   },
@@ -66,13 +64,6 @@ const ops = {
   async post({ channel, events: list }) {
     const r = await events.post(channel, list);
     return r?.failed?.length ? r.failed : null;
-  },
-
-  async closeAll() {
-    for (const s of subscriptions.values()) s.unsubscribe();
-    for (const ch of channels.values()) ch.close();
-    await events.closeAll?.();
-    return null;
   },
 };
 
