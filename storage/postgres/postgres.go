@@ -67,6 +67,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"strconv"
 	"time"
 
@@ -169,6 +170,15 @@ func poolConfig(url string, opts Options) (*pgxpool.Config, error) {
 	case cc.ConnectTimeout == 0:
 		cc.ConnectTimeout = DefaultConnectTimeout
 	}
+	// A server that vanishes without closing its connections (a network
+	// partition, a host that lost power) leaves a call waiting for an
+	// answer that never comes, and the statement timeout, enforced by the
+	// server, cannot end it. Keepalive probes notice the silence within
+	// about 20 s and fail the call, as storage.ErrUnavailable, where the
+	// operating system's defaults would take hours.
+	cc.DialFunc = (&net.Dialer{KeepAliveConfig: net.KeepAliveConfig{
+		Enable: true, Idle: 5 * time.Second, Interval: 5 * time.Second, Count: 3,
+	}}).DialContext
 	if cc.RuntimeParams == nil {
 		cc.RuntimeParams = map[string]string{}
 	}
