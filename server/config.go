@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/url"
 	"os"
 	"time"
@@ -161,8 +162,8 @@ func (c *Config) setDefaults() error {
 	if c.DataDir == "" {
 		c.DataDir = DefaultDataDir
 	}
-	if c.StorageMaxConns < 0 {
-		return errors.New("--storage-max-conns must not be negative")
+	if c.StorageMaxConns < 0 || c.StorageMaxConns > math.MaxInt32 {
+		return errors.New("--storage-max-conns must be between 0 and 2147483647")
 	}
 	if c.StorageStatementTimeout < 0 {
 		return errors.New("--storage-statement-timeout must not be negative")

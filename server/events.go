@@ -57,6 +57,7 @@ func (s *Server) initEvents(ctx context.Context, fc *FileConfig, reg *prometheus
 	}
 	hub, err := events.New(ctx, cfg, events.Options{
 		Logger:   s.log,
+		Broker:   s.broker,
 		APIKeys:  apiKeyAuth(keys),
 		UserPool: userPoolAuth(s.svc),
 		Verifier: externalVerifier(s.store, &http.Client{Timeout: 10 * time.Second}),

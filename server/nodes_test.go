@@ -13,6 +13,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/cognate-auth/cognate/internal/servicetest"
+	"github.com/cognate-auth/cognate/userpool"
 )
 
 // startConcurrently runs New for each configuration at the same moment
@@ -87,7 +91,9 @@ func TestConcurrentFirstStartsCreateOneDefaultPool(t *testing.T) {
 	dir := t.TempDir()
 	cfgs := make([]Config, 4)
 	for i := range cfgs {
-		cfgs[i] = Config{DataDir: dir}
+		// One data directory, so one SQLite database: HTTPS off, as
+		// nodes never share their local CA.
+		cfgs[i] = Config{DataDir: dir, TLSAddr: TLSOff}
 	}
 	srvs := startConcurrently(t, cfgs)
 	checkOnePoolOneClient(t, srvs)
@@ -111,7 +117,7 @@ func TestConcurrentStartsWithAConfigFile(t *testing.T) {
 	}
 	cfgs := make([]Config, 4)
 	for i := range cfgs {
-		cfgs[i] = Config{DataDir: dir, ConfigFile: conf}
+		cfgs[i] = Config{DataDir: dir, ConfigFile: conf, TLSAddr: TLSOff}
 	}
 	srvs := startConcurrently(t, cfgs)
 	checkOnePoolOneClient(t, srvs)
@@ -160,7 +166,7 @@ func TestRedactURL(t *testing.T) {
 func TestScrubError(t *testing.T) {
 	raw := "postgres://cognate:s3cr%40t@db/cognate?password=other-secret"
 	inner := errors.New("boom")
-	err := scrubError(fmt.Errorf("cannot parse %q: s3cr@t, other-secret: %w", raw, inner), "--storage", raw)
+	err := ScrubError(fmt.Errorf("cannot parse %q: s3cr@t, other-secret: %w", raw, inner), "--storage", raw)
 	for _, secret := range []string{"s3cr", "other-secret"} {
 		if strings.Contains(err.Error(), secret) {
 			t.Fatalf("%q shows %s", err, secret)
@@ -219,4 +225,91 @@ func serveOn(h http.Handler, path string) *httptest.ResponseRecorder {
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, path, nil))
 	return w
+}
+
+// testAdmin are the admin credentials the nodes of a shared database
+// share.
+var testAdmin = AdminCredentials{AccessKeyID: "AKIANODESNODESNODES1", SecretAccessKey: "nodes-secret-access-key-0123456789"}
+
+// TestPostgresNodesAreInterchangeable starts two nodes with different
+// data directories at once on one fresh PostgreSQL database: they end with
+// one default pool and client, serve the same JWKS, and a user created
+// through one is visible through the other.
+func TestPostgresNodesAreInterchangeable(t *testing.T) {
+	url := servicetest.Postgres(t)
+	natsURL, _ := servicetest.NATS(t)
+	cfgs := make([]Config, 2)
+	for i := range cfgs {
+		cfgs[i] = Config{
+			DataDir: t.TempDir(), Storage: url, Broker: natsURL, StorageMaxConns: 4,
+			AdminAccessKeyID: testAdmin.AccessKeyID, AdminSecretAccessKey: testAdmin.SecretAccessKey,
+		}
+	}
+	srvs := startConcurrently(t, cfgs)
+	checkOnePoolOneClient(t, srvs)
+	jwks := func(s *Server) string {
+		w := serveOn(s.Handler(), "/"+s.Pool.ID+"/.well-known/jwks.json")
+		if w.Code != http.StatusOK {
+			t.Fatalf("jwks %d %s", w.Code, w.Body)
+		}
+		return w.Body.String()
+	}
+	if a, b := jwks(srvs[0]), jwks(srvs[1]); a != b {
+		t.Fatalf("the nodes serve different key sets:\n%s\n%s", a, b)
+	}
+	ctx := context.Background()
+	if _, err := srvs[0].Service().AdminCreateUser(ctx, userpool.AdminCreateUserInput{
+		UserPoolId: srvs[0].Pool.ID, Username: "ann@example.com", MessageAction: "SUPPRESS",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	u, err := srvs[1].Service().AdminGetUser(ctx, userpool.AdminUserInput{UserPoolId: srvs[1].Pool.ID, Username: "ann@example.com"})
+	if err != nil {
+		t.Fatalf("the user created through node 0, through node 1: %v", err)
+	}
+	if u.Username == "" {
+		t.Fatal("node 1 returned no username")
+	}
+	for i, c := range cfgs {
+		var out amplifyOutputs
+		readJSON(t, filepath.Join(c.DataDir, "amplify_outputs.json"), &out)
+		if out.Auth.UserPoolID != srvs[0].Pool.ID || out.Auth.UserPoolClientID != srvs[0].Client.ClientID {
+			t.Fatalf("node %d's amplify_outputs.json names pool %s client %s", i, out.Auth.UserPoolID, out.Auth.UserPoolClientID)
+		}
+		if _, err := os.Stat(filepath.Join(c.DataDir, "admin-credentials.json")); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("node %d wrote admin-credentials.json (%v)", i, err)
+		}
+	}
+}
+
+// TestBadStorageAndBrokerURLs: a --storage or --broker a node cannot use
+// stops it with an error that names the flag and never the password.
+func TestBadStorageAndBrokerURLs(t *testing.T) {
+	for _, tc := range []struct {
+		name, storage, broker, flag string
+	}{
+		{"unknown storage scheme", "mysql://root:topsecretpw@db/cognate", "", "storage"},
+		{"storage unreachable", "postgres://cognate:topsecretpw@127.0.0.1:1/cognate?connect_timeout=2", "", "storage"},
+		{"unknown broker scheme", "", "amqp://guest:topsecretpw@mq:5672/", "broker"},
+		{"broker unreachable", "", "redis://:topsecretpw@127.0.0.1:1/0", "broker"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			_, err := New(ctx, Config{
+				DataDir: t.TempDir(), Out: io.Discard, Storage: tc.storage, Broker: tc.broker,
+				AdminAccessKeyID: testAdmin.AccessKeyID, AdminSecretAccessKey: testAdmin.SecretAccessKey,
+			})
+			if err == nil {
+				t.Fatal("New succeeded")
+			}
+			if strings.Contains(err.Error(), "topsecretpw") {
+				t.Fatalf("error shows the password: %v", err)
+			}
+			if !strings.Contains(err.Error(), tc.flag) {
+				t.Fatalf("error %q does not name %s", err, tc.flag)
+			}
+			t.Log(err)
+		})
+	}
 }

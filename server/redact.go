@@ -58,21 +58,20 @@ type scrubbedError struct {
 func (e *scrubbedError) Error() string { return e.msg }
 func (e *scrubbedError) Unwrap() error { return e.err }
 
-// scrubError returns err with raw (the value of a storage or broker
+// ScrubError returns err with raw (the value of a storage or broker
 // flag) and every secret in it taken out of its message, prefixed with
 // the flag's name: a backend's error may quote the URL it could not open.
-func scrubError(err error, flag, raw string) error {
-	if err == nil {
-		return nil
+// With raw empty (the flag's default) it returns err unchanged.
+func ScrubError(err error, flag, raw string) error {
+	if err == nil || raw == "" {
+		return err
 	}
 	msg := err.Error()
-	if raw != "" {
-		quoted := strconv.Quote(raw)
-		msg = strings.ReplaceAll(msg, quoted[1:len(quoted)-1], redactURL(raw))
-		msg = strings.ReplaceAll(msg, raw, redactURL(raw))
-		for _, s := range urlSecrets(raw) {
-			msg = strings.ReplaceAll(msg, s, "xxxxx")
-		}
+	quoted := strconv.Quote(raw)
+	msg = strings.ReplaceAll(msg, quoted[1:len(quoted)-1], redactURL(raw))
+	msg = strings.ReplaceAll(msg, raw, redactURL(raw))
+	for _, s := range urlSecrets(raw) {
+		msg = strings.ReplaceAll(msg, s, "xxxxx")
 	}
 	return &scrubbedError{msg: flag + ": " + msg, err: err}
 }

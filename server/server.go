@@ -21,6 +21,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/cognate-auth/cognate/broker"
+	"github.com/cognate-auth/cognate/broker/brokers"
 	"github.com/cognate-auth/cognate/cognitoapi"
 	"github.com/cognate-auth/cognate/events"
 	"github.com/cognate-auth/cognate/internal/mail"
@@ -29,14 +31,17 @@ import (
 	"github.com/cognate-auth/cognate/oauth"
 	"github.com/cognate-auth/cognate/storage"
 	"github.com/cognate-auth/cognate/storage/backends"
+	"github.com/cognate-auth/cognate/storage/postgres"
 	"github.com/cognate-auth/cognate/userpool"
 )
 
 // Server is a configured Cognate instance.
 type Server struct {
-	cfg     Config
-	log     *slog.Logger
-	store   storage.Storage
+	cfg   Config
+	log   *slog.Logger
+	store storage.Storage
+	// broker carries published events to the other nodes (Config.Broker).
+	broker  broker.Broker
 	svc     *userpool.Service
 	handler http.Handler
 	tls     *tlsSetup // nil with HTTPS off
@@ -80,13 +85,21 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	store, err := backends.Open(ctx, backends.Options{DataDir: cfg.DataDir, Logger: cfg.Logger})
+	store, err := backends.Open(ctx, backends.Options{
+		URL: cfg.Storage, DataDir: cfg.DataDir, Logger: cfg.Logger,
+		Postgres: postgres.Options{MaxConns: int32(cfg.StorageMaxConns), StatementTimeout: cfg.StorageStatementTimeout},
+	})
 	if err != nil {
-		return nil, scrubError(err, "--storage", cfg.Storage)
+		return nil, ScrubError(err, "--storage", cfg.Storage)
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, store: store, headerTimeout: 10 * time.Second, Admin: admin}
-	if err := s.init(ctx, fc); err != nil {
+	b, err := brokers.Open(ctx, cfg.Broker, brokers.Options{Logger: cfg.Logger})
+	if err != nil {
 		store.Close()
+		return nil, ScrubError(err, "--broker", cfg.Broker)
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, store: store, broker: b, headerTimeout: 10 * time.Second, Admin: admin}
+	if err := s.init(ctx, fc); err != nil {
+		s.Close()
 		return nil, err
 	}
 	return s, nil
@@ -208,8 +221,8 @@ func (s *Server) DemoHandler() http.Handler { return s.demo }
 // Service is the user-pool domain the server runs.
 func (s *Server) Service() *userpool.Service { return s.svc }
 
-// Close releases the database.
-func (s *Server) Close() error { return s.store.Close() }
+// Close releases the broker and the database.
+func (s *Server) Close() error { return errors.Join(s.broker.Close(), s.store.Close()) }
 
 // ListenAndServe serves HTTP on Config.Addr, HTTPS on Config.TLSAddr
 // (unless TLSOff), the demo app on Config.DemoAddr (unless DemoOff) and

@@ -34,13 +34,14 @@ tasks:
 
 The admin API is SigV4-signed like AWS's: credentials and the pool come
 from the server's data directory unless given as flags. The API-key tasks
-(events x-api-key) work on the data directory's database directly; a
-running server sees a change within seconds.
+(events x-api-key) work on the server's database directly (the data
+directory's, or the one --storage names); a running server sees a change
+within seconds.
 `
 
 // adminConn is how the CLI reaches a running server.
 type adminConn struct {
-	endpoint, dataDir, pool, keyID, secret, region string
+	endpoint, dataDir, storage, pool, keyID, secret, region string
 }
 
 func admin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -49,6 +50,7 @@ func admin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var c adminConn
 	fs.StringVar(&c.endpoint, "endpoint", server.DefaultPublicURL, "server URL")
 	fs.StringVar(&c.dataDir, "data", server.DefaultDataDir, "the server's data directory (for credentials and pool id)")
+	fs.StringVar(&c.storage, "storage", "", "the server's --storage, for the API-key tasks (default: SQLite in --data)")
 	fs.StringVar(&c.pool, "pool", "", "user pool id (default: the one in <data>/amplify_outputs.json)")
 	fs.StringVar(&c.keyID, "access-key-id", "", "admin access key id (default: <data>/admin-credentials.json)")
 	fs.StringVar(&c.secret, "secret-access-key", "", "admin secret access key")
@@ -65,7 +67,7 @@ func admin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	task, targs := fs.Arg(0), fs.Args()[1:]
 	if run, ok := apiKeyTasks[task]; ok {
-		return withAPIKeys(ctx, c.dataDir, func(m *apikeys.Manager) error { return run(ctx, m, targs, stdout, stderr) })
+		return withAPIKeys(ctx, c.storage, c.dataDir, func(m *apikeys.Manager) error { return run(ctx, m, targs, stdout, stderr) })
 	}
 	if err := c.resolve(); err != nil {
 		return err

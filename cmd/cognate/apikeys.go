@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cognate-auth/cognate/events/apikeys"
+	"github.com/cognate-auth/cognate/server"
 	"github.com/cognate-auth/cognate/storage/backends"
 )
 
@@ -19,12 +20,13 @@ var apiKeyTasks = map[string]apiKeyTask{
 	"delete-api-key": deleteAPIKey,
 }
 
-// withAPIKeys opens the data directory's database (which must exist: a
-// server has run there) for the duration of fn.
-func withAPIKeys(ctx context.Context, dataDir string, fn func(*apikeys.Manager) error) error {
-	store, err := backends.Open(ctx, backends.Options{DataDir: dataDir, MustExist: true})
+// withAPIKeys opens the server's database, the one storageURL names
+// (--storage) or else dataDir's (which must exist: a server has run
+// there), for the duration of fn.
+func withAPIKeys(ctx context.Context, storageURL, dataDir string, fn func(*apikeys.Manager) error) error {
+	store, err := backends.Open(ctx, backends.Options{URL: storageURL, DataDir: dataDir, MustExist: true})
 	if err != nil {
-		return fmt.Errorf("api keys: %w", err)
+		return fmt.Errorf("api keys: %w", server.ScrubError(err, "--storage", storageURL))
 	}
 	defer store.Close()
 	return fn(apikeys.New(store, apikeys.Options{}))
