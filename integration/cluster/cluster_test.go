@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -143,9 +144,10 @@ type cluster struct {
 	eventsKey string
 }
 
-// newCluster starts three nodes on storage (a postgres:// URL) and broker
-// (nats:// or redis://, "" for none): node 1 first, so that it alone
-// creates the schema, pool and client, then nodes 2 and 3 together.
+// newCluster starts three nodes on storage (a postgres:// URL of an empty
+// database) and broker (nats:// or redis://, "" for none), all at once,
+// as an orchestrator starts replicas: they race to create the schema and
+// the configured pool and client, and must all come up.
 func newCluster(t *testing.T, storage, broker string) *cluster {
 	t.Helper()
 	bin := cognateBin(t)
@@ -163,11 +165,10 @@ func newCluster(t *testing.T, storage, broker string) *cluster {
 		}
 	})
 	start := time.Now()
-	c.nodes[0].start()
-	for _, n := range c.nodes[1:] {
+	for _, n := range c.nodes {
 		n.launch()
 	}
-	for _, n := range c.nodes[1:] {
+	for _, n := range c.nodes {
 		n.waitReady()
 	}
 	t.Logf("cluster of %d nodes ready in %s (storage %s, broker %s)", nodes, time.Since(start).Round(time.Millisecond), redact(storage), broker)
@@ -179,14 +180,13 @@ func newCluster(t *testing.T, storage, broker string) *cluster {
 	return c
 }
 
-// redact drops a URL's password, if any, for the log.
-func redact(u string) string {
-	if at := strings.LastIndex(u, "@"); at > 0 {
-		if scheme := strings.Index(u, "://"); scheme > 0 && scheme < at {
-			return u[:scheme+3] + "…" + u[at:]
-		}
+// redact hides a URL's password, if any, for the log.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
 	}
-	return u
+	return u.Redacted()
 }
 
 func newNode(t *testing.T, name, bin, cfg, storage, broker string) *node {
