@@ -88,9 +88,3 @@ func isConflict(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && (pe.Code == codeSerializationFailure || pe.Code == codeDeadlockDetected)
 }
-
-// hasOptionsTimeout reports whether a libpq options string (the
-// options=-c name=value URL parameter) sets statement_timeout.
-func hasOptionsTimeout(options string) bool {
-	return strings.Contains(options, "statement_timeout")
-}

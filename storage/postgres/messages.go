@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"slices"
 	"strconv"
@@ -63,10 +64,12 @@ func (s *Store) ClaimMessages(ctx context.Context, now time.Time, lease time.Dur
 			created, done, nextTry int64
 		)
 		m := &c.m
-		err := r.Scan(&m.ID, &m.PoolID, &m.Username, &m.Destination, &m.Kind, &m.Code, &created,
-			&done, &m.Attempts, &nextTry, &m.LastError, &c.due)
+		if err := r.Scan(&m.ID, &m.PoolID, &m.Username, &m.Destination, &m.Kind, &m.Code, &created,
+			&done, &m.Attempts, &nextTry, &m.LastError, &c.due); err != nil {
+			return claimed{}, err
+		}
 		m.CreatedAt, m.DoneAt, m.NextAttemptAt = fromMicros(created), fromMicros(done), fromMicros(nextTry)
-		return c, err
+		return c, nil
 	}, `WITH due AS (
 			SELECT id, next_attempt_at FROM messages
 			WHERE done_at = 0 AND next_attempt_at <= $1
@@ -83,26 +86,13 @@ func (s *Store) ClaimMessages(ctx context.Context, now time.Time, lease time.Dur
 	}
 	// RETURNING follows no order: put back the oldest-first one.
 	slices.SortFunc(rows, func(a, b claimed) int {
-		if a.due != b.due {
-			return compare(a.due, b.due)
-		}
-		return compare(a.m.ID, b.m.ID)
+		return cmp.Or(cmp.Compare(a.due, b.due), cmp.Compare(a.m.ID, b.m.ID))
 	})
 	var out []storage.Message
 	for _, c := range rows {
 		out = append(out, c.m)
 	}
 	return out, nil
-}
-
-func compare(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // UpdateMessage implements storage.Storage. Only the delivery fields

@@ -69,6 +69,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -207,6 +208,12 @@ func poolConfig(url string, opts Options) (*pgxpool.Config, error) {
 		cfg.MaxConnIdleTime = opts.MaxConnIdleTime
 	}
 	return cfg, nil
+}
+
+// hasOptionsTimeout reports whether a libpq options string (the
+// options=-c name=value URL parameter) sets statement_timeout.
+func hasOptionsTimeout(options string) bool {
+	return strings.Contains(options, "statement_timeout")
 }
 
 // Close closes the connection pool, waiting for connections in use to be
