@@ -10,9 +10,11 @@ import (
 
 var _ storage.Enumerator = (*Store)(nil)
 
-// each runs a query and calls fn with each scanned row as it arrives, so
-// that a walk of a big table holds one row at a time (and a connection
-// until it ends); fn's error stops the walk and is returned unchanged.
+// Text keys are ordered COLLATE "C", by their bytes, whatever the
+// database's collation: the order SQLite walks them in too.
+
+// each runs a query and calls fn with each scanned row, streaming them;
+// fn's error stops the walk and is returned unchanged.
 func each[T any](ctx context.Context, s *Store, op string, scan func(pgx.Row) (T, error), fn func(T) error, query string) error {
 	rows, err := s.q().Query(ctx, query)
 	if err != nil {
@@ -37,22 +39,27 @@ func each[T any](ctx context.Context, s *Store, op string, scan func(pgx.Row) (T
 // groupMember is one row of group_members.
 type groupMember struct{ poolID, username, group string }
 
+func scanGroupMember(r pgx.Row) (groupMember, error) {
+	var m groupMember
+	err := r.Scan(&m.poolID, &m.username, &m.group)
+	return m, err
+}
+
 // EachGroupMember implements storage.Enumerator.
 func (s *Store) EachGroupMember(ctx context.Context, fn func(poolID, username, group string) error) error {
-	return each(ctx, s, "each group member", func(r pgx.Row) (groupMember, error) {
-		var m groupMember
-		return m, r.Scan(&m.poolID, &m.username, &m.group)
-	}, func(m groupMember) error { return fn(m.poolID, m.username, m.group) },
-		`SELECT pool_id, username, group_name FROM group_members ORDER BY pool_id, username, group_name`)
+	return each(ctx, s, "each group member", scanGroupMember,
+		func(m groupMember) error { return fn(m.poolID, m.username, m.group) },
+		`SELECT pool_id, username, group_name FROM group_members
+		ORDER BY pool_id COLLATE "C", username COLLATE "C", group_name COLLATE "C"`)
 }
 
 // EachRefreshFamily implements storage.Enumerator.
 func (s *Store) EachRefreshFamily(ctx context.Context, fn func(storage.RefreshFamily) error) error {
 	return each(ctx, s, "each refresh family", scanFamily, fn,
-		`SELECT `+familyColumns+` FROM refresh_families ORDER BY id`)
+		`SELECT `+familyColumns+` FROM refresh_families ORDER BY id COLLATE "C"`)
 }
 
-// EachRefreshToken implements storage.Enumerator. BYTEA orders bytewise.
+// EachRefreshToken implements storage.Enumerator.
 func (s *Store) EachRefreshToken(ctx context.Context, fn func(storage.RefreshToken) error) error {
 	return each(ctx, s, "each refresh token", scanToken, fn,
 		`SELECT `+tokenColumns+` FROM refresh_tokens ORDER BY hash`)
@@ -61,7 +68,8 @@ func (s *Store) EachRefreshToken(ctx context.Context, fn func(storage.RefreshTok
 // EachCode implements storage.Enumerator.
 func (s *Store) EachCode(ctx context.Context, fn func(storage.Code) error) error {
 	return each(ctx, s, "each code", scanCode, fn,
-		`SELECT `+codeColumns+` FROM codes ORDER BY pool_id, username, purpose`)
+		`SELECT `+codeColumns+` FROM codes
+		ORDER BY pool_id COLLATE "C", username COLLATE "C", purpose COLLATE "C"`)
 }
 
 // secret is one row of secrets.
@@ -70,12 +78,15 @@ type secret struct {
 	value []byte
 }
 
-// EachSecret implements storage.Enumerator. Secret names keep the
-// database's collation in the schema, so the order is asked for here.
+func scanSecret(r pgx.Row) (secret, error) {
+	var v secret
+	err := r.Scan(&v.name, &v.value)
+	return v, err
+}
+
+// EachSecret implements storage.Enumerator.
 func (s *Store) EachSecret(ctx context.Context, fn func(name string, value []byte) error) error {
-	return each(ctx, s, "each secret", func(r pgx.Row) (secret, error) {
-		var v secret
-		return v, r.Scan(&v.name, &v.value)
-	}, func(v secret) error { return fn(v.name, v.value) },
+	return each(ctx, s, "each secret", scanSecret,
+		func(v secret) error { return fn(v.name, v.value) },
 		`SELECT name, value FROM secrets ORDER BY name COLLATE "C"`)
 }
