@@ -313,3 +313,35 @@ func TestBadStorageAndBrokerURLs(t *testing.T) {
 		})
 	}
 }
+
+// TestPostgresNodesShareTheGuessLimit: nodes on one database draw one
+// address's guesses from one budget, so N nodes do not allow N times the
+// burst.
+func TestPostgresNodesShareTheGuessLimit(t *testing.T) {
+	url := servicetest.Postgres(t)
+	const burst = 4
+	cfgs := make([]Config, 2)
+	for i := range cfgs {
+		cfgs[i] = Config{
+			DataDir: t.TempDir(), Storage: url, StorageMaxConns: 4, TLSAddr: TLSOff,
+			GuessRate: 0.001, GuessBurst: burst, // no refill within the test
+			AdminAccessKeyID: testAdmin.AccessKeyID, AdminSecretAccessKey: testAdmin.SecretAccessKey,
+		}
+	}
+	srvs := startConcurrently(t, cfgs)
+	limited := 0
+	for i := range 4 * burst {
+		r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{}`))
+		r.RemoteAddr = "203.0.113.7:40000" // the same remote address on both nodes
+		r.Header.Set("Content-Type", "application/x-amz-json-1.1")
+		r.Header.Set("X-Amz-Target", "AWSCognitoIdentityProviderService.InitiateAuth")
+		w := httptest.NewRecorder()
+		srvs[i%2].Handler().ServeHTTP(w, r)
+		if strings.Contains(w.Body.String(), "TooManyRequestsException") {
+			limited++
+		}
+	}
+	if want := 4*burst - burst; limited != want {
+		t.Fatalf("%d of %d guesses over two nodes were limited, want %d (one budget of %d)", limited, 4*burst, want, burst)
+	}
+}

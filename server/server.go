@@ -156,9 +156,16 @@ func (s *Server) init(ctx context.Context, fc *FileConfig) error {
 			return err
 		}
 	}
-	var limiter *ratelimit.Limiter
+	var limiter ratelimit.Allower
 	if cfg.GuessRate > 0 {
-		limiter = &ratelimit.Limiter{Rate: cfg.GuessRate, Burst: cfg.GuessBurst}
+		local := &ratelimit.Limiter{Rate: cfg.GuessRate, Burst: cfg.GuessBurst}
+		limiter = local
+		if !sqliteStorage(cfg.Storage) {
+			// Nodes sharing a database share the per-address budget
+			// too, or N nodes would allow N times the rate.
+			limiter = &ratelimit.Shared{Store: s.store, Rate: cfg.GuessRate, Burst: cfg.GuessBurst,
+				Prefix: "guess/", Fallback: local, Logger: cfg.Logger}
+		}
 	}
 	api := cognitoapi.New(cognitoapi.Options{
 		GuessLimiter: limiter, ClientAddr: clientAddr(trusted, cfg.Production),
@@ -380,9 +387,11 @@ func (s *Server) collectGarbage(ctx context.Context, every time.Duration) {
 		switch {
 		case err != nil && ctx.Err() == nil:
 			s.log.Warn("garbage collection failed", "err", err)
-		case err == nil && res.Codes+res.RefreshTokens+res.RefreshFamilies+res.Attempts+res.Messages > 0:
-			s.log.Info("garbage collected", "codes", res.Codes, "refresh_tokens", res.RefreshTokens,
-				"refresh_families", res.RefreshFamilies, "attempt_counters", res.Attempts, "messages", res.Messages)
+		case err == nil && res != (storage.GCResult{}):
+			s.log.Info("garbage collected", "codes", res.Codes, "auth_codes", res.AuthCodes,
+				"login_sessions", res.LoginSessions, "refresh_tokens", res.RefreshTokens,
+				"refresh_families", res.RefreshFamilies, "attempt_counters", res.Attempts, "messages", res.Messages,
+				"srp_claims", res.Claims, "rate_buckets", res.RateLimits)
 		}
 		select {
 		case <-ctx.Done():

@@ -18,6 +18,7 @@ import (
 
 	"github.com/cognate-auth/cognate/events/apikeys"
 	"github.com/cognate-auth/cognate/server"
+	"github.com/cognate-auth/cognate/storage"
 )
 
 const adminUsage = `usage: cognate admin [connection flags] <task> [task flags]
@@ -32,11 +33,15 @@ tasks:
   list-api-keys
   delete-api-key --id ID
 
+  rotate-keys    [--use access|id|both] [--activate-in 2m]
+  list-keys
+
 The admin API is SigV4-signed like AWS's: credentials and the pool come
 from the server's data directory unless given as flags. The API-key tasks
-(events x-api-key) work on the server's database directly (the data
-directory's, or the one --storage names); a running server sees a change
-within seconds.
+(events x-api-key) and the signing-key tasks work on the server's database
+directly (the data directory's, or the one --storage names); running
+servers see an API-key change within seconds, and publish a rotated key
+within a minute, signing with it from its activation time.
 `
 
 // adminConn is how the CLI reaches a running server.
@@ -66,6 +71,9 @@ func admin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return errors.New("admin: no task")
 	}
 	task, targs := fs.Arg(0), fs.Args()[1:]
+	if run, ok := keyTasks[task]; ok {
+		return withPoolKeys(ctx, c, func(store storage.Storage, pool string) error { return run(ctx, store, pool, targs, stdout, stderr) })
+	}
 	if run, ok := apiKeyTasks[task]; ok {
 		return withAPIKeys(ctx, c.storage, c.dataDir, func(m *apikeys.Manager) error { return run(ctx, m, targs, stdout, stderr) })
 	}
@@ -104,21 +112,11 @@ func (c *adminConn) resolve() error {
 		}
 		c.keyID, c.secret = ac.AccessKeyID, ac.SecretAccessKey
 	}
-	if c.pool == "" {
-		raw, err := os.ReadFile(filepath.Join(c.dataDir, "amplify_outputs.json"))
-		if err != nil {
-			return fmt.Errorf("pool id: %w (pass --pool or --data)", err)
-		}
-		var out struct {
-			Auth struct {
-				UserPoolID string `json:"user_pool_id"`
-			} `json:"auth"`
-		}
-		if err := json.Unmarshal(raw, &out); err != nil || out.Auth.UserPoolID == "" {
-			return fmt.Errorf("pool id: cannot read amplify_outputs.json")
-		}
-		c.pool = out.Auth.UserPoolID
+	pool, err := c.poolID()
+	if err != nil {
+		return err
 	}
+	c.pool = pool
 	c.region = "us-east-1"
 	if i := indexByte(c.pool, '_'); i > 0 {
 		c.region = c.pool[:i]

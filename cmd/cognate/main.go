@@ -3,6 +3,7 @@
 //	cognate serve    run the server (see cognate serve -h)
 //	cognate gateway  the session layer as a reverse proxy in front of an app
 //	cognate admin    everyday admin tasks against a running server
+//	cognate migrate  copy the embedded SQLite database into PostgreSQL
 //	cognate version  print the version
 package main
 
@@ -35,7 +36,8 @@ const usage = `usage: cognate <command> [flags]
 commands:
   serve     run the user pool (HTTP API, JWKS, dev outbox)
   gateway   put the session layer in front of any app, as a reverse proxy
-  admin     create users, set passwords, manage groups on a running server
+  admin     create users, set passwords, manage groups, API keys and signing keys
+  migrate   copy the embedded SQLite database into PostgreSQL (see cognate migrate -h)
   version   print the version
 
 Run "cognate <command> -h" for a command's flags.
