@@ -267,11 +267,15 @@ step('node 3, whose cached client had no rotation, rotates the refresh token wit
   const m = mark();
   const deadline = s.rotationOnAt + CLIENT_UPDATE_BOUND_MS + SLACK_MS;
   let attempts = 0;
+  let lastKept = null; // when the last refresh that kept the token was sent
+  let sentAt;
   for (;;) {
     attempts++;
+    sentAt = Date.now() - s.rotationOnAt;
     const session = await fetchAuthSession({ forceRefresh: true });
     assert.ok(session.tokens?.accessToken, 'the refresh gave tokens');
     if (store.refreshToken() !== s.refresh) break;
+    lastKept = sentAt;
     if (Date.now() > deadline) {
       assert.fail(`no new refresh token from node 3 within ${CLIENT_UPDATE_BOUND_MS} ms of turning rotation on through node 1 ` +
         `(${attempts} refreshes)`);
@@ -284,7 +288,8 @@ step('node 3, whose cached client had no rotation, rotates the refresh token wit
     assert.equal(c.origin, nodes[2].http, `${c.op} went to node 3`);
     assert.equal(c.status, 200, formatCalls([c]));
   }
-  t.diagnostic(`rotated on refresh ${attempts}, ${Date.now() - s.rotationOnAt} ms after UpdateUserPoolClient on node 1`);
+  t.diagnostic(`node 3 rotated on refresh ${attempts}, ${Date.now() - s.rotationOnAt} ms after UpdateUserPoolClient on node 1 ` +
+    `returned (the last refresh that kept the token was sent at ${lastKept ?? '-'} ms, the rotating one at ${sentAt} ms)`);
   const session = await fetchAuthSession();
   s.access = session.tokens.accessToken.toString();
   s.refresh = store.refreshToken();
