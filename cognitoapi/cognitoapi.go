@@ -219,6 +219,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, name, http.StatusBadRequest, "SerializationException", "Could not read the request body.")
 		return
 	}
+	if hasNUL(body) {
+		h.fail(w, r, name, http.StatusBadRequest, userpool.ErrInvalidParameter.Type, unstorableMessage)
+		return
+	}
 	if o.signed {
 		if _, err := h.verify.Verify(r, body); err != nil {
 			status, typ, msg := sigv4.ErrorCode(err)
@@ -264,6 +268,10 @@ func (h *Handler) write(w http.ResponseWriter, status int, v any) {
 // (storage.ErrUnavailable) is an InternalErrorException with 503 and
 // Retry-After, which AWS SDKs retry.
 func (h *Handler) failWith(w http.ResponseWriter, r *http.Request, op string, err error) {
+	if errors.Is(err, storage.ErrInvalidValue) {
+		h.fail(w, r, op, http.StatusBadRequest, userpool.ErrInvalidParameter.Type, unstorableMessage)
+		return
+	}
 	if errors.Is(err, storage.ErrUnavailable) {
 		h.log.WarnContext(r.Context(), "storage unavailable", "operation", op, "err", err)
 		w.Header().Set("Retry-After", "1")

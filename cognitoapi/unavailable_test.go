@@ -128,3 +128,19 @@ func TestStorageUnavailableIsRetryable(t *testing.T) {
 		}
 	})
 }
+
+// TestNULRefusedBeforeAnythingRuns: a string with a NUL character is
+// InvalidParameterException through the AWS SDK, on every backend alike
+// (PostgreSQL cannot store it), and storage is never asked.
+func TestNULRefusedBeforeAnythingRuns(t *testing.T) {
+	store, url, pool := newUnavailableEnv(t)
+	store.calls.Store(0)
+	_, err := sdkClient(url, aws.NopRetryer{}).ListUsers(t.Context(), &cip.ListUsersInput{UserPoolId: aws.String(pool), Filter: aws.String("email = \"a\x00\"")})
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "InvalidParameterException" {
+		t.Fatalf("error %v, want InvalidParameterException", err)
+	}
+	if n := store.calls.Load(); n != 0 {
+		t.Fatalf("storage was called %d times", n)
+	}
+}

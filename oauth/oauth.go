@@ -141,7 +141,13 @@ func (h *Handler) routes() *http.ServeMux {
 type page struct{ get, post http.HandlerFunc }
 
 // ServeHTTP implements http.Handler.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !storableInput(r) {
+		refuseInput(w, r)
+		return
+	}
+	h.mux.ServeHTTP(w, r)
+}
 
 func (h *Handler) count(endpoint, outcome string) {
 	h.outcomes.WithLabelValues(endpoint, outcome).Inc()

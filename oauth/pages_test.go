@@ -2,12 +2,14 @@ package oauth_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/cognate-auth/cognate/oauth"
 	"github.com/cognate-auth/cognate/userpool"
 )
 
@@ -330,6 +332,34 @@ func TestDiscoveryAdvertisesEndpoints(t *testing.T) {
 	} {
 		if !strings.Contains(p.body, want) {
 			t.Errorf("discovery lacks %s:\n%s", want, p.body)
+		}
+	}
+}
+
+// TestUnstorableInputRefused: a NUL or invalid UTF-8 in a query or form
+// parameter is refused with a 400 before any handler runs, on every
+// backend alike (PostgreSQL could not store it).
+func TestUnstorableInputRefused(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	path, lp := b.loginPage(e.authorizeQuery(""))
+	for name, v := range map[string]string{"NUL": "ann\x00@example.com", "invalid UTF-8": "ann\xff@example.com"} {
+		p := b.post(path, url.Values{"csrf_token": {lp.csrf(t)}, "username": {v}, "password": {"x"}})
+		if p.status != http.StatusBadRequest || !strings.Contains(p.body, "NUL") {
+			t.Errorf("%s in the login form: %d %s", name, p.status, p.body)
+		}
+		p = b.get(oauth.AuthorizePath + "?" + e.authorizeQuery("", "nonce", v).Encode())
+		if p.status != http.StatusBadRequest {
+			t.Errorf("%s in the nonce: %d %s", name, p.status, p.body)
+		}
+		resp, err := http.PostForm(e.url+oauth.TokenPath, url.Values{"grant_type": {"authorization_code"}, "client_id": {v}, "code": {"x"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), `"invalid_request"`) {
+			t.Errorf("%s at the token endpoint: %d %s", name, resp.StatusCode, body)
 		}
 	}
 }

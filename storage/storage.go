@@ -23,6 +23,10 @@ var (
 	// written, and the same call may succeed if retried later. The HTTP
 	// layers answer it with a retryable error (503 with Retry-After).
 	ErrUnavailable = errors.New("storage: unavailable")
+	// ErrInvalidValue means a value cannot be stored as given, such as a
+	// string with a NUL character or invalid UTF-8, which PostgreSQL's
+	// text refuses: the request is at fault, and nothing was written.
+	ErrInvalidValue = errors.New("storage: value cannot be stored")
 )
 
 // Storage is the whole persistence contract: one interface per kind of

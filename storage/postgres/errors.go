@@ -16,10 +16,14 @@ import (
 
 // SQLSTATE codes the package acts on.
 const (
-	codeUniqueViolation      = "23505"
-	codeForeignKeyViolation  = "23503"
-	codeSerializationFailure = "40001"
-	codeDeadlockDetected     = "40P01"
+	codeUniqueViolation     = "23505"
+	codeForeignKeyViolation = "23503"
+	// A text value PostgreSQL cannot hold: invalid UTF-8 or a NUL byte
+	// (22021), or a \u0000 escape in JSONB (22P05).
+	codeCharacterNotInRepertoire = "22021"
+	codeUntranslatableCharacter  = "22P05"
+	codeSerializationFailure     = "40001"
+	codeDeadlockDetected         = "40P01"
 )
 
 // wrap prefixes err with the operation and maps driver errors onto the
@@ -33,6 +37,9 @@ func wrap(op string, err error) error {
 		switch pe.Code {
 		case codeUniqueViolation:
 			return fmt.Errorf("postgres: %s: %w: %w", op, storage.ErrAlreadyExists, err)
+		case codeCharacterNotInRepertoire, codeUntranslatableCharacter:
+			// A NUL or invalid UTF-8 in a text value.
+			return fmt.Errorf("postgres: %s: %w: %w", op, storage.ErrInvalidValue, err)
 		case codeForeignKeyViolation:
 			// A record refers to a pool, user, group or family that does
 			// not exist.

@@ -240,3 +240,26 @@ func TestUnavailableClassification(t *testing.T) {
 		}
 	}
 }
+
+// TestUnstorableTextIsInvalidValue: text PostgreSQL cannot hold (a NUL, or
+// invalid UTF-8) is storage.ErrInvalidValue, the request's fault, whether
+// it is written or looked up, and nothing is written.
+func TestUnstorableTextIsInvalidValue(t *testing.T) {
+	s := openStore(t, servicetest.Postgres(t), Options{})
+	ctx := t.Context()
+	created := time.Unix(1_700_000_000, 0).UTC()
+	mustDo(t, s.CreatePool(ctx, storage.Pool{ID: "pool-1", Name: "p", CreatedAt: created, UpdatedAt: created}))
+	for _, bad := range []string{"ann\x00", "ann\xff"} {
+		err := s.CreateUser(ctx, storage.User{PoolID: "pool-1", Username: bad, Sub: "sub-" + bad, CreatedAt: created, UpdatedAt: created})
+		if !errors.Is(err, storage.ErrInvalidValue) {
+			t.Errorf("CreateUser(%q): %v, want ErrInvalidValue", bad, err)
+		}
+		if _, err := s.GetUser(ctx, "pool-1", bad); !errors.Is(err, storage.ErrInvalidValue) {
+			t.Errorf("GetUser(%q): %v, want ErrInvalidValue", bad, err)
+		}
+	}
+	users, err := s.ListUsers(ctx, "pool-1", "", 0)
+	if err != nil || len(users) != 0 {
+		t.Fatalf("ListUsers: %v %v, want none", users, err)
+	}
+}
