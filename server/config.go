@@ -49,6 +49,11 @@ type Config struct {
 	// for this process only (one node), or a nats:// or redis:// URL that
 	// every node shares.
 	Broker string
+	// BrokerPrefix starts every subject or channel name on a network
+	// broker, so that several installations can share one ("": the
+	// broker's default, "cognate." or "cognate:"). Every node of one
+	// installation needs the same.
+	BrokerPrefix string
 	// ConfigFile optionally declares pools and app clients (see FileConfig).
 	ConfigFile string
 	// PublicURL is the base URL clients reach the server at; issuers

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cognate-auth/cognate/broker"
+	"github.com/cognate-auth/cognate/broker/brokers"
 	"github.com/cognate-auth/cognate/internal/servicetest"
 	"github.com/cognate-auth/cognate/userpool"
 )
@@ -343,5 +345,50 @@ func TestPostgresNodesShareTheGuessLimit(t *testing.T) {
 	}
 	if want := 4*burst - burst; limited != want {
 		t.Fatalf("%d of %d guesses over two nodes were limited, want %d (one budget of %d)", limited, 4*burst, want, burst)
+	}
+}
+
+// TestBrokerPrefixSeparatesInstallations: a node publishes its events
+// under its --broker-prefix on a shared NATS, where another installation
+// with another prefix does not see them.
+func TestBrokerPrefixSeparatesInstallations(t *testing.T) {
+	natsURL, prefix := servicetest.NATS(t)
+	s := newTestServer(t, Config{Broker: natsURL, BrokerPrefix: prefix, TLSAddr: TLSOff})
+	ctx := t.Context()
+	got := make(chan broker.Message, 4)
+	for _, p := range []string{prefix, servicetest.Unique() + "."} {
+		b, err := brokers.Open(ctx, natsURL, brokers.Options{Prefix: p})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { b.Close() })
+		if _, err := b.Subscribe(ctx, "", func(m broker.Message) { got <- m }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	key, err := os.ReadFile(filepath.Join(s.cfg.DataDir, devKeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest(http.MethodPost, "/event", strings.NewReader(`{"channel":"/default/prefixed","events":["{\"n\":1}"]}`))
+	r.Header.Set("Content-Type", "application/json")
+	r.Header.Set("x-api-key", strings.TrimSpace(string(key)))
+	w := httptest.NewRecorder()
+	s.Handler().ServeHTTP(w, r)
+	if w.Code != http.StatusOK {
+		t.Fatalf("publish: %d %s", w.Code, w.Body)
+	}
+	select {
+	case m := <-got:
+		if m.Channel != "/default/prefixed" {
+			t.Fatalf("received %+v", m)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the subscriber with the node's prefix received nothing")
+	}
+	select {
+	case m := <-got:
+		t.Fatalf("the subscriber with another prefix received %+v", m)
+	case <-time.After(300 * time.Millisecond):
 	}
 }

@@ -92,10 +92,15 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, ScrubError(err, "--storage", cfg.Storage)
 	}
-	b, err := brokers.Open(ctx, cfg.Broker, brokers.Options{Logger: cfg.Logger})
+	b, err := brokers.Open(ctx, cfg.Broker, brokers.Options{Logger: cfg.Logger, Prefix: cfg.BrokerPrefix})
 	if err != nil {
 		store.Close()
 		return nil, ScrubError(err, "--broker", cfg.Broker)
+	}
+	if !sqliteStorage(cfg.Storage) && (cfg.Broker == "" || cfg.Broker == BrokerMemory) {
+		// Legitimate for one node on PostgreSQL; with several, events
+		// would never leave the node they were published on.
+		cfg.Logger.Warn("shared storage with the in-process broker: events published on this node reach only its own subscribers; give every node the same --broker (nats:// or redis://) to run several")
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, store: store, broker: b, headerTimeout: 10 * time.Second, Admin: admin}
 	if err := s.init(ctx, fc); err != nil {

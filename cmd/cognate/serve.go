@@ -25,6 +25,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.Storage, "storage", "", `where records live: "" or sqlite for SQLite in --data; postgres://user:pass@host:5432/db for PostgreSQL, shared by every node started with the same URL (then --admin-access-key-id and --admin-secret-access-key are required)`)
 	fs.IntVar(&cfg.StorageMaxConns, "storage-max-conns", 0, "PostgreSQL connections this node may open (0: the backend's default); keep the sum over all nodes under the server's max_connections")
 	fs.DurationVar(&cfg.StorageStatementTimeout, "storage-statement-timeout", 0, "PostgreSQL: longest a statement may run before it fails and its request gets a retryable error (0: the backend's default)")
+	fs.StringVar(&cfg.BrokerPrefix, "broker-prefix", "", `start of every subject (NATS) or channel (Redis) name, so installations can share a broker (default "cognate." / "cognate:"; the same on every node)`)
 	fs.StringVar(&cfg.Broker, "broker", server.BrokerMemory, "how published events reach the other nodes' subscribers: memory (this process only), nats://host:4222 or redis://host:6379/0 (shared by every node)")
 	fs.StringVar(&cfg.ConfigFile, "config", "", "optional JSON file declaring pools and app clients")
 	fs.StringVar(&cfg.PublicURL, "public-url", server.DefaultPublicURL, "URL clients reach this server at; token issuers derive from it")
