@@ -13,6 +13,7 @@ import (
 type report struct {
 	Label       string        `json:"label"`
 	Target      string        `json:"target"`
+	PubTarget   string        `json:"publish_target,omitempty"`
 	Date        string        `json:"date"`
 	Subscribers int           `json:"subscribers"`
 	EventBytes  int           `json:"event_bytes"`
@@ -50,7 +51,7 @@ func drive(ctx context.Context, cfg *config) (*report, error) {
 	}
 	r.m.reset()
 	rep := &report{
-		Label: cfg.label, Target: cfg.target, Date: time.Now().UTC().Format(time.RFC3339),
+		Label: cfg.label, Target: cfg.target, PubTarget: cfg.pubTarget, Date: time.Now().UTC().Format(time.RFC3339),
 		Subscribers: cfg.n, EventBytes: cfg.size, WarmupSec: cfg.warmup.Seconds(),
 		GOMAXPROCS: runtime.GOMAXPROCS(0), Reader: cfg.reader, NoFile: nofile, OK: true,
 	}
@@ -69,8 +70,12 @@ func drive(ctx context.Context, cfg *config) (*report, error) {
 			return nil, err
 		}
 	}
+	pd := r.d
+	if cfg.pubAddr != cfg.addr {
+		pd = newDialer(cfg.pubAddr, cfg.key, ips, cfg.bufSize)
+	}
 	for i := range cfg.publishers {
-		p, err := dialPublisher(ctx, r.d, i, cfg.size)
+		p, err := dialPublisher(ctx, pd, i, cfg.size)
 		if err != nil {
 			return nil, fmt.Errorf("publisher %d: %w", i, err)
 		}

@@ -8,6 +8,7 @@
 //	go run ./bench/eventsload -target http://127.0.0.1:9400 -key da2-bench -label baseline -server-pid PID -out base.json
 //	go run ./bench/eventsload -target http://127.0.0.1:9229 -data ./cognate-data -server-pid PID -server-cpu 0 -out cognate.json
 //	go run ./bench/eventsload -compare cognate.json,base.json
+//	go run ./bench/eventsload -target http://127.0.0.1:9229 -publish-target http://127.0.0.1:9230 -key KEY -scenarios a,b,c
 //
 // One run measures, with -n subscribers (10,000):
 //
@@ -29,7 +30,10 @@
 // latency includes the driver's own delay. Subscribed sockets are read by
 // one epoll loop (-reader). Publishes go over WebSocket, each with its own
 // authorization object. Every phase checks that each event reached each
-// subscriber, in order. bench/events.sh runs the whole comparison;
+// subscriber, in order. With -publish-target, publishers connect to that
+// server and subscribers to -target: two nodes of one cluster, the events
+// crossing between them through their broker (bench/cluster.sh).
+// bench/events.sh runs the whole comparison;
 // bench/EVENTS-RESULTS.md explains the method.
 package main
 
@@ -52,6 +56,8 @@ import (
 type config struct {
 	target     string
 	addr       string // host:port of target
+	pubTarget  string // publishers' server; empty: target
+	pubAddr    string // host:port of pubTarget
 	key        string
 	dataDir    string
 	serverPID  int
@@ -97,6 +103,7 @@ func run(ctx context.Context, args []string) (int, error) {
 	var printPort, raw bool
 	fs := flag.NewFlagSet("eventsload", flag.ContinueOnError)
 	fs.StringVar(&cfg.target, "target", "", "events server base URL (loopback only), e.g. http://127.0.0.1:9229")
+	fs.StringVar(&cfg.pubTarget, "publish-target", "", "publishers connect here instead of -target (another node of the same cluster; loopback only)")
 	fs.StringVar(&cfg.key, "key", "", "API key (default: from -data)")
 	fs.StringVar(&cfg.dataDir, "data", "", "Cognate data directory: the dev API key from amplify_outputs.json or events-dev-key")
 	fs.IntVar(&cfg.serverPID, "server-pid", 0, "server process id, for its CPU time and RSS")
@@ -179,6 +186,18 @@ func (c *config) check() error {
 		return fmt.Errorf("-target %q: loopback IP and port only", c.target)
 	}
 	c.addr = u.Host
+	c.pubAddr = u.Host
+	if c.pubTarget != "" {
+		p, err := url.Parse(c.pubTarget)
+		if err != nil || p.Scheme != "http" || p.Host == "" {
+			return fmt.Errorf("-publish-target %q: want http://HOST:PORT", c.pubTarget)
+		}
+		host, _, err := net.SplitHostPort(p.Host)
+		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+			return fmt.Errorf("-publish-target %q: loopback IP and port only", c.pubTarget)
+		}
+		c.pubAddr = p.Host
+	}
 	if c.key == "" {
 		if c.dataDir == "" {
 			return errors.New("need -key or -data")

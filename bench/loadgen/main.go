@@ -8,6 +8,9 @@
 //	go run ./bench/loadgen -op rsa-sign -data ./cognate-data
 //	go run ./bench/loadgen -noop-server 127.0.0.1:9300 &  go run ./bench/loadgen -op http-floor -target http://127.0.0.1:9300
 //	go run ./bench/loadgen -table results.jsonl
+//	go run ./bench/loadgen -op srp-signin -start subprocess -nodes 3 -db-cpu postgres -db-name bench \
+//		-access-key-id AKIABENCH -secret-access-key bench-secret-0123456789 \
+//		-serve-arg=--storage=postgres://postgres@127.0.0.1:5432/bench
 //
 // Each run sets up its own pool (CreateUserPool), app clients
 // (CreateUserPoolClient) and users (SignUp + AdminConfirmSignUp), the same
@@ -17,6 +20,12 @@
 // reports ops/s, latency percentiles, errors and, when it knows the
 // server's PID, the server's CPU time per operation. A run with any error
 // is reported as FAILED and exits with status 1.
+//
+// Several nodes (-nodes N with -start subprocess, or a comma-separated
+// -target): load workers take the nodes in turn (worker i talks to node
+// i mod N), setup goes to the first, and the CPU per operation is that of
+// every node together. -db-cpu postgres adds the CPU of the PostgreSQL
+// server processes (see dbcpu.go).
 //
 // bench/run.sh runs the whole comparison; docs/PERFORMANCE.md explains
 // the method.
@@ -63,7 +72,19 @@ type config struct {
 	serverCPUs string
 	jsonOut    string
 	label      string
+	// Scale-out (docs/PERFORMANCE.md, issue 11).
+	serverPIDs []int    // every node's process (serverPID joins them)
+	serveArgs  []string // -serve-arg, appended to `cognate serve`
+	nodes      int      // -start subprocess: this many nodes
+	dbCPU      string   // "postgres": add the database server's CPU
+	dbName     string   // with dbCPU: only this database's backends
 }
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, " ") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -82,7 +103,7 @@ func run(ctx context.Context, args []string) (int, error) {
 	var noopAddr string
 	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
 	fs.StringVar(&cfg.op, "op", opGetUser, "operation: "+strings.Join(allOps, ", "))
-	fs.StringVar(&cfg.target, "target", "", "server URL (loopback only), e.g. http://127.0.0.1:9229; empty with -start")
+	fs.StringVar(&cfg.target, "target", "", "server URL (loopback only), e.g. http://127.0.0.1:9229, or several, comma-separated (nodes of one cluster); empty with -start")
 	fs.StringVar(&cfg.kind, "kind", kindCognate, "server kind: cognate or cognito-local")
 	fs.StringVar(&cfg.start, "start", "", "start Cognate on a temporary data dir: subprocess or inproc")
 	fs.StringVar(&cfg.cognateBin, "cognate-bin", "", "with -start subprocess: the cognate binary (default: go build it)")
@@ -95,11 +116,15 @@ func run(ctx context.Context, args []string) (int, error) {
 	fs.StringVar(&cfg.dataDir, "data", "", "Cognate's data directory (admin credentials; the signing key for rsa-sign)")
 	fs.StringVar(&cfg.poolID, "pool", "", "use this existing pool instead of creating one")
 	fs.StringVar(&cfg.clientID, "client", "", "use this existing app client instead of creating them")
-	fs.StringVar(&cfg.keyID, "access-key-id", "", "Cognate admin access key id (default: from -data)")
+	fs.StringVar(&cfg.keyID, "access-key-id", "", "Cognate admin access key id (default: from -data); with -start subprocess also given to the server as --admin-access-key-id")
 	fs.StringVar(&cfg.secret, "secret-access-key", "", "Cognate admin secret access key")
 	fs.IntVar(&cfg.serverPID, "server-pid", 0, "server process id, to report its CPU time per operation")
 	fs.StringVar(&cfg.jsonOut, "json", "", "append the result as one JSON line to this file")
 	fs.StringVar(&cfg.label, "label", "", "label of the run in reports (default: -kind)")
+	fs.Var((*stringList)(&cfg.serveArgs), "serve-arg", "with -start subprocess: one more argument to `cognate serve` (repeatable), e.g. -serve-arg=--storage=postgres://…")
+	fs.IntVar(&cfg.nodes, "nodes", 1, "with -start subprocess: start this many nodes (own ports and data directories, the same -serve-arg); workers take them in turn")
+	fs.StringVar(&cfg.dbCPU, "db-cpu", "", `"postgres": also report the CPU time of the processes named postgres (the database server) per operation`)
+	fs.StringVar(&cfg.dbName, "db-name", "", "with -db-cpu: count only this database's backends plus the server's own background processes, not other databases' sessions")
 	fs.StringVar(&table, "table", "", "print the comparison table of a -json results file and exit")
 	fs.BoolVar(&printPort, "freeport", false, "print a free loopback TCP port and exit")
 	fs.StringVar(&noopAddr, "noop-server", "", "serve a trivial HTTP handler on this loopback address until stopped (the target of -op http-floor)")
@@ -126,23 +151,51 @@ func run(ctx context.Context, args []string) (int, error) {
 		return 2, err
 	}
 
-	if cfg.start != "" {
-		var s *started
-		var err error
-		if cfg.start == "inproc" {
-			s, err = startInProcess(ctx)
-		} else {
-			s, err = startSubprocess(ctx, cfg.cognateBin, cfg.serverCPUs)
-		}
+	if cfg.serverPID > 0 {
+		cfg.serverPIDs = []int{cfg.serverPID}
+	}
+	if cfg.start == "inproc" {
+		s, err := startInProcess(ctx)
 		if err != nil {
 			return 1, err
 		}
 		defer s.stop()
 		cfg.target, cfg.dataDir = s.url, s.dataDir
-		if s.pid > 0 {
-			cfg.serverPID = s.pid
-		}
 		fmt.Printf("started Cognate (%s) at %s\n", cfg.start, s.url)
+	} else if cfg.start == "subprocess" {
+		if cfg.cognateBin == "" {
+			bin, cleanup, err := buildCognate(ctx)
+			if err != nil {
+				return 1, err
+			}
+			defer cleanup()
+			cfg.cognateBin = bin
+		}
+		extra := cfg.serveArgs
+		if cfg.keyID != "" {
+			extra = append([]string{"--admin-access-key-id", cfg.keyID, "--admin-secret-access-key", cfg.secret}, extra...)
+		}
+		// One after the other: the first node creates the schema and the
+		// default pool that the others then find.
+		var urls []string
+		for i := range cfg.nodes {
+			var public string // node 1's URL is the cluster's
+			if i > 0 {
+				public = urls[0]
+			}
+			s, err := startSubprocess(ctx, cfg.cognateBin, cfg.serverCPUs, public, extra)
+			if err != nil {
+				return 1, fmt.Errorf("node %d: %w", i+1, err)
+			}
+			defer s.stop()
+			urls = append(urls, s.url)
+			cfg.serverPIDs = append(cfg.serverPIDs, s.pid)
+			if i == 0 {
+				cfg.dataDir = s.dataDir
+			}
+			fmt.Printf("started Cognate (%s) node %d at %s, PID %d\n", cfg.start, i+1, s.url, s.pid)
+		}
+		cfg.target = strings.Join(urls, ",")
 	}
 
 	var r result
@@ -156,7 +209,7 @@ func run(ctx context.Context, args []string) (int, error) {
 		for i := range workers {
 			workers[i] = &worker{id: i}
 		}
-		r = runLoad(ctx, &cfg, signOp(key), workers, 0)
+		r = runLoad(ctx, &cfg, signOp(key), workers, nil)
 	} else {
 		var err error
 		if r, err = drive(ctx, &cfg); err != nil {
@@ -188,6 +241,15 @@ func (c *config) check() error {
 	if c.start != "" && c.kind != kindCognate {
 		return errors.New("-start only starts Cognate; run cognito-local yourself (bench/run.sh does)")
 	}
+	if c.nodes < 1 || c.nodes > 16 || (c.nodes > 1 && c.start != "subprocess") {
+		return errors.New("-nodes: 1 to 16, more than 1 only with -start subprocess")
+	}
+	if c.dbCPU != "" && c.dbCPU != "postgres" {
+		return fmt.Errorf("-db-cpu %q: only postgres", c.dbCPU)
+	}
+	if (c.keyID == "") != (c.secret == "") {
+		return errors.New("give -access-key-id and -secret-access-key together")
+	}
 	if c.start != "" && c.target != "" {
 		return errors.New("give -target or -start, not both")
 	}
@@ -215,17 +277,30 @@ func (c *config) check() error {
 // drive sets up the server and runs the op against it.
 func drive(ctx context.Context, cfg *config) (result, error) {
 	var creds *aws.Credentials
+	// apis[i] talks to the i-th node; worker w to apis[w mod len(apis)].
+	targets := strings.Split(cfg.target, ",")
+	apis := func(creds *aws.Credentials) ([]*api, error) {
+		var out []*api
+		for _, t := range targets {
+			a, err := newAPI(strings.TrimRight(strings.TrimSpace(t), "/"), (cfg.conc+len(targets)-1)/len(targets), creds)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, a)
+		}
+		return out, nil
+	}
 	if cfg.op == opHTTPFloor {
-		a, err := newAPI(strings.TrimRight(cfg.target, "/"), cfg.conc, nil)
+		as, err := apis(nil)
 		if err != nil {
 			return result{}, err
 		}
 		workers := make([]*worker, cfg.conc)
 		for i := range workers {
-			workers[i] = &worker{id: i}
+			workers[i] = &worker{id: i, a: as[i%len(as)]}
 		}
 		fmt.Printf("%s: http-floor with %d workers for %s (+%s warm-up)\n", cfg.label, cfg.conc, cfg.dur, cfg.warmup)
-		return runLoad(ctx, cfg, httpFloorOp(a), workers, cfg.serverPID), nil
+		return runLoad(ctx, cfg, httpFloorOp(), workers, cfg.serverPIDs), nil
 	}
 	if cfg.kind == kindCognate {
 		switch {
@@ -240,10 +315,11 @@ func drive(ctx context.Context, cfg *config) (result, error) {
 			return result{}, errors.New("admin calls to Cognate are signed: give -data or -access-key-id/-secret-access-key")
 		}
 	}
-	a, err := newAPI(strings.TrimRight(cfg.target, "/"), cfg.conc, creds)
+	as, err := apis(creds)
 	if err != nil {
 		return result{}, err
 	}
+	a := as[0] // setup and the op's own sign-ins
 	t0 := time.Now()
 	f, err := setup(ctx, a, cfg)
 	if err != nil {
@@ -255,14 +331,14 @@ func drive(ctx context.Context, cfg *config) (result, error) {
 	}
 	workers := make([]*worker, cfg.conc)
 	for i := range workers {
-		workers[i] = &worker{id: i}
+		workers[i] = &worker{id: i, a: as[i%len(as)]}
 		if err := initWorker(ctx, workers[i]); err != nil {
 			return result{}, fmt.Errorf("worker setup: %w", err)
 		}
 	}
-	fmt.Printf("%s: pool %s, %d users, set up in %s; running %s with %d workers for %s (+%s warm-up)\n",
-		cfg.label, f.poolID, len(f.users), time.Since(t0).Round(time.Millisecond), cfg.op, cfg.conc, cfg.dur, cfg.warmup)
-	return runLoad(ctx, cfg, fn, workers, cfg.serverPID), nil
+	fmt.Printf("%s: pool %s, %d users, set up in %s; running %s with %d workers over %d node(s) for %s (+%s warm-up)\n",
+		cfg.label, f.poolID, len(f.users), time.Since(t0).Round(time.Millisecond), cfg.op, cfg.conc, len(as), cfg.dur, cfg.warmup)
+	return runLoad(ctx, cfg, fn, workers, cfg.serverPIDs), nil
 }
 
 func appendJSON(path string, r result) error {

@@ -37,6 +37,7 @@ var allOps = []string{opGetUser, opPasswordSignIn, opSRPSignIn, opRefresh, opRef
 // connection's worth of requests at a time.
 type worker struct {
 	id      int
+	a       *api         // the node this worker talks to
 	next    int          // round-robin over users
 	buf     bytes.Buffer // response body
 	refresh string       // refresh-rotate: this worker's current token
@@ -65,7 +66,7 @@ func prepare(ctx context.Context, a *api, cfg *config, f *fixture) (opFunc, func
 			bodies[i] = mustJSON(map[string]string{"AccessToken": t.AccessToken})
 		}
 		return func(ctx context.Context, w *worker) error {
-			resp, err := a.call(ctx, "GetUser", bodies[pick(w, len(bodies))], false, &w.buf)
+			resp, err := w.a.call(ctx, "GetUser", bodies[pick(w, len(bodies))], false, &w.buf)
 			return expect(resp, err, "GetUser", `"Username"`)
 		}, noInit, nil
 
@@ -78,7 +79,7 @@ func prepare(ctx context.Context, a *api, cfg *config, f *fixture) (opFunc, func
 			})
 		}
 		return func(ctx context.Context, w *worker) error {
-			resp, err := a.call(ctx, "InitiateAuth", bodies[pick(w, len(bodies))], false, &w.buf)
+			resp, err := w.a.call(ctx, "InitiateAuth", bodies[pick(w, len(bodies))], false, &w.buf)
 			return expect(resp, err, "InitiateAuth USER_PASSWORD_AUTH", `"RefreshToken"`)
 		}, noInit, nil
 
@@ -89,7 +90,7 @@ func prepare(ctx context.Context, a *api, cfg *config, f *fixture) (opFunc, func
 		}
 		return func(ctx context.Context, w *worker) error {
 			u := f.users[pick(w, len(f.users))]
-			resp, err := a.call(ctx, "InitiateAuth", mustJSON(map[string]any{
+			resp, err := w.a.call(ctx, "InitiateAuth", mustJSON(map[string]any{
 				"AuthFlow": "USER_SRP_AUTH", "ClientId": f.plain,
 				"AuthParameters": map[string]string{"USERNAME": u.email, "SRP_A": w.srp.aHex},
 			}), false, &w.buf)
@@ -105,7 +106,7 @@ func prepare(ctx context.Context, a *api, cfg *config, f *fixture) (opFunc, func
 			if err != nil {
 				return fmt.Errorf("SRP client: %w", err)
 			}
-			resp, err = a.call(ctx, "RespondToAuthChallenge", mustJSON(map[string]any{
+			resp, err = w.a.call(ctx, "RespondToAuthChallenge", mustJSON(map[string]any{
 				"ClientId": f.plain, "ChallengeName": "PASSWORD_VERIFIER",
 				"ChallengeResponses": map[string]string{
 					"USERNAME": p["USER_ID_FOR_SRP"], "PASSWORD_CLAIM_SECRET_BLOCK": p["SECRET_BLOCK"],
@@ -135,7 +136,7 @@ func prepare(ctx context.Context, a *api, cfg *config, f *fixture) (opFunc, func
 			}
 		}
 		return func(ctx context.Context, w *worker) error {
-			resp, err := a.call(ctx, target, bodies[pick(w, len(bodies))], false, &w.buf)
+			resp, err := w.a.call(ctx, target, bodies[pick(w, len(bodies))], false, &w.buf)
 			return expect(resp, err, target, `"IdToken"`)
 		}, noInit, nil
 
@@ -148,7 +149,7 @@ func prepare(ctx context.Context, a *api, cfg *config, f *fixture) (opFunc, func
 			return err
 		}
 		return func(ctx context.Context, w *worker) error {
-			resp, err := a.call(ctx, "GetTokensFromRefreshToken",
+			resp, err := w.a.call(ctx, "GetTokensFromRefreshToken",
 				mustJSON(map[string]string{"ClientId": f.rotating, "RefreshToken": w.refresh}), false, &w.buf)
 			if err := expect(resp, err, "GetTokensFromRefreshToken", `"IdToken"`); err != nil {
 				return err
@@ -166,10 +167,10 @@ func prepare(ctx context.Context, a *api, cfg *config, f *fixture) (opFunc, func
 
 // httpFloorOp posts what a GetUser posts (a ~1 KB access token) and
 // expects what a GetUser answers.
-func httpFloorOp(a *api) opFunc {
+func httpFloorOp() opFunc {
 	body := mustJSON(map[string]string{"AccessToken": strings.Repeat("x", 1100)})
 	return func(ctx context.Context, w *worker) error {
-		resp, err := a.call(ctx, "GetUser", body, false, &w.buf)
+		resp, err := w.a.call(ctx, "GetUser", body, false, &w.buf)
 		return expect(resp, err, "http-floor", `"Username"`)
 	}
 }

@@ -45,8 +45,24 @@ type result struct {
 	DriverUtil       float64 `json:"driver_util"`
 	DriverCPUMsPerOp float64 `json:"driver_cpu_ms_per_op"`
 	DriverGOMAXPROCS int     `json:"driver_gomaxprocs"`
-	OK               bool    `json:"ok"`
-	Time             string  `json:"time"`
+	// Nodes is the number of server processes ServerCPUMsPerOp sums.
+	Nodes int `json:"nodes,omitempty"`
+	// DBCPUMsPerOp is the database server's CPU time per op (-db-cpu):
+	// the processes named postgres that -db-name counts; DBUtil that per
+	// wall second; TotalCPUMsPerOp the servers' and the database's
+	// together. DBOthersUtil is what the other postgres processes (other
+	// databases' sessions) used.
+	DBCPUMsPerOp    float64 `json:"db_cpu_ms_per_op,omitempty"`
+	DBUtil          float64 `json:"db_util,omitempty"`
+	DBOthersUtil    float64 `json:"db_others_util,omitempty"`
+	TotalCPUMsPerOp float64 `json:"total_cpu_ms_per_op,omitempty"`
+	// MachineUtil is the whole machine's busy CPU per wall second (2.0:
+	// both cores of this machine busy), OthersUtil what is left of it
+	// after the servers, the database and the driver: other tenants.
+	MachineUtil float64 `json:"machine_util,omitempty"`
+	OthersUtil  float64 `json:"others_util,omitempty"`
+	OK          bool    `json:"ok"`
+	Time        string  `json:"time"`
 }
 
 // errorLog counts errors and keeps a few distinct messages.
@@ -70,7 +86,7 @@ func (e *errorLog) add(err error) {
 // cfg.dur measured (or until cfg.maxOps measured ops). An op counts when
 // it started inside the measured window; throughput is those ops over the
 // time from the window's start until the last of them finished.
-func runLoad(ctx context.Context, cfg *config, fn opFunc, workers []*worker, serverPID int) result {
+func runLoad(ctx context.Context, cfg *config, fn opFunc, workers []*worker, serverPIDs []int) result {
 	ctx, cancel := context.WithTimeout(ctx, cfg.warmup+cfg.dur+45*time.Second)
 	defer cancel()
 	var (
@@ -87,14 +103,19 @@ func runLoad(ctx context.Context, cfg *config, fn opFunc, workers []*worker, ser
 	// worker has to.
 	var cpuStart struct {
 		sync.Mutex
-		server, driver time.Duration
-		taken          bool
+		server, driver, machine time.Duration
+		db                      dbSnapshot
+		taken                   bool
 	}
 	startTimer := time.AfterFunc(cfg.warmup, func() {
 		cpuStart.Lock()
 		defer cpuStart.Unlock()
-		cpuStart.server = procCPU(serverPID)
+		cpuStart.server = procsCPU(serverPIDs)
 		cpuStart.driver = selfCPU()
+		cpuStart.machine = machineBusy()
+		if cfg.dbCPU != "" {
+			cpuStart.db = snapshotDB(cfg.dbCPU, cfg.dbName)
+		}
 		cpuStart.taken = true
 	})
 	defer startTimer.Stop()
@@ -131,7 +152,11 @@ func runLoad(ctx context.Context, cfg *config, fn opFunc, workers []*worker, ser
 	}
 	wg.Wait()
 	end := time.Now()
-	serverEnd, driverEnd := procCPU(serverPID), selfCPU()
+	serverEnd, driverEnd, machineEnd := procsCPU(serverPIDs), selfCPU(), machineBusy()
+	var dbEnd dbSnapshot
+	if cfg.dbCPU != "" {
+		dbEnd = snapshotDB(cfg.dbCPU, cfg.dbName)
+	}
 
 	all := slices.Concat(lats...)
 	slices.Sort(all)
@@ -155,12 +180,27 @@ func runLoad(ctx context.Context, cfg *config, fn opFunc, workers []*worker, ser
 		if r.Ops > 0 {
 			r.DriverCPUMsPerOp = ms(driverEnd-cpuStart.driver) / float64(r.Ops)
 		}
-		if serverPID > 0 {
-			d := serverEnd - cpuStart.server
-			r.ServerUtil = d.Seconds() / window.Seconds()
+		var serverD, dbD, othersD time.Duration
+		if len(serverPIDs) > 0 {
+			serverD = serverEnd - cpuStart.server
+			r.Nodes = len(serverPIDs)
+			r.ServerUtil = serverD.Seconds() / window.Seconds()
 			if r.Ops > 0 {
-				r.ServerCPUMsPerOp = ms(d) / float64(r.Ops)
+				r.ServerCPUMsPerOp = ms(serverD) / float64(r.Ops)
 			}
+		}
+		if cfg.dbCPU != "" {
+			dbD, othersD = dbDelta(cpuStart.db, dbEnd)
+			r.DBUtil = dbD.Seconds() / window.Seconds()
+			r.DBOthersUtil = othersD.Seconds() / window.Seconds()
+			if r.Ops > 0 {
+				r.DBCPUMsPerOp = ms(dbD) / float64(r.Ops)
+				r.TotalCPUMsPerOp = ms(serverD+dbD) / float64(r.Ops)
+			}
+		}
+		if m := machineEnd - cpuStart.machine; m > 0 {
+			r.MachineUtil = m.Seconds() / window.Seconds()
+			r.OthersUtil = max(0, r.MachineUtil-r.ServerUtil-r.DBUtil-r.DriverUtil)
 		}
 	}
 	if n := len(all); n > 0 {
@@ -190,6 +230,15 @@ func selfCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// procsCPU sums procCPU over pids.
+func procsCPU(pids []int) time.Duration {
+	var t time.Duration
+	for _, p := range pids {
+		t += procCPU(p)
+	}
+	return t
 }
 
 // clockTick is USER_HZ, the unit of /proc/PID/stat times: 100 on every
@@ -234,7 +283,18 @@ func (r result) print() {
 	fmt.Printf("%-14s %-18s c=%-3d %8.1f ops/s  p50 %7.2f ms  p90 %7.2f ms  p99 %7.2f ms  max %7.2f ms  ops %d  errors %d",
 		r.Label, r.Op, r.Conc, r.OpsPerSec, r.P50Ms, r.P90Ms, r.P99Ms, r.MaxMs, r.Ops, r.Errors)
 	if r.ServerCPUMsPerOp > 0 {
-		fmt.Printf("  server %.3f ms CPU/op (%.0f%% of a core)", r.ServerCPUMsPerOp, 100*r.ServerUtil)
+		nodes := ""
+		if r.Nodes > 1 {
+			nodes = fmt.Sprintf(", %d nodes", r.Nodes)
+		}
+		fmt.Printf("  server %.3f ms CPU/op (%.0f%% of a core%s)", r.ServerCPUMsPerOp, 100*r.ServerUtil, nodes)
+	}
+	if r.TotalCPUMsPerOp > 0 {
+		fmt.Printf("  db %.3f ms CPU/op (%.0f%%; other databases %.0f%%)  total %.3f ms/op",
+			r.DBCPUMsPerOp, 100*r.DBUtil, 100*r.DBOthersUtil, r.TotalCPUMsPerOp)
+	}
+	if r.MachineUtil > 0 {
+		fmt.Printf("  others %.0f%%", 100*r.OthersUtil)
 	}
 	fmt.Printf("  driver %.0f%% of a core  %s\n", 100*r.DriverUtil, status)
 	for _, s := range r.ErrSamples {

@@ -66,9 +66,29 @@ func startInProcess(ctx context.Context) (*started, error) {
 	}}, nil
 }
 
-// startSubprocess runs `cognate serve` (built from this module unless bin
-// is given), pinned to cpus with taskset when cpus is set.
-func startSubprocess(ctx context.Context, bin, cpus string) (*started, error) {
+// buildCognate builds cmd/cognate of this module into a temporary
+// directory, for -start subprocess without -cognate-bin.
+func buildCognate(ctx context.Context) (bin string, cleanup func(), err error) {
+	dir, err := os.MkdirTemp("", "loadgen-build-")
+	if err != nil {
+		return "", nil, err
+	}
+	bin = filepath.Join(dir, "cognate")
+	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/cognate-auth/cognate/cmd/cognate")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		os.RemoveAll(dir)
+		return "", nil, fmt.Errorf("build cognate: %w", err)
+	}
+	return bin, func() { os.RemoveAll(dir) }, nil
+}
+
+// startSubprocess runs `cognate serve` from bin with extra appended to
+// its arguments (-serve-arg), pinned to cpus with taskset when cpus is
+// set. Each call is one node: its own port and data directory. publicURL
+// is its --public-url (empty: its own URL); the nodes of one cluster
+// share one, as behind a load balancer, since it is the tokens' issuer.
+func startSubprocess(ctx context.Context, bin, cpus, publicURL string, extra []string) (*started, error) {
 	dir, err := os.MkdirTemp("", "loadgen-cognate-")
 	if err != nil {
 		return nil, err
@@ -77,22 +97,18 @@ func startSubprocess(ctx context.Context, bin, cpus string) (*started, error) {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	if bin == "" {
-		bin = filepath.Join(dir, "cognate")
-		build := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/cognate-auth/cognate/cmd/cognate")
-		build.Stdout, build.Stderr = os.Stderr, os.Stderr
-		if err := build.Run(); err != nil {
-			return fail(fmt.Errorf("build cognate: %w", err))
-		}
-	}
 	port, err := freePort()
 	if err != nil {
 		return fail(err)
 	}
 	url := fmt.Sprintf("http://127.0.0.1:%d", port)
 	data := filepath.Join(dir, "data")
-	args := []string{"serve", "--addr", fmt.Sprintf("127.0.0.1:%d", port), "--data", data, "--public-url", url, "--tls-addr", "off", "--log-level", "warn"}
+	if publicURL == "" {
+		publicURL = url
+	}
+	args := []string{"serve", "--addr", fmt.Sprintf("127.0.0.1:%d", port), "--data", data, "--public-url", publicURL, "--tls-addr", "off", "--log-level", "warn"}
 	args = append(args, listenersOff(bin)...)
+	args = append(args, extra...)
 	var cmd *exec.Cmd
 	if cpus != "" {
 		cmd = exec.Command("taskset", append([]string{"-c", cpus, bin}, args...)...)
