@@ -160,6 +160,7 @@ func operations(s *userpool.Service) map[string]operation {
 		"CreateUserPoolClient":     op(admin, s.CreateUserPoolClient),
 		"DescribeUserPoolClient":   op(admin, s.DescribeUserPoolClient),
 		"UpdateUserPoolClient":     op(admin, s.UpdateUserPoolClient),
+		"ListUserPoolClients":      op(admin, s.ListUserPoolClients),
 		"AdminCreateUser":          op(admin, s.AdminCreateUser),
 		"AdminGetUser":             op(admin, s.AdminGetUser),
 		"AdminDeleteUser":          op(admin, s.AdminDeleteUser),

@@ -227,6 +227,7 @@ func FuzzServeHTTP(f *testing.F) {
 		{"AdminListGroupsForUser", `{` + pool + `,"Username":"` + fuzzUser + `","Limit":1}`, fuzzSign},
 		{"ListUserPools", `{"MaxResults":1,"NextToken":"us"}`, fuzzSign},
 		{"ListUserPools", `{"MaxResults":1}`, 0},
+		{"ListUserPoolClients", `{` + pool + `,"MaxResults":1,"NextToken":"a"}`, fuzzSign},
 		{"AWSCognitoIdentityProviderService.SignUp", `{}`, fuzzRawTarget},
 		{"", `{}`, fuzzRawTarget},
 		{"SignUp", `{"ClientId":`, fuzzChunked},
