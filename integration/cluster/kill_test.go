@@ -174,7 +174,17 @@ func TestSignUpLoadSurvivesKilledNode(t *testing.T) {
 		t.Errorf("user a worker ended with is missing: %s", m)
 	}
 
-	listed, err := listUsernames(ctx, c.nodes[0])
+	// The listing only checks what the load left; on this shared machine
+	// a page can lose its connection to the test's own client timeout, so
+	// a listing cut by a connection error is tried again, and logged.
+	var listed []string
+	var err error
+	for try := 1; try <= 3; try++ {
+		if listed, err = listUsernames(ctx, c.nodes[0]); err == nil || (classify(err) != kindConn && classify(err) != kindTimeout) {
+			break
+		}
+		t.Logf("ListUsers through node1, try %d: %v", try, err)
+	}
 	if err != nil {
 		t.Fatalf("ListUsers through node1: %v", err)
 	}
