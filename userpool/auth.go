@@ -112,7 +112,7 @@ func (s *Service) passwordAuth(ctx context.Context, c storage.Client, p storage.
 	if err != nil {
 		return AuthOutput{}, err
 	}
-	return s.afterPassword(ctx, c, p, u)
+	return s.afterPassword(ctx, c, p, u, oneTimeClaim{})
 }
 
 // verifyPassword checks a user's password, counting failures toward the
@@ -182,14 +182,17 @@ func (s *Service) gate(u storage.User) error {
 
 // afterPassword answers a proven password: a challenge, an account-state
 // error, or tokens.
-func (s *Service) afterPassword(ctx context.Context, c storage.Client, p storage.Pool, u storage.User) (AuthOutput, error) {
+func (s *Service) afterPassword(ctx context.Context, c storage.Client, p storage.Pool, u storage.User, claim oneTimeClaim) (AuthOutput, error) {
 	switch err := s.gate(u); {
 	case errors.Is(err, errNewPasswordRequired):
+		if err := s.claimAlone(ctx, claim); err != nil {
+			return AuthOutput{}, err
+		}
 		return s.newPasswordChallenge(c, p, u)
 	case err != nil:
 		return AuthOutput{}, err
 	}
-	res, err := s.signIn(ctx, c, p, u, grant{scope: ScopeSignInUserAdmin})
+	res, err := s.signIn(ctx, c, p, u, grant{scope: ScopeSignInUserAdmin, claim: claim})
 	if err != nil {
 		return AuthOutput{}, err
 	}

@@ -159,15 +159,6 @@ func (s *Service) verifySRP(ctx context.Context, c storage.Client, p storage.Poo
 	if subtle.ConstantTimeCompare([]byte(cr["USERNAME"]), []byte(st.Username)) != 1 {
 		return AuthOutput{}, ErrNotAuthorized
 	}
-	// Decoys are claimed too, so a replayed answer reads the same whoever
-	// it was for.
-	claimed, err := s.claimBlock(ctx, blockB64, now)
-	if err != nil {
-		return AuthOutput{}, err
-	}
-	if !claimed {
-		return AuthOutput{}, errorf(ErrNotAuthorized, "Invalid session for the user, session is expired.")
-	}
 	var u storage.User
 	subject := st.Name
 	if !st.Fake {
@@ -190,7 +181,10 @@ func (s *Service) verifySRP(ctx context.Context, c storage.Client, p storage.Poo
 	if err := g.settle(ctx, s.store, ok); err != nil {
 		return AuthOutput{}, err
 	}
-	return s.afterPassword(ctx, c, p, u)
+	// Only a right answer is claimed, in the write that issues its
+	// tokens: a replayed wrong answer (a decoy's included) is just wrong
+	// again, so every answer reads the same whoever it was for.
+	return s.afterPassword(ctx, c, p, u, blockClaim(blockB64, now))
 }
 
 // srpClaimMargin is how long a claimed block stays claimed past
@@ -198,18 +192,10 @@ func (s *Service) verifySRP(ctx context.Context, c storage.Client, p storage.Poo
 // one's clock, and would still accept it.
 const srpClaimMargin = time.Minute
 
-// claimBlock marks a secret block used, in storage, so that a second
-// answer to the same challenge is refused by whichever node it reaches,
-// even in a race with the first. The claim outlives the block.
-//
-// There is no in-memory fast path: a sign-in must claim in storage
-// anyway, and remembering claims here would only spare the write for a
-// replay to the same node, which the storage claim refuses just as well.
-func (s *Service) claimBlock(ctx context.Context, block string, now time.Time) (bool, error) {
-	key := append([]byte("srp/"), hashToken(block)...)
-	ok, err := s.store.ClaimOnce(ctx, key, now.Add(srpBlockTTL+srpClaimMargin))
-	if err != nil {
-		return false, internal("claim srp block", err)
-	}
-	return ok, nil
+// blockClaim is the claim of a secret block: the sign-in it completes
+// marks it used in storage (oneTimeClaim), so that a second answer to the
+// same challenge is refused by whichever node it reaches, even in a race
+// with the first. The claim outlives the block.
+func blockClaim(block string, now time.Time) oneTimeClaim {
+	return oneTimeClaim{key: append([]byte("srp/"), hashToken(block)...), until: now.Add(srpBlockTTL + srpClaimMargin)}
 }

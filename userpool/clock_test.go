@@ -248,6 +248,22 @@ func TestSRPSecretBlockExpiresAndIsSingleUse(t *testing.T) {
 	e.clock.Advance(3*time.Minute + time.Second)
 	_, err = answer(c, out)
 	wantErr(t, err, userpool.ErrNotAuthorized, "session is expired")
+
+	// An answer that ends in a new-password challenge is claimed too.
+	if _, err := e.svc.AdminCreateUser(e.ctx, userpool.AdminCreateUserInput{
+		UserPoolId: e.poolID, Username: "temp@example.com", TemporaryPassword: "Passw0rd!", MessageAction: "SUPPRESS",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	out, err = e.svc.InitiateAuth(e.ctx, userpool.InitiateAuthInput{ClientId: e.client, AuthFlow: "USER_SRP_AUTH", AuthParameters: map[string]string{"USERNAME": "temp@example.com", "SRP_A": c.AHex()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := answer(c, out); err != nil || res.ChallengeName != "NEW_PASSWORD_REQUIRED" {
+		t.Fatalf("SRP answer of a user with a temporary password: %+v %v", res, err)
+	}
+	_, err = answer(c, out)
+	wantErr(t, err, userpool.ErrNotAuthorized, "session is expired")
 }
 
 // TestUserCacheSeesLocalWritesAtOnce: token operations read users through

@@ -121,6 +121,36 @@ type grant struct {
 	noRefresh bool
 	// oauth marks a sign-in through the OAuth endpoints.
 	oauth bool
+	// claim, when set, is made in the transaction that starts the
+	// sign-in: a proof that may be used once (an SRP answer) and its
+	// tokens commit together, and a second use gets errReplayed.
+	claim oneTimeClaim
+}
+
+// oneTimeClaim is a key that storage lets one caller claim
+// (storage.OneTimeClaims), kept until until; a nil key claims nothing.
+type oneTimeClaim struct {
+	key   []byte
+	until time.Time
+}
+
+// errReplayed is the answer to a proof that was already used.
+var errReplayed = errorf(ErrNotAuthorized, "Invalid session for the user, session is expired.")
+
+// claimAlone makes c in a write of its own, for a proof that completes
+// without a sign-in (a new-password challenge).
+func (s *Service) claimAlone(ctx context.Context, c oneTimeClaim) error {
+	if c.key == nil {
+		return nil
+	}
+	won, err := s.store.ClaimOnce(ctx, c.key, c.until)
+	switch {
+	case err != nil:
+		return internal("claim", err)
+	case !won:
+		return errReplayed
+	}
+	return nil
 }
 
 func hasScope(scope, want string) bool {
@@ -156,6 +186,15 @@ func (s *Service) signIn(ctx context.Context, c storage.Client, p storage.Pool, 
 		}
 	}
 	err := s.store.Atomic(ctx, func(ctx context.Context, tx storage.Storage) error {
+		if g.claim.key != nil {
+			won, err := tx.ClaimOnce(ctx, g.claim.key, g.claim.until)
+			if err != nil {
+				return err
+			}
+			if !won {
+				return errReplayed
+			}
+		}
 		if err := tx.CreateRefreshFamily(ctx, fam); err != nil || g.noRefresh {
 			return err
 		}
@@ -163,6 +202,9 @@ func (s *Service) signIn(ctx context.Context, c storage.Client, p storage.Pool, 
 			Hash: hash, FamilyID: fam.ID, PoolID: p.ID, ClientID: c.ClientID, CreatedAt: now, ExpiresAt: fam.ExpiresAt,
 		})
 	})
+	if errors.Is(err, errReplayed) {
+		return nil, errReplayed
+	}
 	if err != nil {
 		return nil, internal("create refresh family", err)
 	}
