@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/cognate-auth/cognate/internal/atomicfile"
+	"github.com/cognate-auth/cognate/internal/redact"
 	"github.com/cognate-auth/cognate/storage"
 	"github.com/cognate-auth/cognate/userpool"
 )
@@ -240,7 +241,7 @@ func adminCredentials(cfg *Config) (AdminCredentials, error) {
 		return AdminCredentials{}, fmt.Errorf("%w: --storage %s is shared by every node started with it, so they must all sign admin operations with one pair; "+
 			"give each node the same --admin-access-key-id and --admin-secret-access-key (16+ characters), "+
 			"or COGNATE_ADMIN_ACCESS_KEY_ID and COGNATE_ADMIN_SECRET_ACCESS_KEY, e.g. AKIA plus 16 letters and `openssl rand -base64 30`",
-			ErrAdminCredentialsRequired, redactURL(cfg.Storage))
+			ErrAdminCredentialsRequired, redact.URL(cfg.Storage))
 	}
 	path := filepath.Join(cfg.DataDir, "admin-credentials.json")
 	raw, err := os.ReadFile(path)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -148,34 +147,6 @@ func TestSharedStorageNeedsAdminCredentials(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "hunter2secret") {
 		t.Fatalf("error shows the password: %v", err)
-	}
-}
-
-func TestRedactURL(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{"postgres://cognate:pw@db:5432/cognate?sslmode=require&password=pw2", "postgres://cognate@db:5432/cognate"},
-		{"redis://:pw@cache:6379/0", "redis://@cache:6379/0"},
-		{"nats://nats:4222", "nats://nats:4222"},
-		{"host=db password=pw", unparseableURL},
-		{"postgres://u:p w%zz@db/x", unparseableURL},
-	} {
-		if got := redactURL(tc.in); got != tc.want {
-			t.Errorf("redactURL(%q) = %q, want %q", tc.in, got, tc.want)
-		}
-	}
-}
-
-func TestScrubError(t *testing.T) {
-	raw := "postgres://cognate:s3cr%40t@db/cognate?password=other-secret"
-	inner := errors.New("boom")
-	err := ScrubError(fmt.Errorf("cannot parse %q: s3cr@t, other-secret: %w", raw, inner), "--storage", raw)
-	for _, secret := range []string{"s3cr", "other-secret"} {
-		if strings.Contains(err.Error(), secret) {
-			t.Fatalf("%q shows %s", err, secret)
-		}
-	}
-	if !strings.HasPrefix(err.Error(), "--storage: ") || !errors.Is(err, inner) {
-		t.Fatalf("%q: want the flag's name and the wrapped error", err)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/cognate-auth/cognate/internal/atomicfile"
+	"github.com/cognate-auth/cognate/internal/redact"
 	"github.com/cognate-auth/cognate/storage"
 )
 
@@ -258,7 +259,7 @@ func storageLabel(cfg *Config) string {
 	if sqliteStorage(cfg.Storage) {
 		return "SQLite in " + cfg.DataDir + " (this node only)"
 	}
-	return redactURL(cfg.Storage) + " (shared by every node started with it)"
+	return redact.URL(cfg.Storage) + " (shared by every node started with it)"
 }
 
 // brokerLabel says how events reach other nodes, without any password.
@@ -266,7 +267,7 @@ func brokerLabel(broker string) string {
 	if broker == "" || broker == BrokerMemory {
 		return "in-process (events reach this node's subscribers only)"
 	}
-	return redactURL(broker) + " (shared by every node started with it)"
+	return redact.URL(broker) + " (shared by every node started with it)"
 }
 
 // printTrust tells how to trust the local CA that signs the HTTPS

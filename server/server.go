@@ -27,6 +27,7 @@ import (
 	"github.com/cognate-auth/cognate/events"
 	"github.com/cognate-auth/cognate/internal/mail"
 	"github.com/cognate-auth/cognate/internal/ratelimit"
+	"github.com/cognate-auth/cognate/internal/redact"
 	"github.com/cognate-auth/cognate/keys"
 	"github.com/cognate-auth/cognate/oauth"
 	"github.com/cognate-auth/cognate/storage"
@@ -90,12 +91,12 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Postgres: postgres.Options{MaxConns: int32(cfg.StorageMaxConns), StatementTimeout: cfg.StorageStatementTimeout},
 	})
 	if err != nil {
-		return nil, ScrubError(err, "--storage", cfg.Storage)
+		return nil, redact.Error(err, "--storage", cfg.Storage)
 	}
 	b, err := brokers.Open(ctx, cfg.Broker, brokers.Options{Logger: cfg.Logger, Prefix: cfg.BrokerPrefix})
 	if err != nil {
 		store.Close()
-		return nil, ScrubError(err, "--broker", cfg.Broker)
+		return nil, redact.Error(err, "--broker", cfg.Broker)
 	}
 	if !sqliteStorage(cfg.Storage) && (cfg.Broker == "" || cfg.Broker == BrokerMemory) {
 		// Legitimate for one node on PostgreSQL; with several, events

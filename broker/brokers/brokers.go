@@ -14,6 +14,7 @@ import (
 	"github.com/cognate-auth/cognate/broker/memory"
 	"github.com/cognate-auth/cognate/broker/nats"
 	"github.com/cognate-auth/cognate/broker/redis"
+	"github.com/cognate-auth/cognate/internal/redact"
 )
 
 // ErrUnsupported is wrapped by Open's error for a URL of no known
@@ -59,18 +60,5 @@ func Open(ctx context.Context, url string, opts Options) (broker.Broker, error) 
 		}
 		return b, nil
 	}
-	return nil, fmt.Errorf("broker %q: %w; use %s", redact(url), ErrUnsupported, Accepted)
-}
-
-// redact drops a URL's credentials from an error message.
-func redact(url string) string {
-	scheme, rest, ok := strings.Cut(url, "://")
-	if !ok {
-		return url
-	}
-	host, _, _ := strings.Cut(rest, "/")
-	if i := strings.LastIndexByte(host, '@'); i >= 0 {
-		rest = "…@" + rest[i+1:]
-	}
-	return scheme + "://" + rest
+	return nil, fmt.Errorf("broker %q: %w; use %s", redact.URL(url), ErrUnsupported, Accepted)
 }

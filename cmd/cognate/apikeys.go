@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/cognate-auth/cognate/events/apikeys"
-	"github.com/cognate-auth/cognate/server"
+	"github.com/cognate-auth/cognate/internal/redact"
 	"github.com/cognate-auth/cognate/storage/backends"
 )
 
@@ -26,7 +26,7 @@ var apiKeyTasks = map[string]apiKeyTask{
 func withAPIKeys(ctx context.Context, storageURL, dataDir string, fn func(*apikeys.Manager) error) error {
 	store, err := backends.Open(ctx, backends.Options{URL: storageURL, DataDir: dataDir, MustExist: true})
 	if err != nil {
-		return fmt.Errorf("api keys: %w", server.ScrubError(err, "--storage", storageURL))
+		return fmt.Errorf("api keys: %w", redact.Error(err, "--storage", storageURL))
 	}
 	defer store.Close()
 	return fn(apikeys.New(store, apikeys.Options{}))

@@ -11,8 +11,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/cognate-auth/cognate/internal/redact"
 	"github.com/cognate-auth/cognate/keys"
-	"github.com/cognate-auth/cognate/server"
 	"github.com/cognate-auth/cognate/storage"
 	"github.com/cognate-auth/cognate/storage/backends"
 )
@@ -36,7 +36,7 @@ func withPoolKeys(ctx context.Context, c adminConn, fn func(store storage.Storag
 	}
 	store, err := backends.Open(ctx, backends.Options{URL: c.storage, DataDir: c.dataDir, MustExist: true})
 	if err != nil {
-		return fmt.Errorf("keys: %w", server.ScrubError(err, "--storage", c.storage))
+		return fmt.Errorf("keys: %w", redact.Error(err, "--storage", c.storage))
 	}
 	defer store.Close()
 	if _, err := store.GetPool(ctx, pool); errors.Is(err, storage.ErrNotFound) {

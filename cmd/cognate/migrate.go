@@ -12,6 +12,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/cognate-auth/cognate/internal/redact"
 	"github.com/cognate-auth/cognate/storage"
 	"github.com/cognate-auth/cognate/storage/backends"
 	"github.com/cognate-auth/cognate/storage/postgres"
@@ -57,8 +58,7 @@ func migrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil || (target.Scheme != "postgres" && target.Scheme != "postgresql") {
 		return errors.New("migrate: --to must be a postgres:// URL")
 	}
-	password, _ := target.User.Password()
-	shown := target.Redacted()
+	shown := redact.URL(*to)
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 
 	src, err := openSource(ctx, *from, log)
@@ -69,9 +69,9 @@ func migrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	dst, err := postgres.Open(ctx, *to, postgres.Options{Logger: log})
 	switch {
 	case errors.Is(err, storage.ErrUnavailable):
-		return redact(fmt.Errorf("migrate: target %s is unreachable: %w", shown, err), password)
+		return redact.Error(fmt.Errorf("migrate: target %s is unreachable: %w", shown, err), "", *to)
 	case err != nil: // a schema newer than this binary's is postgres.ErrSchemaTooNew
-		return redact(fmt.Errorf("migrate: target %s: %w", shown, err), password)
+		return redact.Error(fmt.Errorf("migrate: target %s: %w", shown, err), "", *to)
 	}
 	defer dst.Close()
 
@@ -83,7 +83,7 @@ func migrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	report, err := transfer.Copy(ctx, src, dst, transfer.Options{DryRun: *dryRun, Logger: log})
 	printReport(stdout, report)
 	if err != nil {
-		return redact(fmt.Errorf("migrate: %w", err), password)
+		return redact.Error(fmt.Errorf("migrate: %w", err), "", *to)
 	}
 	if !report.OK() {
 		return errNotVerified
@@ -167,24 +167,4 @@ func differing(r transfer.Report) int {
 		n += k.Differing
 	}
 	return int(n)
-}
-
-// redactedError is an error whose message has a password blanked out.
-type redactedError struct {
-	err      error
-	password string
-}
-
-func (e *redactedError) Error() string {
-	return strings.ReplaceAll(e.err.Error(), e.password, "xxxxx")
-}
-
-func (e *redactedError) Unwrap() error { return e.err }
-
-// redact blanks password out of err's message.
-func redact(err error, password string) error {
-	if password == "" {
-		return err
-	}
-	return &redactedError{err: err, password: password}
 }

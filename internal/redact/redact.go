@@ -1,4 +1,8 @@
-package server
+// Package redact keeps the secrets of a storage or broker URL (its
+// password, and query values that name one) out of what Cognate prints:
+// banners, logs and errors. It is the one place that knows what in a URL
+// is secret.
+package redact
 
 import (
 	"net/url"
@@ -6,17 +10,17 @@ import (
 	"strings"
 )
 
-// unparseableURL stands in for a storage or broker value that is not a
-// URL: it may hold a password anywhere, so none of it is shown.
-const unparseableURL = "(unparseable URL)"
+// Unparseable stands in for a storage or broker value that is not a URL:
+// it may hold a password anywhere, so none of it is shown.
+const Unparseable = "(unparseable URL)"
 
-// redactURL is how a storage or broker URL appears in the banner and the
-// logs: scheme, user name, host and path, without the password or the
-// query (where a password may be given too).
-func redactURL(raw string) string {
+// URL is how a storage or broker URL appears in banners and logs: scheme,
+// user name, host and path, without the password or the query (where a
+// password may be given too).
+func URL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil || u.Scheme == "" || u.Opaque != "" {
-		return unparseableURL
+		return Unparseable
 	}
 	r := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}
 	if u.User != nil {
@@ -58,20 +62,24 @@ type scrubbedError struct {
 func (e *scrubbedError) Error() string { return e.msg }
 func (e *scrubbedError) Unwrap() error { return e.err }
 
-// ScrubError returns err with raw (the value of a storage or broker
-// flag) and every secret in it taken out of its message, prefixed with
-// the flag's name: a backend's error may quote the URL it could not open.
-// With raw empty (the flag's default) it returns err unchanged.
-func ScrubError(err error, flag, raw string) error {
+// Error returns err with raw (the value of a storage or broker flag) and
+// every secret in it taken out of its message, prefixed with the flag's
+// name (none when flag is empty): a backend's error may quote the URL it
+// could not open. With raw empty (the flag's default) it returns err
+// unchanged.
+func Error(err error, flag, raw string) error {
 	if err == nil || raw == "" {
 		return err
 	}
 	msg := err.Error()
 	quoted := strconv.Quote(raw)
-	msg = strings.ReplaceAll(msg, quoted[1:len(quoted)-1], redactURL(raw))
-	msg = strings.ReplaceAll(msg, raw, redactURL(raw))
+	msg = strings.ReplaceAll(msg, quoted[1:len(quoted)-1], URL(raw))
+	msg = strings.ReplaceAll(msg, raw, URL(raw))
 	for _, s := range urlSecrets(raw) {
 		msg = strings.ReplaceAll(msg, s, "xxxxx")
 	}
-	return &scrubbedError{msg: flag + ": " + msg, err: err}
+	if flag != "" {
+		msg = flag + ": " + msg
+	}
+	return &scrubbedError{msg: msg, err: err}
 }
