@@ -92,6 +92,7 @@ var _ broker.Broker = (*Broker)(nil)
 // fails, with an error wrapping broker.ErrUnavailable, when the server
 // does not answer a PING within ctx and Options.DialTimeout.
 func Open(ctx context.Context, url string, opts Options) (*Broker, error) {
+	quietClient.Do(func() { goredis.SetLogger(discardLogging{}) })
 	opts = opts.withDefaults()
 	ro, err := goredis.ParseURL(url)
 	if err != nil {
@@ -400,3 +401,13 @@ func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
 }
+
+// quietClient silences go-redis's own logger, which writes plain lines to
+// stderr (breaking --log-format json) about what this package already
+// logs through its Logger: lost connections and their recovery. It is
+// process-wide, as go-redis's logger is.
+var quietClient sync.Once
+
+type discardLogging struct{}
+
+func (discardLogging) Printf(context.Context, string, ...any) {}
