@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -24,6 +23,7 @@ import (
 	bffpostgres "github.com/cognate-auth/cognate/gateway/bffstore/postgres"
 	bffredis "github.com/cognate-auth/cognate/gateway/bffstore/redis"
 	bffsqlite "github.com/cognate-auth/cognate/gateway/bffstore/sqlite"
+	"github.com/cognate-auth/cognate/internal/servicetest"
 	"github.com/cognate-auth/cognate/session"
 	"github.com/jackc/pgx/v5"
 	goredis "github.com/redis/go-redis/v9"
@@ -80,14 +80,7 @@ func openSQLite(t *testing.T, path string) *bffsqlite.Store {
 // the test is skipped, or fails with COGNATE_REQUIRE_SERVICES=1.
 func openRedis(t *testing.T, prefix string) *bffredis.Store {
 	t.Helper()
-	if c, err := net.DialTimeout("tcp", "127.0.0.1:6379", time.Second); err != nil {
-		if os.Getenv("COGNATE_REQUIRE_SERVICES") == "1" {
-			t.Fatalf("Redis is required (COGNATE_REQUIRE_SERVICES=1) but 127.0.0.1:6379 is not reachable: %v", err)
-		}
-		t.Skipf("no Redis at 127.0.0.1:6379 (%v); start one to run this test", err)
-	} else {
-		c.Close()
-	}
+	servicetest.Need(t, "Redis", servicetest.RedisAddr)
 	s, err := bffredis.Open("redis://127.0.0.1:6379/0", bffredis.Options{Prefix: prefix})
 	if err != nil {
 		t.Fatal(err)
@@ -110,18 +103,8 @@ func openRedis(t *testing.T, prefix string) *bffredis.Store {
 // COGNATE_REQUIRE_SERVICES=1.
 func openPostgres(t *testing.T, table string) *bffpostgres.Store {
 	t.Helper()
-	if c, err := net.DialTimeout("tcp", "127.0.0.1:5432", time.Second); err != nil {
-		if os.Getenv("COGNATE_REQUIRE_SERVICES") == "1" {
-			t.Fatalf("PostgreSQL is required (COGNATE_REQUIRE_SERVICES=1) but 127.0.0.1:5432 is not reachable: %v", err)
-		}
-		t.Skipf("no PostgreSQL at 127.0.0.1:5432 (%v); start one to run this test", err)
-	} else {
-		c.Close()
-	}
-	u := os.Getenv("COGNATE_TEST_POSTGRES_URL")
-	if u == "" {
-		u = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-	}
+	servicetest.Need(t, "PostgreSQL", servicetest.PostgresAddr)
+	u := servicetest.PostgresAdminURL()
 	s, err := bffpostgres.Open(context.Background(), u, bffpostgres.Options{Table: table})
 	if err != nil {
 		t.Fatal(err)

@@ -4,37 +4,23 @@ import (
 	"context"
 	"crypto/rand"
 	"net"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/cognate-auth/cognate/gateway/bffstore"
 	"github.com/cognate-auth/cognate/gateway/bffstore/storetest"
+	"github.com/cognate-auth/cognate/internal/servicetest"
 )
 
-// testURL is the PostgreSQL the tests use; COGNATE_TEST_POSTGRES_URL
-// overrides it.
-func testURL() string {
-	if u := os.Getenv("COGNATE_TEST_POSTGRES_URL"); u != "" {
-		return u
-	}
-	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-}
+// testURL is the PostgreSQL the tests use (each test its own tables).
+func testURL() string { return servicetest.PostgresAdminURL() }
 
-// needPostgres skips without a PostgreSQL at 127.0.0.1:5432, or fails
-// when COGNATE_REQUIRE_SERVICES=1.
+// needPostgres skips without a PostgreSQL, or fails under
+// COGNATE_REQUIRE_SERVICES=1.
 func needPostgres(t *testing.T) {
 	t.Helper()
-	c, err := net.DialTimeout("tcp", "127.0.0.1:5432", time.Second)
-	if err == nil {
-		c.Close()
-		return
-	}
-	if os.Getenv("COGNATE_REQUIRE_SERVICES") == "1" {
-		t.Fatalf("PostgreSQL is required (COGNATE_REQUIRE_SERVICES=1) but 127.0.0.1:5432 is not reachable: %v", err)
-	}
-	t.Skipf("no PostgreSQL at 127.0.0.1:5432 (%v); start one to run these tests", err)
+	servicetest.Need(t, "PostgreSQL", servicetest.PostgresAddr)
 }
 
 func TestConformance(t *testing.T) {

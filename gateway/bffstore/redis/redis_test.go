@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"net"
-	"os"
 	"testing"
 	"time"
 
@@ -13,25 +12,15 @@ import (
 
 	"github.com/cognate-auth/cognate/gateway/bffstore"
 	"github.com/cognate-auth/cognate/gateway/bffstore/storetest"
+	"github.com/cognate-auth/cognate/internal/servicetest"
 )
 
 // testURL is the Redis the tests use.
-const testURL = "redis://127.0.0.1:6379/0"
+const testURL = "redis://" + servicetest.RedisAddr + "/0"
 
-// needRedis skips without a Redis at 127.0.0.1:6379, or fails when
+// needRedis skips without a Redis, or fails under
 // COGNATE_REQUIRE_SERVICES=1.
-func needRedis(t *testing.T) {
-	t.Helper()
-	c, err := net.DialTimeout("tcp", "127.0.0.1:6379", time.Second)
-	if err == nil {
-		c.Close()
-		return
-	}
-	if os.Getenv("COGNATE_REQUIRE_SERVICES") == "1" {
-		t.Fatalf("Redis is required (COGNATE_REQUIRE_SERVICES=1) but 127.0.0.1:6379 is not reachable: %v", err)
-	}
-	t.Skipf("no Redis at 127.0.0.1:6379 (%v); start one to run these tests", err)
-}
+func needRedis(t *testing.T) { t.Helper(); servicetest.Need(t, "Redis", servicetest.RedisAddr) }
 
 func TestConformance(t *testing.T) {
 	needRedis(t)
