@@ -162,17 +162,7 @@ func (s *Server) init(ctx context.Context, fc *FileConfig) error {
 			return err
 		}
 	}
-	var limiter ratelimit.Allower
-	if cfg.GuessRate > 0 {
-		local := &ratelimit.Limiter{Rate: cfg.GuessRate, Burst: cfg.GuessBurst}
-		limiter = local
-		if !sqliteStorage(cfg.Storage) {
-			// Nodes sharing a database share the per-address budget
-			// too, or N nodes would allow N times the rate.
-			limiter = &ratelimit.Shared{Store: s.store, Rate: cfg.GuessRate, Burst: cfg.GuessBurst,
-				Prefix: "guess/", Fallback: local, Logger: cfg.Logger}
-		}
-	}
+	limiter := guessLimiter(cfg, s.store)
 	api := cognitoapi.New(cognitoapi.Options{
 		GuessLimiter: limiter, ClientAddr: clientAddr(trusted, cfg.Production),
 		Service: svc, Logger: cfg.Logger, Registerer: reg, Regions: regions,
@@ -385,6 +375,21 @@ func (s *Server) httpServer(ctx context.Context, h http.Handler) *http.Server {
 // collectGarbage deletes expired records (codes, refresh tokens, attempt
 // counters, delivered messages) now and then every interval, until ctx is done. Expired records are already refused;
 // this only keeps the database from growing without bound.
+// guessLimiter is the per-address limit on guesses (nil when off): in
+// this process on SQLite, in storage when nodes share a database, or N
+// nodes would allow N times the rate.
+func guessLimiter(cfg *Config, store storage.RateLimits) ratelimit.Allower {
+	if cfg.GuessRate <= 0 {
+		return nil
+	}
+	local := &ratelimit.Limiter{Rate: cfg.GuessRate, Burst: cfg.GuessBurst}
+	if sqliteStorage(cfg.Storage) {
+		return local
+	}
+	return &ratelimit.Shared{Store: store, Rate: cfg.GuessRate, Burst: cfg.GuessBurst,
+		Prefix: "guess/", Fallback: local, Logger: cfg.Logger}
+}
+
 func (s *Server) collectGarbage(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
