@@ -209,7 +209,15 @@ func newNode(t *testing.T, name, bin, cfg, storage, broker string) *node {
 		args = append(args, "--broker", broker)
 	}
 	n := &node{t: t, name: name, bin: bin, args: args, addr: addr, url: "http://" + addr, out: &logBuffer{}}
-	n.http = &http.Client{
+	n.api, n.http = newAPI(n.url)
+	t.Cleanup(func() { n.kill() })
+	return n
+}
+
+// newAPI is an admin SDK client of the node at url, with a connection
+// pool of its own and no retries, so that every error is seen.
+func newAPI(url string) (*cip.Client, *http.Client) {
+	hc := &http.Client{
 		Timeout: clientTimeout,
 		Transport: &http.Transport{
 			DialContext:         (&net.Dialer{Timeout: 2 * time.Second}).DialContext,
@@ -217,15 +225,13 @@ func newNode(t *testing.T, name, bin, cfg, storage, broker string) *node {
 			IdleConnTimeout:     30 * time.Second,
 		},
 	}
-	n.api = cip.New(cip.Options{
-		BaseEndpoint: aws.String(n.url),
+	return cip.New(cip.Options{
+		BaseEndpoint: aws.String(url),
 		Region:       region,
-		HTTPClient:   n.http,
+		HTTPClient:   hc,
 		Retryer:      aws.NopRetryer{},
 		Credentials:  credentials.NewStaticCredentialsProvider(adminKeyID, adminSecret, ""),
-	})
-	t.Cleanup(func() { n.kill() })
-	return n
+	}), hc
 }
 
 // dataDir is the node's --data directory.

@@ -174,18 +174,7 @@ func TestSignUpLoadSurvivesKilledNode(t *testing.T) {
 		t.Errorf("user a worker ended with is missing: %s", m)
 	}
 
-	// The listing only checks what the load left; on this shared machine
-	// a page can lose its connection to the test's own client timeout, so
-	// a listing cut short without an API error (a connection lost while
-	// reading a page) is tried again, and logged.
-	var listed []string
-	var err error
-	for try := 1; try <= 3; try++ {
-		if listed, err = listUsernames(ctx, c.nodes[0]); err == nil || apiCode(err) != "" {
-			break
-		}
-		t.Logf("ListUsers through node1, try %d: %v", try, err)
-	}
+	listed, err := listAfterLoad(ctx, t, c.nodes[0].url)
 	if err != nil {
 		t.Fatalf("ListUsers through node1: %v", err)
 	}

@@ -352,7 +352,7 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 		signedIn++
 		mu.Unlock()
 	})
-	listed, err := listUsernames(ctx, c.nodes[0])
+	listed, err := listAfterLoad(ctx, t, c.nodes[0].url)
 	if err != nil {
 		t.Fatalf("ListUsers: %v", err)
 	}
