@@ -5,15 +5,12 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
-	"path"
-	"sort"
-	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/cognate-auth/cognate/storage/internal/migrations"
 )
 
 // ErrSchemaTooNew is Open's error when the database was migrated by a
@@ -34,42 +31,11 @@ const migrationLockKey int64 = 0x636f676e617465
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-type migration struct {
-	version int64
-	name    string
-	sql     string
-}
+type migration = migrations.Migration
 
 // loadMigrations returns the embedded migrations ordered by version.
 func loadMigrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, name := range names {
-		base := path.Base(name)
-		prefix, _, ok := strings.Cut(base, "_")
-		v, err := strconv.ParseInt(prefix, 10, 64)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("migration %s: name must start with a positive version and '_'", base)
-		}
-		text, err := migrationFiles.ReadFile(name)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: base, sql: string(text)})
-	}
-	if len(ms) == 0 {
-		return nil, errors.New("no migrations embedded")
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	for i := 1; i < len(ms); i++ {
-		if ms[i].version == ms[i-1].version {
-			return nil, fmt.Errorf("migrations %s and %s share a version", ms[i-1].name, ms[i].name)
-		}
-	}
-	return ms, nil
+	return migrations.Load(migrationFiles, "migrations/*.sql")
 }
 
 // migrate applies the migrations the database lacks, all in one
@@ -95,7 +61,7 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
 		return wrap("migrate: commit", err)
 	}
 	for _, m := range applied {
-		log.Info("postgres: applied migration", "version", m.version, "name", m.name)
+		log.Info("postgres: applied migration", "version", m.Version, "name", m.Name)
 	}
 	return nil
 }
@@ -131,21 +97,21 @@ func applyMigrations(ctx context.Context, tx pgx.Tx, ms []migration) ([]migratio
 		done[v] = true
 		newest = max(newest, v)
 	}
-	if latest := ms[len(ms)-1].version; newest > latest {
+	if latest := ms[len(ms)-1].Version; newest > latest {
 		return nil, fmt.Errorf("%w: the database is at schema version %d and this binary knows versions up to %d; "+
 			"upgrade cognate to the release that migrated it, or a newer one", ErrSchemaTooNew, newest, latest)
 	}
 	var applied []migration
 	for _, m := range ms {
-		if done[m.version] {
+		if done[m.Version] {
 			continue
 		}
-		if _, err := tx.Exec(ctx, m.sql); err != nil {
-			return nil, wrap("migrate "+m.name, err)
+		if _, err := tx.Exec(ctx, m.SQL); err != nil {
+			return nil, wrap("migrate "+m.Name, err)
 		}
 		if _, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
-			m.version, m.name); err != nil {
-			return nil, wrap("migrate "+m.name, err)
+			m.Version, m.Name); err != nil {
+			return nil, wrap("migrate "+m.Name, err)
 		}
 		applied = append(applied, m)
 	}

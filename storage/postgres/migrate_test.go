@@ -64,8 +64,8 @@ func TestConcurrentOpensMigrateOnce(t *testing.T) {
 	}
 	var rows, newest int64
 	mustDo(t, stores[0].pool.QueryRow(t.Context(), "SELECT COUNT(*), MAX(version) FROM schema_migrations").Scan(&rows, &newest))
-	if rows != int64(len(ms)) || newest != ms[len(ms)-1].version {
-		t.Errorf("schema_migrations has %d rows up to version %d, want %d up to %d", rows, newest, len(ms), ms[len(ms)-1].version)
+	if rows != int64(len(ms)) || newest != ms[len(ms)-1].Version {
+		t.Errorf("schema_migrations has %d rows up to version %d, want %d up to %d", rows, newest, len(ms), ms[len(ms)-1].Version)
 	}
 	// A later start finds nothing to do.
 	openStore(t, url, Options{Logger: log})

@@ -4,15 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
-	"path"
-	"sort"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/cognate-auth/cognate/storage/internal/migrations"
 )
 
 // migrationFiles holds the schema history. Files are named
@@ -22,42 +18,11 @@ import (
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-type migration struct {
-	version int64
-	name    string
-	sql     string
-}
+type migration = migrations.Migration
 
 // loadMigrations returns the embedded migrations ordered by version.
 func loadMigrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, name := range names {
-		base := path.Base(name)
-		prefix, _, ok := strings.Cut(base, "_")
-		v, err := strconv.ParseInt(prefix, 10, 64)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("migration %s: name must start with a positive version and '_'", base)
-		}
-		text, err := migrationFiles.ReadFile(name)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: base, sql: string(text)})
-	}
-	if len(ms) == 0 {
-		return nil, errors.New("no migrations embedded")
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	for i := 1; i < len(ms); i++ {
-		if ms[i].version == ms[i-1].version {
-			return nil, fmt.Errorf("migrations %s and %s share a version", ms[i-1].name, ms[i].name)
-		}
-	}
-	return ms, nil
+	return migrations.Load(migrationFiles, "migrations/*.sql")
 }
 
 // migrate applies the migrations db lacks, each in its own transaction.
@@ -80,16 +45,16 @@ func migrate(ctx context.Context, db *sql.DB, log *slog.Logger) error {
 	if err := db.QueryRowContext(ctx, "SELECT MAX(version) FROM schema_migrations").Scan(&newest); err != nil {
 		return fmt.Errorf("sqlite: migrate: %w", err)
 	}
-	if latest := ms[len(ms)-1].version; newest.Int64 > latest {
+	if latest := ms[len(ms)-1].Version; newest.Int64 > latest {
 		return fmt.Errorf("sqlite: migrate: database is at version %d, newer than this binary's %d", newest.Int64, latest)
 	}
 	for _, m := range ms {
 		applied, err := applyMigration(ctx, db, m)
 		if err != nil {
-			return fmt.Errorf("sqlite: migrate %s: %w", m.name, err)
+			return fmt.Errorf("sqlite: migrate %s: %w", m.Name, err)
 		}
 		if applied {
-			log.Info("sqlite: applied migration", "version", m.version, "name", m.name)
+			log.Info("sqlite: applied migration", "version", m.Version, "name", m.Name)
 		}
 	}
 	return nil
@@ -104,17 +69,17 @@ func applyMigration(ctx context.Context, db *sql.DB, m migration) (bool, error) 
 	}
 	defer tx.Rollback() // no-op after Commit
 	var n int
-	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM schema_migrations WHERE version = ?", m.version).Scan(&n); err != nil {
+	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM schema_migrations WHERE version = ?", m.Version).Scan(&n); err != nil {
 		return false, err
 	}
 	if n > 0 {
 		return false, nil
 	}
-	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 		return false, err
 	}
 	if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
-		m.version, time.Now().UnixMicro()); err != nil {
+		m.Version, time.Now().UnixMicro()); err != nil {
 		return false, err
 	}
 	return true, tx.Commit()

@@ -19,7 +19,7 @@ func TestMigration5CarriesState(t *testing.T) {
 	_, err = db.ExecContext(ctx, `CREATE TABLE schema_migrations (version BIGINT NOT NULL PRIMARY KEY, applied_at BIGINT NOT NULL)`)
 	mustDo(t, err)
 	for _, m := range ms {
-		if m.version > 4 {
+		if m.Version > 4 {
 			break
 		}
 		_, err := applyMigration(ctx, db, m)
