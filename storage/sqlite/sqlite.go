@@ -41,6 +41,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"runtime"
 	"strings"
 	"time"
@@ -134,7 +135,7 @@ func openWriter(ctx context.Context, path string) (*sql.DB, error) {
 	// (some network file systems); the read pool would then block on
 	// writes, so refuse to run.
 	var mode string
-	if err := db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+	if err := firstConnect(ctx, db, &mode); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: open writer: %w", err)
 	}
@@ -143,6 +144,28 @@ func openWriter(ctx context.Context, path string) (*sql.DB, error) {
 		return nil, fmt.Errorf("sqlite: open writer: journal mode is %q, want wal", mode)
 	}
 	return db, nil
+}
+
+// firstConnect opens the writer's connection, whose DSN turns a fresh
+// file to WAL, and reads the journal mode into mode. Switching the
+// journal mode needs an exclusive lock for which SQLite answers
+// SQLITE_BUSY without waiting out busy_timeout, so processes opening one
+// fresh file at once would fail: each tries again for up to
+// busyTimeoutMillis.
+func firstConnect(ctx context.Context, db *sql.DB, mode *string) error {
+	deadline := time.Now().Add(busyTimeoutMillis * time.Millisecond)
+	for {
+		err := db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(mode)
+		var se *sqlite.Error
+		if err == nil || !errors.As(err, &se) || se.Code()&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(10+rand.IntN(40)) * time.Millisecond):
+		}
+	}
 }
 
 // writerParams are the writer's DSN parameters on goos. macOS's fsync

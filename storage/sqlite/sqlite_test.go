@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -323,6 +324,35 @@ func TestStmtDefs(t *testing.T) {
 		}
 		if isSelect := strings.HasPrefix(strings.TrimSpace(def.sql), "SELECT"); def.read != isSelect {
 			t.Errorf("statement %d: read = %v for %.40q", id, def.read, def.sql)
+		}
+	}
+}
+
+// TestConcurrentOpensOfOneFreshFile: processes (here, Stores) opening one
+// fresh file at the same moment all succeed, though switching it to WAL
+// makes SQLite answer SQLITE_BUSY without waiting.
+func TestConcurrentOpensOfOneFreshFile(t *testing.T) {
+	for round := range 10 {
+		path := filepath.Join(t.TempDir(), "cognate.db")
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		errs := make([]error, 8)
+		for i := range errs {
+			wg.Go(func() {
+				<-start
+				s, err := Open(context.Background(), path, Options{})
+				if err == nil {
+					s.Close()
+				}
+				errs[i] = err
+			})
+		}
+		close(start)
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("round %d, open %d: %v", round, i, err)
+			}
 		}
 	}
 }
