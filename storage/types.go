@@ -28,6 +28,48 @@ type PoolSettings struct {
 	AttributesRequireVerificationBeforeUpdate []string `json:"attributes_require_verification_before_update,omitempty"`
 	AllowAdminCreateUserOnly                  bool     `json:"allow_admin_create_user_only,omitempty"`
 	Domain                                    string   `json:"domain,omitempty"`
+
+	// MFA factors the pool offers (SetUserPoolMfaConfig), next to
+	// MFAConfiguration.
+	SMSMFAEnabled           bool `json:"sms_mfa_enabled,omitempty"`
+	SoftwareTokenMFAEnabled bool `json:"software_token_mfa_enabled,omitempty"`
+	EmailMFAEnabled         bool `json:"email_mfa_enabled,omitempty"`
+	// WebAuthnRelyingPartyID and WebAuthnUserVerification ("required" or
+	// "preferred") are the pool's WebAuthnConfiguration for passkeys.
+	WebAuthnRelyingPartyID   string `json:"webauthn_relying_party_id,omitempty"`
+	WebAuthnUserVerification string `json:"webauthn_user_verification,omitempty"`
+	// AllowedFirstAuthFactors is the sign-in policy of choice-based
+	// sign-in (USER_AUTH): PASSWORD, EMAIL_OTP, SMS_OTP, WEB_AUTHN.
+	AllowedFirstAuthFactors []string `json:"allowed_first_auth_factors,omitempty"`
+	// DeviceConfiguration is Cognito's remembered-devices setting.
+	DeviceConfiguration *DeviceConfiguration `json:"device_configuration,omitempty"`
+	// LambdaConfig holds the pool's triggers; each "ARN" is the URL of
+	// the webhook that receives the trigger's event.
+	LambdaConfig *LambdaConfig `json:"lambda_config,omitempty"`
+}
+
+// DeviceConfiguration is Cognito's DeviceConfigurationType.
+type DeviceConfiguration struct {
+	ChallengeRequiredOnNewDevice     bool `json:"challenge_required_on_new_device,omitempty"`
+	DeviceOnlyRememberedOnUserPrompt bool `json:"device_only_remembered_on_user_prompt,omitempty"`
+}
+
+// LambdaConfig is Cognito's LambdaConfigType, with webhook URLs where
+// Cognito has Lambda ARNs.
+type LambdaConfig struct {
+	PreSignUp                   string `json:"pre_sign_up,omitempty"`
+	CustomMessage               string `json:"custom_message,omitempty"`
+	PostConfirmation            string `json:"post_confirmation,omitempty"`
+	PreAuthentication           string `json:"pre_authentication,omitempty"`
+	PostAuthentication          string `json:"post_authentication,omitempty"`
+	DefineAuthChallenge         string `json:"define_auth_challenge,omitempty"`
+	CreateAuthChallenge         string `json:"create_auth_challenge,omitempty"`
+	VerifyAuthChallengeResponse string `json:"verify_auth_challenge_response,omitempty"`
+	PreTokenGeneration          string `json:"pre_token_generation,omitempty"`
+	// PreTokenGenerationVersion is PreTokenGenerationConfig's
+	// LambdaVersion: V1_0, V2_0 or V3_0.
+	PreTokenGenerationVersion string `json:"pre_token_generation_version,omitempty"`
+	UserMigration             string `json:"user_migration,omitempty"`
 }
 
 // PasswordPolicy is Cognito's password policy.
