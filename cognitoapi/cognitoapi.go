@@ -133,9 +133,12 @@ func PeerIP(r *http.Request) string {
 	return host
 }
 
+// operations is the table of operations: the core here, each further area
+// (MFA, devices, passkeys, identity providers, import jobs, …) from a
+// function of its own file, merged in below.
 func operations(s *userpool.Service) map[string]operation {
 	const public, admin = false, true
-	return map[string]operation{
+	ops := map[string]operation{
 		"SignUp":                           op(public, s.SignUp),
 		"ConfirmSignUp":                    op(public, s.ConfirmSignUp),
 		"ResendConfirmationCode":           op(public, s.ResendConfirmationCode),
@@ -176,6 +179,7 @@ func operations(s *userpool.Service) map[string]operation {
 		"ListUsers":                op(admin, s.ListUsers),
 		"AdminListGroupsForUser":   op(admin, s.AdminListGroupsForUser),
 	}
+	return ops
 }
 
 // ServeHTTP answers one protocol request.
