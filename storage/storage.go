@@ -62,6 +62,7 @@ type Storage interface {
 	APIKeys
 	OneTimeClaims
 	RateLimits
+	IdentityProviders
 
 	// GarbageCollect deletes codes, authorization codes, login sessions,
 	// refresh tokens and families and attempt counters whose ExpiresAt is
@@ -276,6 +277,34 @@ type RateLimits interface {
 	// caller's clock: nodes whose clocks differ by d may let about
 	// d*rate extra tokens through.
 	TakeRateToken(ctx context.Context, key string, now time.Time, rate float64, burst int) (ok bool, retryAfter time.Duration, err error)
+}
+
+// IdentityProviders are the pools' external identity providers and the
+// links of their users to pool users.
+type IdentityProviders interface {
+	// CreateIdentityProvider fails with ErrAlreadyExists when the pool
+	// has a provider of that name.
+	CreateIdentityProvider(ctx context.Context, p IdentityProvider) error
+	GetIdentityProvider(ctx context.Context, poolID, name string) (IdentityProvider, error)
+	// ListIdentityProviders returns the pool's providers ordered by name,
+	// starting after the given name (empty for the first page), at most
+	// limit of them (limit <= 0: all).
+	ListIdentityProviders(ctx context.Context, poolID, after string, limit int) ([]IdentityProvider, error)
+	UpdateIdentityProvider(ctx context.Context, poolID, name string, fn func(IdentityProvider) (IdentityProvider, error)) error
+	// DeleteIdentityProvider removes the provider and the links of its
+	// users (the users stay).
+	DeleteIdentityProvider(ctx context.Context, poolID, name string) error
+
+	// CreateFederatedLink fails with ErrAlreadyExists when the provider's
+	// subject is linked already, and with ErrNotFound when the user is
+	// missing. Deleting the user deletes its links.
+	CreateFederatedLink(ctx context.Context, l FederatedLink) error
+	GetFederatedLink(ctx context.Context, poolID, providerName, subject string) (FederatedLink, error)
+	// ListFederatedLinks returns the user's links ordered by provider
+	// name and subject.
+	ListFederatedLinks(ctx context.Context, poolID, username string) ([]FederatedLink, error)
+	// DeleteFederatedLink fails with ErrNotFound for an unknown link.
+	DeleteFederatedLink(ctx context.Context, poolID, providerName, subject string) error
 }
 
 // MessageRetention is how long a done message stays listed (the

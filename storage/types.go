@@ -330,3 +330,35 @@ type APIKey struct {
 	CreatedAt   time.Time
 	ExpiresAt   time.Time
 }
+
+// StatusExternalProvider is the status of a user a federated sign-in
+// created: it has no password.
+const StatusExternalProvider = "EXTERNAL_PROVIDER"
+
+// IdentityProvider is a pool's external identity provider (Cognito's
+// IdentityProviderType). Secrets in Details are stored sealed by the
+// domain.
+type IdentityProvider struct {
+	PoolID           string
+	Name             string
+	Type             string
+	Details          map[string]string
+	AttributeMapping map[string]string
+	// Identifiers are the IdpIdentifiers (email domains, names) that
+	// route a sign-in to the provider; unique within the pool, which the
+	// domain enforces.
+	Identifiers []string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// FederatedLink ties a provider's user (provider name and subject) to the
+// pool user that signs in as them: the federated user a first sign-in
+// created, or an existing user an administrator linked.
+type FederatedLink struct {
+	PoolID       string
+	ProviderName string
+	Subject      string
+	Username     string
+	CreatedAt    time.Time
+}
