@@ -63,6 +63,7 @@ type Storage interface {
 	OneTimeClaims
 	RateLimits
 	IdentityProviders
+	WebAuthnCredentials
 
 	// GarbageCollect deletes codes, authorization codes, login sessions,
 	// refresh tokens and families and attempt counters whose ExpiresAt is
@@ -305,6 +306,26 @@ type IdentityProviders interface {
 	ListFederatedLinks(ctx context.Context, poolID, username string) ([]FederatedLink, error)
 	// DeleteFederatedLink fails with ErrNotFound for an unknown link.
 	DeleteFederatedLink(ctx context.Context, poolID, providerName, subject string) error
+}
+
+// WebAuthnCredentials are the users' passkeys, keyed by pool and
+// credential id (unique in a pool: an authenticator's id names one
+// credential), deleted with their user.
+type WebAuthnCredentials interface {
+	// CreateWebAuthnCredential stores a passkey: a credential id taken in
+	// the pool is ErrAlreadyExists, a missing user ErrNotFound.
+	CreateWebAuthnCredential(ctx context.Context, c WebAuthnCredential) error
+	GetWebAuthnCredential(ctx context.Context, poolID string, id []byte) (WebAuthnCredential, error)
+	// ListWebAuthnCredentials returns the user's passkeys ordered by
+	// credential id, starting after the given id (nil for the first
+	// page), at most limit of them (limit <= 0: all).
+	ListWebAuthnCredentials(ctx context.Context, poolID, username string, after []byte, limit int) ([]WebAuthnCredential, error)
+	// UpdateWebAuthnCredential is the updater of a passkey (its sign count
+	// after a sign-in): a compare-and-swap, so of concurrent sign-ins
+	// that each need a count above the stored one, one wins.
+	UpdateWebAuthnCredential(ctx context.Context, poolID string, id []byte, fn func(WebAuthnCredential) (WebAuthnCredential, error)) error
+	// DeleteWebAuthnCredential fails with ErrNotFound for an unknown id.
+	DeleteWebAuthnCredential(ctx context.Context, poolID string, id []byte) error
 }
 
 // MessageRetention is how long a done message stays listed (the

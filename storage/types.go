@@ -170,6 +170,30 @@ type User struct {
 	UpdatedAt         time.Time
 }
 
+// WebAuthnCredential is a user's passkey: the public key an
+// authenticator registered, and what a sign-in checks against it.
+type WebAuthnCredential struct {
+	PoolID string
+	// ID is the raw credential id the authenticator chose.
+	ID       []byte
+	Username string
+	// PublicKey is the credential public key as the authenticator sent it
+	// (a COSE key).
+	PublicKey []byte
+	// SignCount is the authenticator's signature counter at the last
+	// ceremony; 0 when the authenticator keeps none.
+	SignCount      int64
+	RelyingPartyID string
+	FriendlyName   string
+	// Attachment is "platform" or "cross-platform" (empty if unknown);
+	// Transports what the browser reported (usb, nfc, ble, hybrid, internal).
+	Attachment string
+	Transports []string
+	AAGUID     []byte
+	CreatedAt  time.Time
+	LastUsedAt time.Time
+}
+
 // Group is a pool's group.
 type Group struct {
 	PoolID      string

@@ -71,7 +71,8 @@ func Run(t *testing.T, open func(t *testing.T) storage.Storage) {
 	t.Helper()
 	tests := slices.Concat(poolTests, errorTests, userTests, groupTests, codeTests,
 		refreshTests, oauthTests, keyTests, apiKeyTests, txTests, messageTests, attemptsTests,
-		enumeratorTests, claimTests, rateLimitTests, idpTests)
+		enumeratorTests, claimTests, rateLimitTests, idpTests,
+		webAuthnTests)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
