@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"strconv"
@@ -179,6 +180,7 @@ func operations(s *userpool.Service) map[string]operation {
 		"ListUsers":                op(admin, s.ListUsers),
 		"AdminListGroupsForUser":   op(admin, s.AdminListGroupsForUser),
 	}
+	maps.Copy(ops, webAuthnOperations(s))
 	return ops
 }
 

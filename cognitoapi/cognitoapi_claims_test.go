@@ -25,6 +25,7 @@ var publicOperations = []string{
 	"GetTokensFromRefreshToken", "RevokeToken", "GlobalSignOut", "GetUser", "UpdateUserAttributes",
 	"DeleteUserAttributes", "GetUserAttributeVerificationCode", "VerifyUserAttribute", "ChangePassword",
 	"ForgotPassword", "ConfirmForgotPassword", "DeleteUser",
+	"StartWebAuthnRegistration", "CompleteWebAuthnRegistration", "ListWebAuthnCredentials", "DeleteWebAuthnCredential",
 }
 
 // TestEveryAdminOperationIsSigned: every operation but the public ones

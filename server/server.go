@@ -125,6 +125,7 @@ func (s *Server) init(ctx context.Context, fc *FileConfig) error {
 	svc, err := userpool.New(ctx, userpool.Options{
 		Storage: s.store, Keys: km, Sender: sender, Logger: cfg.Logger, IssuerBase: cfg.PublicURL,
 		TokenLifetime: cfg.TokenLifetime, Region: defaultRegion, Lockout: cfg.Lockout,
+		PasskeyLocalHTTP: !cfg.Production,
 	})
 	if err != nil {
 		return err

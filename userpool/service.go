@@ -37,6 +37,10 @@ type Options struct {
 	Lockout LockoutPolicy
 	// Region prefixes generated pool ids; empty means us-east-1.
 	Region string
+	// PasskeyLocalHTTP accepts passkey ceremonies from http://localhost
+	// pages (any port) in pools whose relying party id is localhost: a
+	// development convenience, off in production.
+	PasskeyLocalHTTP bool
 	// TokenLifetime, when positive, is the life of every access and id
 	// token issued, whatever the app client says: a development aid for
 	// exercising expiry, refresh and reconnect in real clients.
@@ -57,6 +61,9 @@ type Service struct {
 	sealer     *sealer
 	codeKey    []byte
 	fakeKey    []byte
+
+	// passkeyLocalHTTP is Options.PasskeyLocalHTTP.
+	passkeyLocalHTTP bool
 
 	poolCache   *ttlCache[string, storage.Pool]
 	clientCache *ttlCache[string, storage.Client]
@@ -85,6 +92,8 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		wake:       make(chan struct{}, 1),
 		region:     opts.Region,
 		tokenLife:  opts.TokenLifetime,
+
+		passkeyLocalHTTP: opts.PasskeyLocalHTTP,
 
 		poolCache:   newTTLCache[string, storage.Pool](configCacheTTL),
 		clientCache: newTTLCache[string, storage.Client](configCacheTTL),
