@@ -36,6 +36,13 @@ func count(ctx context.Context, s storage.Storage, e storage.Enumerator) (map[Ki
 		n[Groups] += int64(len(groups))
 		err = eachUserPage(ctx, s, p.ID, DefaultBatchSize, func(users []storage.User) error {
 			n[Users] += int64(len(users))
+			for _, u := range users {
+				creds, err := s.ListWebAuthnCredentials(ctx, p.ID, u.Username, nil, 0)
+				if err != nil {
+					return err
+				}
+				n[Passkeys] += int64(len(creds))
+			}
 			return nil
 		})
 		if err != nil {

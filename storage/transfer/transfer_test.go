@@ -55,6 +55,7 @@ type source struct {
 	refreshToken, access string
 	bobUsername, bobCode string
 	apiKey               string
+	passkey              storage.WebAuthnCredential
 }
 
 func fill(t *testing.T) source {
@@ -111,6 +112,12 @@ func fill(t *testing.T) source {
 
 	src.apiKey, _, err = apikeys.New(src.store, apikeys.Options{}).Create(ctx, "events", 24*time.Hour)
 	must(t, err)
+	src.passkey = storage.WebAuthnCredential{
+		PoolID: src.poolID, ID: []byte{1, 2, 3}, Username: ann.Username, PublicKey: []byte{0xa5, 1, 2}, SignCount: 3,
+		RelyingPartyID: "localhost", FriendlyName: "Platform passkey", Attachment: "platform",
+		Transports: []string{"internal"}, CreatedAt: time.Now().UTC().Truncate(time.Microsecond),
+	}
+	must(t, src.store.CreateWebAuthnCredential(ctx, src.passkey))
 	return src
 }
 
@@ -130,6 +137,7 @@ func testCopy(t *testing.T, open func(t *testing.T) storage.Storage) {
 		transfer.Secrets: 3, transfer.Pools: 1, transfer.Clients: 1, transfer.Users: 2, transfer.Groups: 2,
 		transfer.GroupMembers: 1, transfer.Codes: 2, // ann's used code stays until it expires
 		transfer.RefreshFamilies: 2, transfer.RefreshTokens: 2, transfer.APIKeys: 1,
+		transfer.Passkeys: 1,
 	}
 	for _, k := range report.Kinds {
 		if w, ok := want[k.Kind]; ok && k.Source != w {
@@ -172,6 +180,9 @@ func testCopy(t *testing.T, open func(t *testing.T) storage.Storage) {
 	}
 	if _, err := apikeys.New(to, apikeys.Options{}).Lookup(ctx, src.apiKey); err != nil {
 		t.Errorf("API key on the target: %v", err)
+	}
+	if pk, err := to.GetWebAuthnCredential(ctx, src.poolID, src.passkey.ID); err != nil || pk.SignCount != 3 || pk.Username != src.annUsername {
+		t.Errorf("passkey on the target: %+v, %v", pk, err)
 	}
 	_, err = svc.ConfirmSignUp(ctx, userpool.ConfirmSignUpInput{ClientId: src.clientID, Username: bobEmail, ConfirmationCode: src.bobCode})
 	must(t, err)
