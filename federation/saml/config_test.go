@@ -45,7 +45,7 @@ func TestCheckDetails(t *testing.T) {
 		{"metadata file too long", map[string]string{"MetadataFile": strings.Repeat(" ", 131073)}, saml.ErrInvalidDetails},
 		{"http URL off loopback", map[string]string{"MetadataURL": "http://idp.example/metadata"}, saml.ErrMetadata},
 		{"ftp URL", map[string]string{"MetadataURL": "ftp://127.0.0.1/metadata"}, saml.ErrMetadata},
-		{"URL answering 404", map[string]string{"MetadataURL": e.idpSrv.URL + "/nothing"}, saml.ErrMetadata},
+		{"URL answering 404", map[string]string{"MetadataURL": e.idpSrv.URL + "/nothing"}, saml.ErrMetadataUnavailable},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -74,7 +74,7 @@ func TestCheckDetails(t *testing.T) {
 			}
 		})
 	}
-	if errors.Is(saml.ErrMetadata, federation.ErrUnavailable) != true || !errors.Is(saml.ErrInvalidDetails, federation.ErrConfig) {
+	if !errors.Is(saml.ErrMetadataUnavailable, federation.ErrUnavailable) || !errors.Is(saml.ErrMetadata, federation.ErrConfig) || !errors.Is(saml.ErrInvalidDetails, federation.ErrConfig) {
 		t.Fatal("sentinels do not wrap the seam's")
 	}
 }
@@ -178,9 +178,9 @@ func TestMetadataFetchBounded(t *testing.T) {
 		_, err := svc.New(ctx, federation.Provider{PoolID: testPool, Name: testProvider, Details: map[string]string{"MetadataURL": srv.URL + path}})
 		return err
 	}
-	for _, path := range []string{"/huge", "/slow", "/redirect-away"} {
-		if err := check(path); !errors.Is(err, saml.ErrMetadata) {
-			t.Errorf("%s: %v, want ErrMetadata", path, err)
+	for path, want := range map[string]error{"/huge": saml.ErrMetadata, "/slow": saml.ErrMetadataUnavailable, "/redirect-away": saml.ErrMetadataUnavailable} {
+		if err := check(path); !errors.Is(err, want) {
+			t.Errorf("%s: %v, want %v", path, err, want)
 		}
 	}
 	for range 3 {
@@ -200,7 +200,7 @@ func TestMetadataFetchBounded(t *testing.T) {
 		t.Fatalf("%d fetches after the refresh period, want 2", n)
 	}
 	now = now.Add(48 * time.Hour)
-	if err := check("/md"); !errors.Is(err, saml.ErrMetadata) {
-		t.Fatalf("failed refresh with a stale copy: %v, want ErrMetadata", err)
+	if err := check("/md"); !errors.Is(err, saml.ErrMetadataUnavailable) {
+		t.Fatalf("failed refresh with a stale copy: %v, want ErrMetadataUnavailable", err)
 	}
 }

@@ -135,15 +135,15 @@ func (s *Service) fetchMetadata(ctx context.Context, raw string) (*crewsaml.Enti
 	req.Header.Set("Accept", "application/samlmetadata+xml, application/xml, text/xml")
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrMetadata, err)
+		return nil, fmt.Errorf("%w: %w", ErrMetadataUnavailable, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%w: %s answered %d", ErrMetadata, u.Redacted(), resp.StatusCode)
+		return nil, fmt.Errorf("%w: %s answered %d", ErrMetadataUnavailable, u.Redacted(), resp.StatusCode)
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxMetadataBytes+1))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrMetadata, err)
+		return nil, fmt.Errorf("%w: %w", ErrMetadataUnavailable, err)
 	}
 	if len(body) > maxMetadataBytes {
 		return nil, fmt.Errorf("%w: document larger than %d bytes", ErrMetadata, maxMetadataBytes)

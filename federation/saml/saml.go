@@ -77,8 +77,13 @@ var (
 	// ErrIdPStatus: the IdP answered with an error status (the user
 	// cancelled, or could not be signed in).
 	ErrIdPStatus = refused(federation.ErrDenied, "saml: identity provider reported an error")
-	// ErrMetadata: the IdP's metadata cannot be fetched or read.
-	ErrMetadata = refused(federation.ErrUnavailable, "saml: identity provider metadata unavailable or invalid")
+	// ErrMetadata: the IdP's metadata is not a usable IdP's (unreadable,
+	// too big, no HTTP-Redirect SSO or signing certificate), or its URL is
+	// not one the server fetches.
+	ErrMetadata = refused(federation.ErrConfig, "saml: invalid identity provider metadata")
+	// ErrMetadataUnavailable: the metadata URL could not be fetched (no
+	// answer in time, an error status, a refused redirect).
+	ErrMetadataUnavailable = refused(federation.ErrUnavailable, "saml: identity provider metadata unavailable")
 	// ErrInvalidDetails: the ProviderDetails are not a valid SAML provider.
 	ErrInvalidDetails = refused(federation.ErrConfig, "saml: invalid provider details")
 	// ErrNoSignOut: the provider has no SAML sign-out (IDPSignout is not
