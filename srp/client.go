@@ -26,11 +26,29 @@ func NewClient(poolID string) (*Client, error) {
 	return newClient(poolID, new(big.Int).SetBytes(buf[:]))
 }
 
+// NewDeviceClient starts a device's sign-in (DEVICE_SRP_AUTH): the same
+// exchange, with the device group key where the pool name goes. Its
+// Respond takes the device key as USER_ID_FOR_SRP and the device's
+// secret as the password.
+func NewDeviceClient(deviceGroupKey string) (*Client, error) {
+	if deviceGroupKey == "" {
+		return nil, errors.New("srp: empty device group key")
+	}
+	var buf [128]byte
+	rand.Read(buf[:]) // never fails since Go 1.24: it crashes the program instead
+	return withSecret(deviceGroupKey, new(big.Int).SetBytes(buf[:]))
+}
+
 func newClient(poolID string, a *big.Int) (*Client, error) {
 	name := PoolName(poolID)
 	if name == "" {
 		return nil, fmt.Errorf("srp: pool ID %q has no name after \"_\"", poolID)
 	}
+	return withSecret(name, a)
+}
+
+// withSecret is a client of the given SRP pool name with secret a.
+func withSecret(name string, a *big.Int) (*Client, error) {
 	A := new(big.Int).Exp(groupG, a, groupN)
 	if A.Sign() == 0 {
 		// Impossible for a group element, but Amplify checks it, so do we.

@@ -78,6 +78,18 @@ func RestoreServerSession(verifier, secret []byte) (*ServerSession, error) {
 	return newSession(v, new(big.Int).SetBytes(secret))
 }
 
+// CheckVerifier reports whether verifier, as a client delivered it (a
+// device's PasswordVerifier), can be used: a big-endian integer in
+// [1, N), leading zero bytes allowed. Errors wrap ErrInvalidVerifier.
+func CheckVerifier(verifier []byte) error {
+	if len(verifier) > 2*len(nHex) {
+		// Far longer than any padding of a number below N.
+		return fmt.Errorf("%w: %d bytes", ErrInvalidVerifier, len(verifier))
+	}
+	_, err := parseVerifier(verifier)
+	return err
+}
+
 func parseVerifier(verifier []byte) (*big.Int, error) {
 	v := new(big.Int).SetBytes(verifier)
 	// v = 0 would make S = 0 for every A: a password-free sign-in.
