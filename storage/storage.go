@@ -64,6 +64,7 @@ type Storage interface {
 	RateLimits
 	IdentityProviders
 	WebAuthnCredentials
+	Devices
 
 	// GarbageCollect deletes codes, authorization codes, login sessions,
 	// refresh tokens and families and attempt counters whose ExpiresAt is
@@ -109,8 +110,8 @@ type Users interface {
 	// taken by another user.
 	UpdateUser(ctx context.Context, poolID, username string, fn func(User) (User, error)) error
 	// DeleteUser removes the user with its group memberships, codes,
-	// authorization codes, login sessions, refresh families and refresh
-	// tokens.
+	// authorization codes, login sessions, refresh families, refresh
+	// tokens and devices.
 	DeleteUser(ctx context.Context, poolID, username string) error
 }
 
@@ -326,6 +327,24 @@ type WebAuthnCredentials interface {
 	UpdateWebAuthnCredential(ctx context.Context, poolID string, id []byte, fn func(WebAuthnCredential) (WebAuthnCredential, error)) error
 	// DeleteWebAuthnCredential fails with ErrNotFound for an unknown id.
 	DeleteWebAuthnCredential(ctx context.Context, poolID string, id []byte) error
+}
+
+// Devices are the devices users confirmed (Cognito's device tracking),
+// by pool and device key.
+type Devices interface {
+	// CreateDevice stores a device; a missing user is ErrNotFound and a
+	// device key taken in the pool is ErrAlreadyExists.
+	CreateDevice(ctx context.Context, d Device) error
+	GetDevice(ctx context.Context, poolID, key string) (Device, error)
+	// ListDevices returns the user's devices ordered by key, starting
+	// after the given key (empty for the first page), at most limit of
+	// them (limit <= 0: all).
+	ListDevices(ctx context.Context, poolID, username, after string, limit int) ([]Device, error)
+	// UpdateDevice is the updater of a device; it may not change the
+	// device's pool, key or user.
+	UpdateDevice(ctx context.Context, poolID, key string, fn func(Device) (Device, error)) error
+	// DeleteDevice fails with ErrNotFound for an unknown key.
+	DeleteDevice(ctx context.Context, poolID, key string) error
 }
 
 // MessageRetention is how long a done message stays listed (the

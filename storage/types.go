@@ -286,6 +286,31 @@ type RefreshFamily struct {
 	RevokedAt time.Time
 }
 
+// Device is a device a user signed in on and confirmed (ConfirmDevice):
+// the SRP verifier of the device's secret, which the device proves on
+// later sign-ins, and what Cognito's DeviceType reports.
+type Device struct {
+	PoolID   string
+	Key      string
+	Username string
+	// GroupKey takes the pool name's place in the device's SRP hashes.
+	GroupKey string
+	Name     string
+	// Remembered is Cognito's device_status "remembered" (false:
+	// "not_remembered").
+	Remembered bool
+	// Salt and Verifier are the device's SRP salt and verifier, as
+	// ConfirmDevice delivered them.
+	Salt     []byte
+	Verifier []byte
+	LastIP   string
+	// CreatedAt is when the device was confirmed, UpdatedAt its last
+	// change, LastAuthenticatedAt its last sign-in.
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+	LastAuthenticatedAt time.Time
+}
+
 // RefreshToken is one refresh token of a family, stored by the SHA-256 of
 // its value.
 type RefreshToken struct {

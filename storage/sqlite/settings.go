@@ -59,7 +59,19 @@ func clonePoolSettings(s storage.PoolSettings) storage.PoolSettings {
 	s.AutoVerifiedAttributes = slices.Clone(s.AutoVerifiedAttributes)
 	s.Schema = slices.Clone(s.Schema)
 	s.AttributesRequireVerificationBeforeUpdate = slices.Clone(s.AttributesRequireVerificationBeforeUpdate)
+	s.AllowedFirstAuthFactors = slices.Clone(s.AllowedFirstAuthFactors)
+	s.DeviceConfiguration = clonePointer(s.DeviceConfiguration)
+	s.LambdaConfig = clonePointer(s.LambdaConfig)
 	return s
+}
+
+// clonePointer copies what p points to, for a struct without references.
+func clonePointer[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	c := *p
+	return &c
 }
 
 // cloneClientSettings deep-copies s; TestCloneSettings checks that it
