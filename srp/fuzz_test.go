@@ -64,3 +64,16 @@ func FuzzVerifySignature(f *testing.F) {
 		}
 	})
 }
+
+func FuzzCheckVerifier(f *testing.F) {
+	f.Add([]byte{})
+	f.Add([]byte{0, 1})
+	f.Add(groupN.Bytes())
+	f.Fuzz(func(t *testing.T, v []byte) {
+		x := new(big.Int).SetBytes(v)
+		ok := x.Sign() > 0 && x.Cmp(groupN) < 0 && len(v) <= 2*len(nHex)
+		if err := CheckVerifier(v); (err == nil) != ok {
+			t.Fatalf("CheckVerifier(%x) = %v, want ok %v", v, err, ok)
+		}
+	})
+}

@@ -134,7 +134,7 @@ func testCopy(t *testing.T, open func(t *testing.T) storage.Storage) {
 		t.Fatalf("first copy does not verify: %+v", report)
 	}
 	want := map[transfer.Kind]int64{
-		transfer.Secrets: 3, transfer.Pools: 1, transfer.Clients: 1, transfer.Users: 2, transfer.Groups: 2,
+		transfer.Secrets: 4, transfer.Pools: 1, transfer.Clients: 1, transfer.Users: 2, transfer.Groups: 2,
 		transfer.GroupMembers: 1, transfer.Codes: 2, // ann's used code stays until it expires
 		transfer.RefreshFamilies: 2, transfer.RefreshTokens: 2, transfer.APIKeys: 1,
 		transfer.Passkeys: 1,
