@@ -125,6 +125,16 @@ var guessable = []string{
 	"ForgotPassword", "ConfirmForgotPassword", "ChangePassword", "VerifyUserAttribute", "GetUserAttributeVerificationCode",
 }
 
+// deviceAddr is the address recorded as a device's last_ip_used: the
+// client's, or for a request exempt from the per-address limit (one
+// straight from this machine) the TCP peer's.
+func (h *Handler) deviceAddr(r *http.Request) string {
+	if addr := h.clientAddr(r); addr != "" {
+		return addr
+	}
+	return PeerIP(r)
+}
+
 // PeerIP is the IP of the TCP peer.
 func PeerIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
@@ -181,6 +191,7 @@ func operations(s *userpool.Service) map[string]operation {
 		"AdminListGroupsForUser":   op(admin, s.AdminListGroupsForUser),
 	}
 	maps.Copy(ops, webAuthnOperations(s))
+	maps.Copy(ops, deviceOperations(s))
 	return ops
 }
 
@@ -238,7 +249,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	start := time.Now()
-	out, err := o.run(r.Context(), body)
+	out, err := o.run(userpool.WithClientAddr(r.Context(), h.deviceAddr(r)), body)
 	if err != nil {
 		h.failWith(w, r, name, err)
 		return

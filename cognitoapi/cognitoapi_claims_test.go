@@ -26,6 +26,7 @@ var publicOperations = []string{
 	"DeleteUserAttributes", "GetUserAttributeVerificationCode", "VerifyUserAttribute", "ChangePassword",
 	"ForgotPassword", "ConfirmForgotPassword", "DeleteUser",
 	"StartWebAuthnRegistration", "CompleteWebAuthnRegistration", "ListWebAuthnCredentials", "DeleteWebAuthnCredential",
+	"ConfirmDevice", "UpdateDeviceStatus", "GetDevice", "ListDevices", "ForgetDevice",
 }
 
 // TestEveryAdminOperationIsSigned: every operation but the public ones

@@ -51,6 +51,7 @@ type CreateUserPoolInput struct {
 	DeletionProtection          string                       `json:"DeletionProtection,omitempty"`
 	AdminCreateUserConfig       *AdminCreateUserConfig       `json:"AdminCreateUserConfig,omitempty"`
 	UserAttributeUpdateSettings *UserAttributeUpdateSettings `json:"UserAttributeUpdateSettings,omitempty"`
+	DeviceConfiguration         *DeviceConfigurationType     `json:"DeviceConfiguration,omitempty"`
 }
 
 // AdminCreateUserConfig holds AllowAdminCreateUserOnly.
@@ -77,6 +78,7 @@ type UserPoolType struct {
 	DeletionProtection          string                       `json:"DeletionProtection,omitempty"`
 	AdminCreateUserConfig       AdminCreateUserConfig        `json:"AdminCreateUserConfig"`
 	UserAttributeUpdateSettings *UserAttributeUpdateSettings `json:"UserAttributeUpdateSettings,omitempty"`
+	DeviceConfiguration         *DeviceConfigurationType     `json:"DeviceConfiguration,omitempty"`
 	CreationDate                Epoch                        `json:"CreationDate"`
 	LastModifiedDate            Epoch                        `json:"LastModifiedDate"`
 	Domain                      string                       `json:"Domain,omitempty"`

@@ -54,6 +54,9 @@ type AuthenticationResult struct {
 	TokenType    string `json:"TokenType,omitempty"`
 	RefreshToken string `json:"RefreshToken,omitempty"`
 	IdToken      string `json:"IdToken,omitempty"`
+	// NewDeviceMetadata names the new device of a sign-in in a pool that
+	// tracks devices.
+	NewDeviceMetadata *NewDeviceMetadata `json:"NewDeviceMetadata,omitempty"`
 }
 
 // AuthOutput is the answer of InitiateAuth and RespondToAuthChallenge:
@@ -124,6 +127,7 @@ type GetTokensFromRefreshTokenInput struct {
 	RefreshToken string `json:"RefreshToken"`
 	ClientId     string `json:"ClientId"`
 	ClientSecret string `json:"ClientSecret"`
+	DeviceKey    string `json:"DeviceKey"`
 }
 
 // TokensOutput carries only tokens.

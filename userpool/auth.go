@@ -69,7 +69,7 @@ func (s *Service) InitiateAuth(ctx context.Context, in InitiateAuthInput) (AuthO
 		if c.Settings.RefreshTokenRotation {
 			return AuthOutput{}, errorf(ErrNotAuthorized, "Refresh token rotation is enabled for this client; use GetTokensFromRefreshToken")
 		}
-		res, err := s.refresh(ctx, c, p, ap["REFRESH_TOKEN"], func(u storage.User) error {
+		res, err := s.refresh(ctx, c, p, ap["REFRESH_TOKEN"], ap["DEVICE_KEY"], func(u storage.User) error {
 			return checkSecretHash(c, u.Username, ap["SECRET_HASH"])
 		})
 		return AuthOutput{AuthenticationResult: res}, err
@@ -80,7 +80,7 @@ func (s *Service) InitiateAuth(ctx context.Context, in InitiateAuthInput) (AuthO
 	if in.AuthFlow == flowUserSRP {
 		return s.startSRP(ctx, c, p, ap["USERNAME"], ap["SRP_A"])
 	}
-	return s.passwordAuth(ctx, c, p, ap["USERNAME"], ap["PASSWORD"])
+	return s.passwordAuth(ctx, c, p, ap["USERNAME"], ap["PASSWORD"], ap["DEVICE_KEY"])
 }
 
 // RespondToAuthChallenge answers a challenge from InitiateAuth.
@@ -98,6 +98,10 @@ func (s *Service) RespondToAuthChallenge(ctx context.Context, in RespondToAuthCh
 		return s.verifySRP(ctx, c, p, cr)
 	case challengeNewPassword:
 		return s.completeNewPassword(ctx, c, p, in.Session, cr)
+	case challengeDeviceSRP:
+		return s.startDeviceSRP(ctx, c, p, in.Session, cr)
+	case challengeDeviceVerifier:
+		return s.verifyDeviceSRP(ctx, c, p, cr)
 	case "":
 		return AuthOutput{}, invalidParam("1 validation error detected: Value at 'challengeName' failed to satisfy constraint: Member must not be null")
 	default:
@@ -107,12 +111,12 @@ func (s *Service) RespondToAuthChallenge(ctx context.Context, in RespondToAuthCh
 
 // passwordAuth is USER_PASSWORD_AUTH: the password is checked against the
 // same SRP verifier the SRP flow uses.
-func (s *Service) passwordAuth(ctx context.Context, c storage.Client, p storage.Pool, name, password string) (AuthOutput, error) {
+func (s *Service) passwordAuth(ctx context.Context, c storage.Client, p storage.Pool, name, password, deviceKey string) (AuthOutput, error) {
 	u, err := s.verifyPassword(ctx, c, p, name, password)
 	if err != nil {
 		return AuthOutput{}, err
 	}
-	return s.afterPassword(ctx, c, p, u, oneTimeClaim{})
+	return s.afterPassword(ctx, c, p, u, deviceKey, oneTimeClaim{})
 }
 
 // verifyPassword checks a user's password, counting failures toward the
@@ -181,8 +185,8 @@ func (s *Service) gate(u storage.User) error {
 }
 
 // afterPassword answers a proven password: a challenge, an account-state
-// error, or tokens.
-func (s *Service) afterPassword(ctx context.Context, c storage.Client, p storage.Pool, u storage.User, claim oneTimeClaim) (AuthOutput, error) {
+// error, or tokens. deviceKey is the DEVICE_KEY the client sent, if any.
+func (s *Service) afterPassword(ctx context.Context, c storage.Client, p storage.Pool, u storage.User, deviceKey string, claim oneTimeClaim) (AuthOutput, error) {
 	switch err := s.gate(u); {
 	case errors.Is(err, errNewPasswordRequired):
 		if err := s.claimAlone(ctx, claim); err != nil {
@@ -192,7 +196,10 @@ func (s *Service) afterPassword(ctx context.Context, c storage.Client, p storage
 	case err != nil:
 		return AuthOutput{}, err
 	}
-	res, err := s.signIn(ctx, c, p, u, grant{scope: ScopeSignInUserAdmin, claim: claim})
+	if out, ok, err := s.deviceStep(ctx, c, p, u, deviceKey, claim); ok {
+		return out, err
+	}
+	res, err := s.signIn(ctx, c, p, u, grant{scope: ScopeSignInUserAdmin, claim: claim, newDevice: tracksDevices(p)})
 	if err != nil {
 		return AuthOutput{}, err
 	}
@@ -242,7 +249,7 @@ func (s *Service) completeNewPassword(ctx context.Context, c storage.Client, p s
 	if err != nil {
 		return AuthOutput{}, err
 	}
-	res, err := s.signIn(ctx, c, p, u, grant{scope: ScopeSignInUserAdmin})
+	res, err := s.signIn(ctx, c, p, u, grant{scope: ScopeSignInUserAdmin, newDevice: tracksDevices(p)})
 	if err != nil {
 		return AuthOutput{}, err
 	}

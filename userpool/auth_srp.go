@@ -184,7 +184,7 @@ func (s *Service) verifySRP(ctx context.Context, c storage.Client, p storage.Poo
 	// Only a right answer is claimed, in the write that issues its
 	// tokens: a replayed wrong answer (a decoy's included) is just wrong
 	// again, so every answer reads the same whoever it was for.
-	return s.afterPassword(ctx, c, p, u, blockClaim(blockB64, now))
+	return s.afterPassword(ctx, c, p, u, cr["DEVICE_KEY"], blockClaim(blockB64, now))
 }
 
 // srpClaimMargin is how long a claimed block stays claimed past

@@ -393,7 +393,7 @@ func (s *Service) RefreshGrant(ctx context.Context, clientID, secret, refreshTok
 	if refreshToken == "" {
 		return nil, errorf(ErrInvalidRequest, "refresh_token is required.")
 	}
-	res, err := s.refresh(ctx, c, p, refreshToken, nil)
+	res, err := s.refresh(ctx, c, p, refreshToken, "", nil)
 	if err != nil {
 		var e *Error
 		if errors.As(err, &e) && !e.Internal {

@@ -142,6 +142,11 @@ func poolSettings(in CreateUserPoolInput) (storage.PoolSettings, error) {
 	if in.UserAttributeUpdateSettings != nil {
 		set.AttributesRequireVerificationBeforeUpdate = in.UserAttributeUpdateSettings.AttributesRequireVerificationBeforeUpdate
 	}
+	if dc := in.DeviceConfiguration; dc != nil {
+		set.DeviceConfiguration = &storage.DeviceConfiguration{
+			ChallengeRequiredOnNewDevice: dc.ChallengeRequiredOnNewDevice, DeviceOnlyRememberedOnUserPrompt: dc.DeviceOnlyRememberedOnUserPrompt,
+		}
+	}
 	return set, nil
 }
 
@@ -206,6 +211,11 @@ func poolType(p storage.Pool) UserPoolType {
 	}
 	if len(p.Settings.AttributesRequireVerificationBeforeUpdate) > 0 {
 		t.UserAttributeUpdateSettings = &UserAttributeUpdateSettings{AttributesRequireVerificationBeforeUpdate: p.Settings.AttributesRequireVerificationBeforeUpdate}
+	}
+	if dc := p.Settings.DeviceConfiguration; dc != nil {
+		t.DeviceConfiguration = &DeviceConfigurationType{
+			ChallengeRequiredOnNewDevice: dc.ChallengeRequiredOnNewDevice, DeviceOnlyRememberedOnUserPrompt: dc.DeviceOnlyRememberedOnUserPrompt,
+		}
 	}
 	for _, a := range p.Settings.Schema {
 		mutable := a.Mutable

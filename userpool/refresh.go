@@ -23,14 +23,15 @@ func (s *Service) GetTokensFromRefreshToken(ctx context.Context, in GetTokensFro
 	if err := checkClientSecret(c, in.ClientSecret); err != nil {
 		return TokensOutput{}, err
 	}
-	res, err := s.refresh(ctx, c, p, in.RefreshToken, nil)
+	res, err := s.refresh(ctx, c, p, in.RefreshToken, in.DeviceKey, nil)
 	return TokensOutput{AuthenticationResult: res}, err
 }
 
 // refresh redeems a refresh token as refreshPolicy decides. check, if
 // set, vets the token's user before anything is issued (SECRET_HASH for
-// REFRESH_TOKEN_AUTH).
-func (s *Service) refresh(ctx context.Context, c storage.Client, p storage.Pool, token string, check func(storage.User) error) (*AuthenticationResult, error) {
+// REFRESH_TOKEN_AUTH). A device key, if given, must be one of the user's
+// devices; the access token then carries it.
+func (s *Service) refresh(ctx context.Context, c storage.Client, p storage.Pool, token, deviceKey string, check func(storage.User) error) (*AuthenticationResult, error) {
 	if token == "" {
 		return nil, invalidParam("Missing required parameter REFRESH_TOKEN")
 	}
@@ -80,6 +81,11 @@ func (s *Service) refresh(ctx context.Context, c storage.Client, p storage.Pool,
 	case u.Status == storage.StatusResetRequired:
 		return nil, ErrPasswordResetRequired
 	}
+	if deviceKey != "" {
+		if _, err := s.userDevice(ctx, p.ID, u.Username, deviceKey); err != nil {
+			return nil, err
+		}
+	}
 	// The user's own refusals go before reuse, which ends the sign-in.
 	var next string
 	switch {
@@ -90,7 +96,7 @@ func (s *Service) refresh(ctx context.Context, c storage.Client, p storage.Pool,
 			return nil, err
 		}
 	}
-	res, err := s.mintTokens(ctx, c, p, u, fam, "")
+	res, err := s.mintTokens(ctx, c, p, u, fam, "", deviceKey)
 	if err != nil {
 		return nil, err
 	}

@@ -61,6 +61,8 @@ type Service struct {
 	sealer     *sealer
 	codeKey    []byte
 	fakeKey    []byte
+	// deviceKey derives device group keys (devices.go).
+	deviceKey []byte
 
 	// passkeyLocalHTTP is Options.PasskeyLocalHTTP.
 	passkeyLocalHTTP bool
@@ -116,7 +118,7 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		_, err := io.ReadFull(rand.Reader, b)
 		return b, err
 	}
-	for name, dst := range map[string]*[]byte{"session-seal": nil, "code-hash": &s.codeKey, "fake-user": &s.fakeKey} {
+	for name, dst := range map[string]*[]byte{"session-seal": nil, "code-hash": &s.codeKey, "fake-user": &s.fakeKey, "device-group": &s.deviceKey} {
 		key, err := s.store.GetOrCreateSecret(ctx, "userpool/"+name, gen)
 		if err != nil {
 			return nil, fmt.Errorf("userpool: load secret %s: %w", name, err)

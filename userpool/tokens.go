@@ -76,6 +76,7 @@ func refreshTTL(c storage.Client) time.Duration {
 // AccessClaims are the claims of an access token, in Cognito's order.
 type AccessClaims struct {
 	Sub       string   `json:"sub"`
+	DeviceKey string   `json:"device_key,omitempty"`
 	Groups    []string `json:"cognito:groups,omitempty"`
 	Iss       string   `json:"iss"`
 	ClientID  string   `json:"client_id"`
@@ -125,6 +126,10 @@ type grant struct {
 	// sign-in: a proof that may be used once (an SRP answer) and its
 	// tokens commit together, and a second use gets errReplayed.
 	claim oneTimeClaim
+	// deviceKey is the device the sign-in was made on (device_key in the
+	// access token); newDevice names a new one (NewDeviceMetadata).
+	deviceKey string
+	newDevice bool
 }
 
 // oneTimeClaim is a key that storage lets one caller claim
@@ -208,18 +213,25 @@ func (s *Service) signIn(ctx context.Context, c storage.Client, p storage.Pool, 
 	if err != nil {
 		return nil, internal("create refresh family", err)
 	}
-	res, err := s.mintTokens(ctx, c, p, u, fam, g.nonce)
+	var device *NewDeviceMetadata
+	if g.newDevice {
+		device = s.newDeviceMetadata(p)
+		g.deviceKey = device.DeviceKey
+	}
+	res, err := s.mintTokens(ctx, c, p, u, fam, g.nonce, g.deviceKey)
 	if err != nil {
 		return nil, err
 	}
 	res.RefreshToken = refresh
+	res.NewDeviceMetadata = device
 	return res, nil
 }
 
 // mintTokens signs an access token and, unless an OAuth sign-in lacks the
 // openid scope, an id token for a family. OAuth id tokens carry at_hash
-// and, on the first issue, the authorization's nonce.
-func (s *Service) mintTokens(ctx context.Context, c storage.Client, p storage.Pool, u storage.User, fam storage.RefreshFamily, nonce string) (*AuthenticationResult, error) {
+// and, on the first issue, the authorization's nonce; an access token
+// issued on a device carries its key.
+func (s *Service) mintTokens(ctx context.Context, c storage.Client, p storage.Pool, u storage.User, fam storage.RefreshFamily, nonce, deviceKey string) (*AuthenticationResult, error) {
 	groups, err := s.store.ListGroupsForUser(ctx, p.ID, u.Username)
 	if err != nil {
 		return nil, internal("list groups", err)
@@ -231,7 +243,7 @@ func (s *Service) mintTokens(ctx context.Context, c storage.Client, p storage.Po
 	now := s.now()
 	iss := s.Issuer(p.ID)
 	ac := AccessClaims{
-		Sub: u.Sub, Groups: names, Iss: iss, ClientID: c.ClientID, OriginJTI: fam.ID, EventID: fam.EventID,
+		Sub: u.Sub, DeviceKey: deviceKey, Groups: names, Iss: iss, ClientID: c.ClientID, OriginJTI: fam.ID, EventID: fam.EventID,
 		TokenUse: "access", Scope: fam.Scope, AuthTime: fam.AuthTime.Unix(),
 		Exp: now.Add(s.issuedAccessTTL(c)).Unix(), Iat: now.Unix(), JTI: uuid.NewString(), Username: u.Username,
 	}
