@@ -42,6 +42,11 @@ func count(ctx context.Context, s storage.Storage, e storage.Enumerator) (map[Ki
 					return err
 				}
 				n[Passkeys] += int64(len(creds))
+				devices, err := s.ListDevices(ctx, p.ID, u.Username, "", 0)
+				if err != nil {
+					return err
+				}
+				n[Devices] += int64(len(devices))
 			}
 			return nil
 		})

@@ -88,11 +88,12 @@ const (
 	RefreshTokens   Kind = "refresh tokens"
 	APIKeys         Kind = "API keys"
 	Passkeys        Kind = "passkeys"
+	Devices         Kind = "devices"
 )
 
 // Kinds lists the kinds in the order Copy copies them: parents first.
 var Kinds = []Kind{Secrets, Pools, Clients, SigningKeys, Users, Groups, GroupMembers, Codes, RefreshFamilies, RefreshTokens, APIKeys,
-	Passkeys}
+	Passkeys, Devices}
 
 // NotCopied lists the transient kinds of record Copy leaves behind.
 var NotCopied = []string{
@@ -272,7 +273,7 @@ func Copy(ctx context.Context, from Source, to storage.Storage, opts Options) (R
 	steps := []func(context.Context) error{
 		c.copySecrets, c.copyPools, c.copyClients, c.copySigningKeys, c.copyUsers, c.copyGroups,
 		c.copyGroupMembers, c.copyCodes, c.copyFamilies, c.copyTokens, c.copyAPIKeys,
-		c.copyPasskeys,
+		c.copyPasskeys, c.copyDevices,
 	}
 	for i, step := range steps {
 		c.cur = &report.Kinds[i]

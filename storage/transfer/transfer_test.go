@@ -56,6 +56,7 @@ type source struct {
 	bobUsername, bobCode string
 	apiKey               string
 	passkey              storage.WebAuthnCredential
+	device               storage.Device
 }
 
 func fill(t *testing.T) source {
@@ -118,6 +119,13 @@ func fill(t *testing.T) source {
 		Transports: []string{"internal"}, CreatedAt: time.Now().UTC().Truncate(time.Microsecond),
 	}
 	must(t, src.store.CreateWebAuthnCredential(ctx, src.passkey))
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	src.device = storage.Device{
+		PoolID: src.poolID, Key: "us-east-1_0f4c8bd2-9d5e-4b5a-8d3c-1e2f3a4b5c6d", Username: ann.Username, GroupKey: "-abcdefghi",
+		Name: "ann's laptop", Remembered: true, Salt: []byte{1, 2}, Verifier: []byte{3, 4}, LastIP: "192.0.2.1",
+		CreatedAt: now, UpdatedAt: now, LastAuthenticatedAt: now,
+	}
+	must(t, src.store.CreateDevice(ctx, src.device))
 	return src
 }
 
@@ -137,7 +145,7 @@ func testCopy(t *testing.T, open func(t *testing.T) storage.Storage) {
 		transfer.Secrets: 4, transfer.Pools: 1, transfer.Clients: 1, transfer.Users: 2, transfer.Groups: 2,
 		transfer.GroupMembers: 1, transfer.Codes: 2, // ann's used code stays until it expires
 		transfer.RefreshFamilies: 2, transfer.RefreshTokens: 2, transfer.APIKeys: 1,
-		transfer.Passkeys: 1,
+		transfer.Passkeys: 1, transfer.Devices: 1,
 	}
 	for _, k := range report.Kinds {
 		if w, ok := want[k.Kind]; ok && k.Source != w {
@@ -183,6 +191,9 @@ func testCopy(t *testing.T, open func(t *testing.T) storage.Storage) {
 	}
 	if pk, err := to.GetWebAuthnCredential(ctx, src.poolID, src.passkey.ID); err != nil || pk.SignCount != 3 || pk.Username != src.annUsername {
 		t.Errorf("passkey on the target: %+v, %v", pk, err)
+	}
+	if d, err := to.GetDevice(ctx, src.poolID, src.device.Key); err != nil || d.Username != src.annUsername || string(d.Verifier) != string(src.device.Verifier) {
+		t.Errorf("device on the target: %+v, %v", d, err)
 	}
 	_, err = svc.ConfirmSignUp(ctx, userpool.ConfirmSignUpInput{ClientId: src.clientID, Username: bobEmail, ConfirmationCode: src.bobCode})
 	must(t, err)
