@@ -192,6 +192,7 @@ func operations(s *userpool.Service) map[string]operation {
 	}
 	maps.Copy(ops, webAuthnOperations(s))
 	maps.Copy(ops, deviceOperations(s))
+	maps.Copy(ops, userAuthOperations(s))
 	return ops
 }
 

@@ -27,6 +27,7 @@ var publicOperations = []string{
 	"ForgotPassword", "ConfirmForgotPassword", "DeleteUser",
 	"StartWebAuthnRegistration", "CompleteWebAuthnRegistration", "ListWebAuthnCredentials", "DeleteWebAuthnCredential",
 	"ConfirmDevice", "UpdateDeviceStatus", "GetDevice", "ListDevices", "ForgetDevice",
+	"GetUserAuthFactors",
 }
 
 // TestEveryAdminOperationIsSigned: every operation but the public ones

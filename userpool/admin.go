@@ -39,6 +39,9 @@ func (s *Service) AdminCreateUser(ctx context.Context, in AdminCreateUserInput) 
 		return s.resendTemporaryPassword(ctx, p, in)
 	}
 	temp := in.TemporaryPassword
+	if temp == "" && allowsPasswordless(p) {
+		return s.createPasswordless(ctx, p, in)
+	}
 	if temp == "" {
 		if temp, err = generatePassword(p.Settings.PasswordPolicy); err != nil {
 			return AdminCreateUserOutput{}, internal("temporary password", err)

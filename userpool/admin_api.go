@@ -13,9 +13,10 @@ type PasswordPolicyType struct {
 	TemporaryPasswordValidityDays *int  `json:"TemporaryPasswordValidityDays,omitempty"`
 }
 
-// PoliciesType wraps the password policy.
+// PoliciesType wraps the password policy and the sign-in policy.
 type PoliciesType struct {
 	PasswordPolicy *PasswordPolicyType `json:"PasswordPolicy,omitempty"`
+	SignInPolicy   *SignInPolicyType   `json:"SignInPolicy,omitempty"`
 }
 
 // SchemaAttributeType declares an attribute.

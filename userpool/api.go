@@ -66,6 +66,8 @@ type AuthOutput struct {
 	Session              string                `json:"Session,omitempty"`
 	ChallengeParameters  map[string]string     `json:"ChallengeParameters,omitempty"`
 	AuthenticationResult *AuthenticationResult `json:"AuthenticationResult,omitempty"`
+	// AvailableChallenges are the first factors SELECT_CHALLENGE offers.
+	AvailableChallenges []string `json:"AvailableChallenges,omitempty"`
 }
 
 // Empty is the output of operations that return nothing ({} on the wire).
@@ -85,6 +87,14 @@ type SignUpOutput struct {
 	UserConfirmed       bool                 `json:"UserConfirmed"`
 	UserSub             string               `json:"UserSub"`
 	CodeDeliveryDetails *CodeDeliveryDetails `json:"CodeDeliveryDetails,omitempty"`
+	// Session lets the new user sign in with USER_AUTH once confirmed.
+	Session string `json:"Session,omitempty"`
+}
+
+// ConfirmSignUpOutput is ConfirmSignUp's response: a Session that signs
+// the confirmed user in with USER_AUTH.
+type ConfirmSignUpOutput struct {
+	Session string `json:"Session,omitempty"`
 }
 
 // ConfirmSignUpInput is ConfirmSignUp's request.
@@ -112,6 +122,8 @@ type InitiateAuthInput struct {
 	AuthFlow       string            `json:"AuthFlow"`
 	AuthParameters map[string]string `json:"AuthParameters"`
 	ClientId       string            `json:"ClientId"`
+	// Session, with USER_AUTH, is a sign-up's Session (autoSignIn).
+	Session string `json:"Session"`
 }
 
 // RespondToAuthChallengeInput is RespondToAuthChallenge's request.

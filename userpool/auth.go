@@ -55,11 +55,11 @@ func (s *Service) InitiateAuth(ctx context.Context, in InitiateAuthInput) (AuthO
 		return AuthOutput{}, err
 	}
 	switch in.AuthFlow {
-	case flowUserSRP, flowUserPassword, flowRefreshToken, flowRefresh:
+	case flowUserSRP, flowUserPassword, flowRefreshToken, flowRefresh, flowUserAuth:
 	case "":
 		return AuthOutput{}, invalidParam("1 validation error detected: Value at 'authFlow' failed to satisfy constraint: Member must not be null")
 	default:
-		return AuthOutput{}, invalidParam("Unsupported AuthFlow %.64q; supported: USER_SRP_AUTH, USER_PASSWORD_AUTH, REFRESH_TOKEN_AUTH", in.AuthFlow)
+		return AuthOutput{}, invalidParam("Unsupported AuthFlow %.64q; supported: USER_SRP_AUTH, USER_PASSWORD_AUTH, REFRESH_TOKEN_AUTH, USER_AUTH", in.AuthFlow)
 	}
 	if !flowAllowed(c, in.AuthFlow) {
 		return AuthOutput{}, invalidParam("%s flow not enabled for this client", in.AuthFlow)
@@ -80,6 +80,9 @@ func (s *Service) InitiateAuth(ctx context.Context, in InitiateAuthInput) (AuthO
 	if in.AuthFlow == flowUserSRP {
 		return s.startSRP(ctx, c, p, ap["USERNAME"], ap["SRP_A"])
 	}
+	if in.AuthFlow == flowUserAuth {
+		return s.startUserAuth(ctx, c, p, ap, in.Session)
+	}
 	return s.passwordAuth(ctx, c, p, ap["USERNAME"], ap["PASSWORD"], ap["DEVICE_KEY"])
 }
 
@@ -93,6 +96,9 @@ func (s *Service) RespondToAuthChallenge(ctx context.Context, in RespondToAuthCh
 	if err := checkSecretHash(c, cr["USERNAME"], cr["SECRET_HASH"]); err != nil {
 		return AuthOutput{}, err
 	}
+	if out, ok, err := s.respondUserAuth(ctx, c, p, in); ok {
+		return out, err
+	}
 	switch in.ChallengeName {
 	case challengePasswordVerifier:
 		return s.verifySRP(ctx, c, p, cr)
@@ -102,6 +108,9 @@ func (s *Service) RespondToAuthChallenge(ctx context.Context, in RespondToAuthCh
 		return s.startDeviceSRP(ctx, c, p, in.Session, cr)
 	case challengeDeviceVerifier:
 		return s.verifyDeviceSRP(ctx, c, p, cr)
+	case factorEmailOTP, factorSMSOTP:
+		// Not a Session of choice-based sign-in (respondUserAuth).
+		return AuthOutput{}, errSessionExpired
 	case "":
 		return AuthOutput{}, invalidParam("1 validation error detected: Value at 'challengeName' failed to satisfy constraint: Member must not be null")
 	default:

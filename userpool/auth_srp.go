@@ -67,6 +67,10 @@ func (s *Service) startSRP(ctx context.Context, c storage.Client, p storage.Pool
 		u, subject = s.decoyUser(p, name), lookupName(p, name)
 	case err != nil:
 		return AuthOutput{}, err
+	case len(u.SRPVerifier) == 0:
+		// A user without a password (passwordless sign-in) gets a decoy
+		// that no answer satisfies, counted against the user.
+		u, fake = s.decoyUser(p, u.Username), true
 	}
 	if _, err := s.startGuess(ctx, passwordSecret, p.ID, subject); err != nil {
 		return AuthOutput{}, err

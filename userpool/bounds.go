@@ -94,6 +94,7 @@ var (
 	attributeDataTypes = enum{"String", "Number", "DateTime", "Boolean"}
 	messageActions     = enum{"RESEND", "SUPPRESS"}
 	deliveryMediums    = enum{"SMS", "EMAIL"}
+	firstAuthFactors   = enum{factorPassword, factorEmailOTP, factorSMSOTP, factorWebAuthn}
 )
 
 func (e enum) rule() string {
@@ -231,6 +232,9 @@ func (in CreateUserPoolInput) validate() error {
 		if pp.TemporaryPasswordValidityDays != nil {
 			v.number("policies.passwordPolicy.temporaryPasswordValidityDays", int64(*pp.TemporaryPasswordValidityDays), tempPasswordDays)
 		}
+	}
+	if in.Policies != nil && in.Policies.SignInPolicy != nil {
+		v.allOf("policies.signInPolicy.allowedFirstAuthFactors", in.Policies.SignInPolicy.AllowedFirstAuthFactors, firstAuthFactors)
 	}
 	v.allOf("usernameAttributes", in.UsernameAttributes, usernameAttributes)
 	v.allOf("aliasAttributes", in.AliasAttributes, aliasAttributes)

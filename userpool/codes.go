@@ -27,13 +27,17 @@ const (
 	verifyCodeTTL = 24 * time.Hour
 )
 
-// newCode returns a uniformly random 6-digit code.
-func newCode() (string, error) {
-	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
+// newCode returns a uniformly random code of n digits (at most 18).
+func newCode(n int) (string, error) {
+	limit := int64(1)
+	for range n {
+		limit *= 10
+	}
+	v, err := rand.Int(rand.Reader, big.NewInt(limit))
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("%06d", n.Int64()), nil
+	return fmt.Sprintf("%0*d", n, v.Int64()), nil
 }
 
 // hashCode keys the hash with a server secret: six digits are too few to
@@ -44,20 +48,27 @@ func (s *Service) hashCode(c storage.Code, code string) []byte {
 	return m.Sum(nil)
 }
 
-// issueCode stores a fresh code (replacing any earlier one of the same
-// purpose) and returns its plaintext for delivery.
+// issueCode stores a fresh 6-digit code (replacing any earlier one of
+// the same purpose) and returns its plaintext for delivery.
 func (s *Service) issueCode(ctx context.Context, tx storage.Storage, u storage.User, purpose, value string, ttl time.Duration) (string, error) {
-	code, err := newCode()
+	code, _, err := s.issueDigits(ctx, tx, u, purpose, value, ttl, 6)
+	return code, err
+}
+
+// issueDigits is issueCode for a code of n digits; it also returns the
+// stored hash.
+func (s *Service) issueDigits(ctx context.Context, tx storage.Storage, u storage.User, purpose, value string, ttl time.Duration, n int) (string, []byte, error) {
+	code, err := newCode(n)
 	if err != nil {
-		return "", internal("new code", err)
+		return "", nil, internal("new code", err)
 	}
 	now := s.now()
 	c := storage.Code{PoolID: u.PoolID, Username: u.Username, Purpose: purpose, Value: value, CreatedAt: now, ExpiresAt: now.Add(ttl)}
 	c.Hash = s.hashCode(c, code)
 	if err := tx.PutCode(ctx, c); err != nil {
-		return "", internal("put code", err)
+		return "", nil, internal("put code", err)
 	}
-	return code, nil
+	return code, c.Hash, nil
 }
 
 // useCode checks a code submitted for subject — u's username, or, when u

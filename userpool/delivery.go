@@ -16,6 +16,9 @@ const (
 	KindForgotPassword  = "forgot_password"
 	KindVerifyAttribute = "verify_attribute"
 	KindAdminCreateUser = "admin_create_user"
+	// KindSignInCode is a one-time code of choice-based sign-in
+	// (EMAIL_OTP, SMS_OTP), by email or SMS per the message's attribute.
+	KindSignInCode = "sign_in_code"
 )
 
 // Delivery is one code (or temporary password) to send to a user.
@@ -69,6 +72,9 @@ func (s *Service) queue(ctx context.Context, tx storage.Storage, u storage.User,
 	}
 	if err := tx.AddMessage(ctx, m); err != nil {
 		return nil, internal("queue message", err)
+	}
+	if attr == "phone_number" {
+		return &CodeDeliveryDetails{Destination: maskPhone(dest), DeliveryMedium: "SMS", AttributeName: attr}, nil
 	}
 	return &CodeDeliveryDetails{Destination: maskEmail(dest), DeliveryMedium: "EMAIL", AttributeName: attr}, nil
 }

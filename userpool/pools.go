@@ -136,6 +136,9 @@ func poolSettings(in CreateUserPoolInput) (storage.PoolSettings, error) {
 		}
 		set.Schema = append(set.Schema, sa)
 	}
+	if in.Policies != nil && in.Policies.SignInPolicy != nil {
+		set.AllowedFirstAuthFactors = in.Policies.SignInPolicy.AllowedFirstAuthFactors
+	}
 	if in.AdminCreateUserConfig != nil {
 		set.AllowAdminCreateUserOnly = in.AdminCreateUserConfig.AllowAdminCreateUserOnly
 	}
@@ -204,6 +207,7 @@ func poolType(p storage.Pool) UserPoolType {
 		Domain:                 p.Settings.Domain,
 		UserPoolTier:           "ESSENTIALS",
 	}
+	t.Policies.SignInPolicy = &SignInPolicyType{AllowedFirstAuthFactors: allowedFirstFactors(p)}
 	// A pool created without DeletionProtection has it off, and Cognito
 	// says so.
 	if t.DeletionProtection == "" {

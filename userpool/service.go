@@ -73,6 +73,9 @@ type Service struct {
 	userCache   *ttlCache[string, storage.User]
 	tokenCache  verifiedTokens
 
+	// passkeys, when set, offers WEB_AUTHN in choice-based sign-in.
+	passkeys passkeyFactor
+
 	// wake tells RunDelivery that messages were queued.
 	wake chan struct{}
 }

@@ -76,7 +76,7 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (SignUpOutput, err
 	if p.Settings.AllowAdminCreateUserOnly {
 		return SignUpOutput{}, errorf(ErrNotAuthorized, "SignUp is not permitted for this user pool")
 	}
-	if in.Password == "" {
+	if in.Password == "" && !allowsPasswordless(p) {
 		return SignUpOutput{}, invalidParam("1 validation error detected: Value at 'password' failed to satisfy constraint: Member must not be null")
 	}
 	if err := checkClientWritable(in.UserAttributes); err != nil {
@@ -113,27 +113,28 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (SignUpOutput, err
 		return SignUpOutput{}, internal("create user", err)
 	}
 	s.log.InfoContext(ctx, "user signed up", "pool", p.ID, "client", c.ClientID, "sub", u.Sub)
-	return out, nil
+	out.Session, err = s.signUpSession(c, p, u, sealSignedUp)
+	return out, err
 }
 
 // ConfirmSignUp confirms a user with the code sent at sign-up. With
 // existence errors prevented, the account's state is revealed only to a
 // caller who proves the code: an unknown name, a confirmed or disabled
 // user all answer like a wrong code.
-func (s *Service) ConfirmSignUp(ctx context.Context, in ConfirmSignUpInput) (Empty, error) {
+func (s *Service) ConfirmSignUp(ctx context.Context, in ConfirmSignUpInput) (ConfirmSignUpOutput, error) {
 	c, p, err := s.publicClient(ctx, in.ClientId, in.Username, in.SecretHash)
 	if err != nil {
-		return Empty{}, err
+		return ConfirmSignUpOutput{}, err
 	}
 	if in.ConfirmationCode == "" {
-		return Empty{}, invalidParam("1 validation error detected: Value at 'confirmationCode' failed to satisfy constraint: Member must not be null")
+		return ConfirmSignUpOutput{}, invalidParam("1 validation error detected: Value at 'confirmationCode' failed to satisfy constraint: Member must not be null")
 	}
 	u, subject, err := s.subjectOf(ctx, c, p, in.Username)
 	if err != nil {
-		return Empty{}, err
+		return ConfirmSignUpOutput{}, err
 	}
 	if !preventsExistenceErrors(c) && u.Status != storage.StatusUnconfirmed {
-		return Empty{}, notConfirmable(u)
+		return ConfirmSignUpOutput{}, notConfirmable(u)
 	}
 	err = s.useCode(ctx, p.ID, u, subject, purposeSignUp, in.ConfirmationCode, func(ctx context.Context, tx storage.Storage, email string) error {
 		return tx.UpdateUser(ctx, p.ID, u.Username, func(u storage.User) (storage.User, error) {
@@ -152,9 +153,13 @@ func (s *Service) ConfirmSignUp(ctx context.Context, in ConfirmSignUpInput) (Emp
 		})
 	})
 	if errors.Is(err, storage.ErrAlreadyExists) {
-		return Empty{}, ErrAliasExists
+		return ConfirmSignUpOutput{}, ErrAliasExists
 	}
-	return Empty{}, err
+	if err != nil {
+		return ConfirmSignUpOutput{}, err
+	}
+	sess, err := s.signUpSession(c, p, u, sealConfirmed)
+	return ConfirmSignUpOutput{Session: sess}, err
 }
 
 func notConfirmable(u storage.User) error {

@@ -146,6 +146,7 @@ var subjects = map[string]string{
 	userpool.KindForgotPassword:  "Your password reset code",
 	userpool.KindVerifyAttribute: "Verify your new email address",
 	userpool.KindAdminCreateUser: "Your temporary password",
+	userpool.KindSignInCode:      "Your sign-in code",
 }
 
 // message renders a plain-text email. Header values come from parsed
