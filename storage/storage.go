@@ -65,6 +65,8 @@ type Storage interface {
 	IdentityProviders
 	WebAuthnCredentials
 	Devices
+	PasswordHashes
+	ImportJobs
 
 	// GarbageCollect deletes codes, authorization codes, login sessions,
 	// refresh tokens and families and attempt counters whose ExpiresAt is
@@ -345,6 +347,50 @@ type Devices interface {
 	UpdateDevice(ctx context.Context, poolID, key string, fn func(Device) (Device, error)) error
 	// DeleteDevice fails with ErrNotFound for an unknown key.
 	DeleteDevice(ctx context.Context, poolID, key string) error
+}
+
+// PasswordHashes are password hashes imported from another system
+// (`cognate admin import-users`), kept until the user's first password
+// sign-in replaces them with an SRP verifier.
+type PasswordHashes interface {
+	// PutPasswordHash stores the user's imported hash, replacing any
+	// earlier one. A missing user is ErrNotFound; DeleteUser removes the
+	// hash with the user.
+	PutPasswordHash(ctx context.Context, poolID, username, hash string) error
+	GetPasswordHash(ctx context.Context, poolID, username string) (string, error)
+	// DeletePasswordHash fails with ErrNotFound when the user has none.
+	DeletePasswordHash(ctx context.Context, poolID, username string) error
+}
+
+// ImportJobs are the pools' user import jobs, their uploaded files and
+// the errors of their rows.
+type ImportJobs interface {
+	// CreateImportJob fails with ErrAlreadyExists for a taken JobID in
+	// the pool and ErrNotFound for a missing pool.
+	CreateImportJob(ctx context.Context, j ImportJob) error
+	GetImportJob(ctx context.Context, poolID, jobID string) (ImportJob, error)
+	// ListImportJobs returns the pool's jobs ordered by JobID, starting
+	// after the given JobID, at most limit of them (limit <= 0: all).
+	ListImportJobs(ctx context.Context, poolID, after string, limit int) ([]ImportJob, error)
+	UpdateImportJob(ctx context.Context, poolID, jobID string, fn func(ImportJob) (ImportJob, error)) error
+	// ListImportJobsToRun returns the jobs of every pool whose status is
+	// Pending, InProgress or Stopping and whose LeaseUntil is before now.
+	ListImportJobsToRun(ctx context.Context, now time.Time) ([]ImportJob, error)
+
+	// PutImportFile stores the job's uploaded file, replacing any
+	// earlier one; a missing job is ErrNotFound.
+	PutImportFile(ctx context.Context, poolID, jobID string, data []byte) error
+	// GetImportFile is ErrNotFound when the job has no file.
+	GetImportFile(ctx context.Context, poolID, jobID string) ([]byte, error)
+	// DeleteImportFile is idempotent.
+	DeleteImportFile(ctx context.Context, poolID, jobID string) error
+
+	// AddImportRowError records a row's error; a row recorded already
+	// keeps its first error. A missing job is ErrNotFound.
+	AddImportRowError(ctx context.Context, e ImportRowError) error
+	// ListImportRowErrors returns the job's row errors ordered by Row,
+	// starting after afterRow, at most limit of them (limit <= 0: all).
+	ListImportRowErrors(ctx context.Context, poolID, jobID string, afterRow int64, limit int) ([]ImportRowError, error)
 }
 
 // MessageRetention is how long a done message stays listed (the

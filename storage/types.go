@@ -411,3 +411,54 @@ type FederatedLink struct {
 	Username     string
 	CreatedAt    time.Time
 }
+
+// Import job statuses, as Cognito names them (UserImportJobStatusType).
+const (
+	ImportCreated    = "Created"
+	ImportPending    = "Pending"
+	ImportInProgress = "InProgress"
+	ImportStopping   = "Stopping"
+	ImportExpired    = "Expired"
+	ImportStopped    = "Stopped"
+	ImportFailed     = "Failed"
+	ImportSucceeded  = "Succeeded"
+)
+
+// ImportJob is a user import job (CreateUserImportJob): the CSV uploaded
+// to its pre-signed URL is imported in the background, row by row.
+type ImportJob struct {
+	PoolID                string
+	JobID                 string
+	JobName               string
+	CloudWatchLogsRoleArn string
+	Status                string
+	CreatedAt             time.Time
+	StartedAt             time.Time
+	CompletedAt           time.Time
+	// UploadExpiresAt is when the job's pre-signed upload URL stops
+	// working.
+	UploadExpiresAt time.Time
+	// FileSize is the size of the uploaded CSV; 0 before an upload.
+	FileSize int64
+	// Rows is how many of the file's data rows are done: their users
+	// were committed together with this count, so a job that resumes
+	// starts after them.
+	Rows              int64
+	Imported          int64
+	Skipped           int64
+	Failed            int64
+	CompletionMessage string
+	// LeaseUntil is how long the node running the job holds it; once it
+	// has passed, any node may take the job over.
+	LeaseUntil time.Time
+}
+
+// ImportRowError is why one row of an import job's file did not import.
+type ImportRowError struct {
+	PoolID string
+	JobID  string
+	// Row is the row's number in the file, the header being row 1.
+	Row      int64
+	Username string
+	Message  string
+}

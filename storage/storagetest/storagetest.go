@@ -72,7 +72,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Storage) {
 	tests := slices.Concat(poolTests, errorTests, userTests, groupTests, codeTests,
 		refreshTests, oauthTests, keyTests, apiKeyTests, txTests, messageTests, attemptsTests,
 		enumeratorTests, claimTests, rateLimitTests, idpTests,
-		webAuthnTests, deviceTests)
+		webAuthnTests, deviceTests, importTests)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
