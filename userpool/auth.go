@@ -2,7 +2,6 @@ package userpool
 
 import (
 	"context"
-	"crypto/hmac"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -162,9 +161,8 @@ func (s *Service) verifyPassword(ctx context.Context, c storage.Client, p storag
 		// Spend what checking a real password costs.
 		d := s.decoyUser(p, name)
 		srp.Verifier(srp.PoolName(p.ID), d.Username, password, d.SRPSalt)
-	} else {
-		ok = len(u.SRPVerifier) > 0 &&
-			hmac.Equal(srp.Verifier(srp.PoolName(p.ID), u.Username, password, u.SRPSalt), u.SRPVerifier)
+	} else if ok, err = s.passwordMatches(ctx, p, &u, password); err != nil {
+		return u, err
 	}
 	return u, g.settle(ctx, s.store, ok)
 }

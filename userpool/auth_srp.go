@@ -72,6 +72,12 @@ func (s *Service) startSRP(ctx context.Context, c storage.Client, p storage.Pool
 		// that no answer satisfies, counted against the user.
 		u, fake = s.decoyUser(p, u.Username), true
 	}
+	if !fake && len(u.SRPVerifier) == 0 {
+		if err := s.srpWithoutVerifier(ctx, c, u); err != nil {
+			return AuthOutput{}, err
+		}
+		fake, u, subject = true, s.decoyUser(p, name), lookupName(p, name)
+	}
 	if _, err := s.startGuess(ctx, passwordSecret, p.ID, subject); err != nil {
 		return AuthOutput{}, err
 	}

@@ -7,7 +7,9 @@ package userpool
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -78,6 +80,10 @@ type Service struct {
 
 	// wake tells RunDelivery that messages were queued.
 	wake chan struct{}
+	// importKey signs import upload URLs; importWake tells RunImports
+	// that a job was started.
+	importKey  []byte
+	importWake chan struct{}
 }
 
 // New returns a Service. It loads (or creates, on first use) the server
@@ -95,6 +101,7 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		issuerBase: strings.TrimRight(opts.IssuerBase, "/"),
 		lockout:    opts.Lockout.withDefaults(),
 		wake:       make(chan struct{}, 1),
+		importWake: make(chan struct{}, 1),
 		region:     opts.Region,
 		tokenLife:  opts.TokenLifetime,
 
@@ -134,6 +141,11 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		}
 		*dst = key
 	}
+	// Upload URLs are signed with a key of their own, derived from the
+	// code key so that no further secret needs storing.
+	m := hmac.New(sha256.New, s.codeKey)
+	m.Write([]byte("cognate import upload URLs"))
+	s.importKey = m.Sum(nil)
 	return s, nil
 }
 
