@@ -193,6 +193,7 @@ func operations(s *userpool.Service) map[string]operation {
 	maps.Copy(ops, webAuthnOperations(s))
 	maps.Copy(ops, deviceOperations(s))
 	maps.Copy(ops, userAuthOperations(s))
+	maps.Copy(ops, importOperations(s))
 	return ops
 }
 

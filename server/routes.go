@@ -13,8 +13,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/cognate-auth/cognate/importupload"
 	"github.com/cognate-auth/cognate/internal/reqid"
 	"github.com/cognate-auth/cognate/oauth"
+	"github.com/cognate-auth/cognate/userpool"
 )
 
 func (s *Server) routes(api, hosted, realtime http.Handler, reg *prometheus.Registry) http.Handler {
@@ -29,6 +31,7 @@ func (s *Server) routes(api, hosted, realtime http.Handler, reg *prometheus.Regi
 	handle("GET /{$}", http.HandlerFunc(s.index))
 	handle("GET /healthz", http.HandlerFunc(s.healthz))
 	handle("GET /readyz", http.HandlerFunc(s.healthz))
+	handle("PUT "+userpool.UploadPath, importupload.New(s.svc, s.log))
 	if !s.cfg.Production {
 		handle("GET /_dev/outbox", s.devOnly(s.outboxHTML))
 		handle("GET /_dev/outbox.json", s.devOnly(s.outboxJSON))

@@ -333,6 +333,7 @@ func (s *Server) ServeListeners(ctx context.Context, ls Listeners) error {
 	var bg sync.WaitGroup
 	bg.Go(func() { s.collectGarbage(bgCtx, time.Hour) })
 	bg.Go(func() { s.svc.RunDelivery(bgCtx) })
+	bg.Go(func() { s.svc.RunImports(bgCtx) })
 	defer func() { stopBG(); bg.Wait() }()
 	var failed error
 	select {
