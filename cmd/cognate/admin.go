@@ -36,9 +36,12 @@ tasks:
   rotate-keys    [--use access|id|both] [--activate-in 2m]
   list-keys
 
+  import-users   --file users.jsonl   (users with password hashes, docs/IMPORT.md)
+  import-errors  --job import-…       (the per-row errors of a user import job)
+
 The admin API is SigV4-signed like AWS's: credentials and the pool come
 from the server's data directory unless given as flags. The API-key tasks
-(events x-api-key) and the signing-key tasks work on the server's database
+(events x-api-key), the signing-key and the import tasks work on the server's database
 directly (the data directory's, or the one --storage names); running
 servers see an API-key change within seconds, and publish a rotated key
 within a minute, signing with it from its activation time.
@@ -72,6 +75,9 @@ func admin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	task, targs := fs.Arg(0), fs.Args()[1:]
 	if run, ok := keyTasks[task]; ok {
+		return withPoolKeys(ctx, c, func(store storage.Storage, pool string) error { return run(ctx, store, pool, targs, stdout, stderr) })
+	}
+	if run, ok := importTasks[task]; ok {
 		return withPoolKeys(ctx, c, func(store storage.Storage, pool string) error { return run(ctx, store, pool, targs, stdout, stderr) })
 	}
 	if run, ok := apiKeyTasks[task]; ok {
