@@ -69,14 +69,12 @@ func (s *Service) startSRP(ctx context.Context, c storage.Client, p storage.Pool
 		return AuthOutput{}, err
 	case len(u.SRPVerifier) == 0:
 		// A user without a password (passwordless sign-in) gets a decoy
-		// that no answer satisfies, counted against the user.
-		u, fake = s.decoyUser(p, u.Username), true
-	}
-	if !fake && len(u.SRPVerifier) == 0 {
+		// that no answer satisfies, counted against the user; imported
+		// users get srpWithoutVerifier's answer.
 		if err := s.srpWithoutVerifier(ctx, c, u); err != nil {
 			return AuthOutput{}, err
 		}
-		fake, u, subject = true, s.decoyUser(p, name), lookupName(p, name)
+		u, fake = s.decoyUser(p, u.Username), true
 	}
 	if _, err := s.startGuess(ctx, passwordSecret, p.ID, subject); err != nil {
 		return AuthOutput{}, err

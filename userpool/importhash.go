@@ -73,21 +73,21 @@ func (s *Service) importedPassword(ctx context.Context, p storage.Pool, u *stora
 }
 
 // srpWithoutVerifier answers USER_SRP_AUTH for a user without an SRP
-// verifier. A user imported with a password hash is, until the first
-// password sign-in, answered as Cognito answers a user its migration
-// trigger has not brought over yet, whom SRP cannot bring over since the
-// password never reaches the server: UserNotFoundException, or (when the
-// client prevents existence errors) the decoy challenge whose answer
-// gets NotAuthorizedException, nil here. Apps use USER_PASSWORD_AUTH
-// during a migration for that reason. A user imported from a CSV file
-// must reset the password: PasswordResetRequiredException.
+// verifier; nil means the caller's decoy challenge, whose answer gets
+// NotAuthorizedException. A user imported with a password hash is, until
+// the first password sign-in, answered as Cognito answers a user its
+// migration trigger has not brought over yet (SRP cannot bring anyone
+// over: the password never reaches the server): UserNotFoundException,
+// or the decoy when the client prevents existence errors. Apps use
+// USER_PASSWORD_AUTH during a migration for that reason. A user imported
+// from a CSV file must reset the password: PasswordResetRequiredException.
 func (s *Service) srpWithoutVerifier(ctx context.Context, c storage.Client, u storage.User) error {
 	_, err := s.store.GetPasswordHash(ctx, u.PoolID, u.Username)
 	switch {
 	case errors.Is(err, storage.ErrNotFound) && u.Status == storage.StatusResetRequired:
 		return ErrPasswordResetRequired
 	case errors.Is(err, storage.ErrNotFound):
-		return ErrNotAuthorized
+		return nil
 	case err != nil:
 		return internal("get password hash", err)
 	case preventsExistenceErrors(c):
