@@ -206,11 +206,7 @@ func (s *Service) afterPassword(ctx context.Context, c storage.Client, p storage
 	if out, ok, err := s.deviceStep(ctx, c, p, u, deviceKey, claim); ok {
 		return out, err
 	}
-	res, err := s.signIn(ctx, c, p, u, grant{scope: ScopeSignInUserAdmin, claim: claim, newDevice: tracksDevices(p)})
-	if err != nil {
-		return AuthOutput{}, err
-	}
-	return AuthOutput{AuthenticationResult: res}, nil
+	return s.finishSignIn(ctx, c, p, u, deviceKey, claim)
 }
 
 func (s *Service) newPasswordChallenge(c storage.Client, p storage.Pool, u storage.User) (AuthOutput, error) {

@@ -47,14 +47,13 @@ type deviceSRPState struct {
 	Verifier []byte `json:"v"`
 }
 
-// deviceStep decides what a sign-in that proved its first factor on the
-// device named by deviceKey gets. With no device key, or in a pool that
-// does not track devices, it is not handled (ok false): tokens follow,
-// naming a new device when the pool tracks them. A key that is not one of
-// the user's devices is refused with "Device does not exist.", on which
-// Amplify forgets it and signs in again. Otherwise the device must prove
-// itself (DEVICE_SRP_AUTH); claim, the first factor's one-time proof, is
-// made now since no tokens are issued with it.
+// deviceStep is the device's part of what follows a proven first factor,
+// before MFA. With no device key, or in a pool that does not track
+// devices, it does nothing (ok false). A key that is not one of the
+// user's devices is refused with "Device does not exist.", on which
+// Amplify forgets it and signs in again. A remembered device proves itself
+// now (DEVICE_SRP_AUTH), which is how it skips MFA; a device that is not
+// remembered does so only after MFA, in finishSignIn.
 func (s *Service) deviceStep(ctx context.Context, c storage.Client, p storage.Pool, u storage.User, deviceKey string, claim oneTimeClaim) (out AuthOutput, ok bool, err error) {
 	if !tracksDevices(p) || deviceKey == "" {
 		return AuthOutput{}, false, nil
@@ -62,21 +61,55 @@ func (s *Service) deviceStep(ctx context.Context, c storage.Client, p storage.Po
 	if validDeviceKey(deviceKey) != nil {
 		return AuthOutput{}, true, errDeviceNotFound
 	}
-	if _, err := s.userDevice(ctx, p.ID, u.Username, deviceKey); err != nil {
+	d, err := s.userDevice(ctx, p.ID, u.Username, deviceKey)
+	if err != nil {
 		return AuthOutput{}, true, err
 	}
+	if !d.Remembered {
+		return AuthOutput{}, false, nil
+	}
+	out, err = s.deviceChallenge(ctx, c, p, u, deviceKey, claim)
+	return out, true, err
+}
+
+// finishSignIn ends a sign-in whose every factor is proven. A device key
+// of one of the user's devices makes the device prove itself
+// (DEVICE_SRP_AUTH) before its tokens; with none, the tokens name a new
+// device when the pool tracks devices. claim is the last factor's
+// one-time claim.
+func (s *Service) finishSignIn(ctx context.Context, c storage.Client, p storage.Pool, u storage.User, deviceKey string, claim oneTimeClaim) (AuthOutput, error) {
+	if tracksDevices(p) && deviceKey != "" {
+		if validDeviceKey(deviceKey) != nil {
+			return AuthOutput{}, errDeviceNotFound
+		}
+		if _, err := s.userDevice(ctx, p.ID, u.Username, deviceKey); err != nil {
+			return AuthOutput{}, err
+		}
+		return s.deviceChallenge(ctx, c, p, u, deviceKey, claim)
+	}
+	res, err := s.signIn(ctx, c, p, u, grant{scope: ScopeSignInUserAdmin, claim: claim, newDevice: tracksDevices(p)})
+	if err != nil {
+		return AuthOutput{}, err
+	}
+	return AuthOutput{AuthenticationResult: res}, nil
+}
+
+// deviceChallenge asks the device to prove itself: DEVICE_SRP_AUTH, with
+// a Session naming the user and the device. claim, the proof that got
+// the sign-in here, is made now since no tokens are issued with it.
+func (s *Service) deviceChallenge(ctx context.Context, c storage.Client, p storage.Pool, u storage.User, deviceKey string, claim oneTimeClaim) (AuthOutput, error) {
 	if err := s.claimAlone(ctx, claim); err != nil {
-		return AuthOutput{}, true, err
+		return AuthOutput{}, err
 	}
 	sess, err := s.sealer.seal(sealDeviceAuth, p.ID+"|"+c.ClientID, s.now(), deviceAuthState{Username: u.Username, Device: deviceKey})
 	if err != nil {
-		return AuthOutput{}, true, internal("seal device session", err)
+		return AuthOutput{}, internal("seal device session", err)
 	}
 	return AuthOutput{
 		ChallengeName:       challengeDeviceSRP,
 		Session:             sess,
 		ChallengeParameters: map[string]string{"USERNAME": u.Username},
-	}, true, nil
+	}, nil
 }
 
 // startDeviceSRP answers DEVICE_SRP_AUTH ({USERNAME, SRP_A, DEVICE_KEY}
