@@ -2,10 +2,12 @@ package demo
 
 import (
 	"errors"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strings"
 
+	"github.com/cognate-auth/cognate/internal/qr"
 	"github.com/cognate-auth/cognate/session"
 )
 
@@ -97,13 +99,23 @@ func (a *app) toChallenge(w http.ResponseWriter, r *http.Request, ch *session.Ch
 type challengeData struct {
 	CSRF, Redirect, Error, Name, Kind, CodeLabel string
 	Attributes                                   []attrField
+	// Options are the choices of a "choice" step; Password says the
+	// password is one of them (SELECT_CHALLENGE).
+	Options  []option
+	Password bool
+	// QR and Secret show an authenticator app's setup ("totp-setup").
+	QR     template.HTML
+	Secret string
 }
+
+type option struct{ Value, Label string }
 
 type attrField struct{ Name, Label, Value string }
 
 // codeLabels name the code each challenge asks for.
 var codeLabels = map[string]string{
 	"SMS_MFA":            "Code from the text message",
+	"SMS_OTP":            "Code from the text message",
 	"SOFTWARE_TOKEN_MFA": "Code from your authenticator app",
 	"EMAIL_OTP":          "Code from the email we sent",
 	"CUSTOM_CHALLENGE":   "Answer",
@@ -189,6 +201,20 @@ func challengeResponses(ch *session.Challenge, r *http.Request) (map[string]stri
 				return nil, "Fill in every field."
 			}
 			out[f] = v
+		case f == "ANSWER" && len(ch.Options()) > 0:
+			out[f] = r.PostFormValue("answer")
+		case f == "PASSWORD":
+			if pw := r.PostFormValue("password"); pw != "" && len(pw) <= maxCredential {
+				out[f] = pw
+			} else if out["ANSWER"] == "PASSWORD" {
+				return nil, "Enter your password."
+			}
+		case f == "EMAIL":
+			v := strings.TrimSpace(r.PostFormValue("email"))
+			if v == "" || len(v) > 2048 {
+				return nil, "Enter your email address."
+			}
+			out[f] = v
 		default: // <NAME>_CODE or ANSWER
 			v := strings.TrimSpace(r.PostFormValue("code"))
 			if v == "" || len(v) > maxCredential {
@@ -206,7 +232,25 @@ func (a *app) renderChallenge(w http.ResponseWriter, r *http.Request, status int
 	if d.CodeLabel == "" {
 		d.CodeLabel = "Code"
 	}
-	if ch.Name == "NEW_PASSWORD_REQUIRED" {
+	switch {
+	case len(ch.Options()) > 0:
+		d.Kind = "choice"
+		title, lede = "Verify it's you", "Choose how to continue."
+		if ch.Name == "MFA_SETUP" {
+			title, lede = "Set up a second step", "This account needs a second step at sign-in. Choose one to set up."
+		}
+		for _, o := range ch.Options() {
+			d.Options = append(d.Options, option{Value: o, Label: optionLabels[o]})
+			d.Password = d.Password || o == "PASSWORD"
+		}
+	case ch.TOTPSecret() != "":
+		d.Kind, d.Secret = "totp-setup", ch.TOTPSecret()
+		title, lede = "Set up your authenticator app", "Scan the code with an authenticator app, then enter the code it shows."
+		d.QR, _ = qr.SVG(ch.TOTPSetupURI("Cognate demo"), "QR code to scan with an authenticator app")
+	case ch.Name == "MFA_SETUP":
+		d.Kind = "email-setup"
+		title, lede = "Set up email codes", "Enter the email address to send sign-in codes to."
+	case ch.Name == "NEW_PASSWORD_REQUIRED":
 		d.Kind = "new-password"
 		title, lede = "Choose a new password", "Your account was created with a temporary password."
 		for _, f := range ch.Fields() {
@@ -222,6 +266,13 @@ func (a *app) renderChallenge(w http.ResponseWriter, r *http.Request, status int
 		}
 	}
 	a.render(w, r, status, "challenge", &view{Title: title, Eyebrow: "Sign in", Lede: lede, Data: d})
+}
+
+// optionLabels name the choices of SELECT_MFA_TYPE, SELECT_CHALLENGE and
+// MFA_SETUP.
+var optionLabels = map[string]string{
+	"SOFTWARE_TOKEN_MFA": "Authenticator app", "SMS_MFA": "Text message", "EMAIL_OTP": "Email a code",
+	"SMS_OTP": "Text me a code", "PASSWORD": "Password",
 }
 
 // attrLabel turns an attribute name (given_name, custom:team) into a label.

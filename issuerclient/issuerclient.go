@@ -139,6 +139,9 @@ type Result struct {
 	Session string
 	// Parameters are the challenge's ChallengeParameters.
 	Parameters map[string]string
+	// AvailableChallenges are the first factors a SELECT_CHALLENGE step
+	// offers (EMAIL_OTP, SMS_OTP, PASSWORD, PASSWORD_SRP, WEB_AUTHN).
+	AvailableChallenges []string
 	// Username is the pool's name for the user (USER_ID_FOR_SRP or
 	// USERNAME from the challenge); answers to the challenge use it.
 	Username string

@@ -39,6 +39,7 @@ type authOutput struct {
 	ChallengeName        string            `json:"ChallengeName"`
 	Session              string            `json:"Session"`
 	ChallengeParameters  map[string]string `json:"ChallengeParameters"`
+	AvailableChallenges  []string          `json:"AvailableChallenges"`
 	AuthenticationResult *authResult       `json:"AuthenticationResult"`
 }
 
@@ -116,7 +117,8 @@ func (c *Client) result(op string, out authOutput, username string) (Result, err
 	if out.ChallengeName == "" {
 		return Result{}, malformed(op, http.StatusOK, []byte("neither tokens nor a challenge"))
 	}
-	r := Result{Challenge: out.ChallengeName, Session: out.Session, Parameters: out.ChallengeParameters, Username: username}
+	r := Result{Challenge: out.ChallengeName, Session: out.Session, Parameters: out.ChallengeParameters,
+		AvailableChallenges: out.AvailableChallenges, Username: username}
 	if u := out.ChallengeParameters["USER_ID_FOR_SRP"]; u != "" {
 		r.Username = u
 	} else if u := out.ChallengeParameters["USERNAME"]; u != "" {

@@ -77,6 +77,10 @@ type Config struct {
 	// PendingChallenge and posts it to <mount>challenge; "" means the
 	// built-in page at <mount>challenge.
 	ChallengePath string
+	// AppName labels the authenticator-app (TOTP) setups of MFA_SETUP
+	// steps, as Amplify's getSetupUri(appName) does; "" means Origin's
+	// host.
+	AppName string
 	// SecretKey seals the pending-challenge cookie (AES-256-GCM under
 	// SHA-256(SecretKey)) and keys the CSRF tokens of the password and
 	// challenge forms (HMAC under another hash of it). Nil means random
@@ -260,3 +264,14 @@ func validClientID(s string) bool {
 
 // Config returns the configuration with its defaults filled in.
 func (m *Manager) Config() Config { return m.cfg }
+
+// issuerLabel is the issuer part of an authenticator-app setup link.
+func (c Config) issuerLabel() string {
+	if c.AppName != "" {
+		return c.AppName
+	}
+	if u, err := url.Parse(c.Origin); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return "Cognate"
+}

@@ -23,6 +23,7 @@ const TokenHeader = "X-Cognate-Token"
 //	GET  sign-out-callback      the pool's logout_uri: lands on AfterSignOut
 //	GET  token                  the access token for same-origin scripts (TokenHeader required)
 //	POST password               server-side password sign-in form
+//	POST passwordless           server-side choice-based sign-in (username only)
 //	GET  challenge, POST challenge  the pending sign-in challenge
 func (m *Manager) Handler() http.Handler { return http.HandlerFunc(m.route) }
 
@@ -50,12 +51,14 @@ func (m *Manager) route(w http.ResponseWriter, r *http.Request) {
 		m.token(w, r)
 	case slug == "password" && post:
 		m.passwordRoute(w, r)
+	case slug == "passwordless" && post:
+		m.passwordRoute(w, r)
 	case slug == "challenge" && (get || post):
 		m.challengeRoute(w, r)
 	default:
 		allow := map[string]string{
 			"sign-in": "GET, HEAD", "sign-up": "GET, HEAD", "sign-in-callback": "GET, HEAD", "sign-out": "GET, HEAD, POST",
-			"sign-out-callback": "GET, HEAD", "token": "GET, HEAD", "password": "POST", "challenge": "GET, HEAD, POST",
+			"sign-out-callback": "GET, HEAD", "token": "GET, HEAD", "password": "POST", "passwordless": "POST", "challenge": "GET, HEAD, POST",
 		}[slug]
 		if allow == "" {
 			m.page(w, http.StatusNotFound, pageNotFound)

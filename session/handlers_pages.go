@@ -16,6 +16,9 @@ type page struct {
 	Link, LinkText         string
 	// Form, when set, is a POST form with one button (and Fields).
 	Form *pageForm
+	// QR and Secret show an authenticator app's setup.
+	QR     template.HTML
+	Secret string
 }
 
 type pageForm struct {
@@ -25,7 +28,13 @@ type pageForm struct {
 
 type pageField struct {
 	Label, Name, Type, Value, Autocomplete string
+	// Choices make the field a set of radio buttons.
+	Choices []pageChoice
+	// Optional fields may be left empty.
+	Optional bool
 }
+
+type pageChoice struct{ Label, Value string }
 
 var (
 	pageNotFound        = page{Title: "Not found", Message: "There is no such page."}
@@ -89,7 +98,8 @@ h1{font-size:1.4rem}.detail{color:#52606d;font-size:.9rem}label{display:block;ma
 input{width:100%;padding:.5rem;box-sizing:border-box}button{margin-top:1rem;padding:.5rem 1.2rem}
 .error{color:#b42318}</style></head>
 <body><main><h1>{{.Title}}</h1><p>{{.Message}}</p>{{with .Detail}}<p class="detail">{{.}}</p>{{end}}
-{{with .Form}}<form method="post" action="{{.Action}}">{{range .Fields}}{{if eq .Type "hidden"}}<input type="hidden" name="{{.Name}}" value="{{.Value}}">{{else}}<label for="{{.Name}}">{{.Label}}</label><input id="{{.Name}}" name="{{.Name}}" type="{{.Type}}" value="{{.Value}}" autocomplete="{{.Autocomplete}}" required>{{end}}{{end}}
+{{with .QR}}<div class="qr-box" style="max-width:14rem">{{.}}</div>{{end}}{{with .Secret}}<p class="detail">Or enter this key: <code id="totp-secret">{{.}}</code></p>{{end}}
+{{with .Form}}<form method="post" action="{{.Action}}">{{range .Fields}}{{if eq .Type "hidden"}}<input type="hidden" name="{{.Name}}" value="{{.Value}}">{{else if .Choices}}<fieldset><legend>{{.Label}}</legend>{{$n := .Name}}{{range $i, $c := .Choices}}<label><input type="radio" name="{{$n}}" value="{{$c.Value}}" style="width:auto"{{if eq $i 0}} checked{{end}}> {{$c.Label}}</label>{{end}}</fieldset>{{else}}<label for="{{.Name}}">{{.Label}}</label><input id="{{.Name}}" name="{{.Name}}" type="{{.Type}}" value="{{.Value}}" autocomplete="{{.Autocomplete}}"{{if not .Optional}} required{{end}}>{{end}}{{end}}
 <button type="submit" id="submit">{{.Button}}</button></form>{{end}}
 {{with .Link}}<p><a href="{{.}}">{{$.LinkText}}</a></p>{{end}}</main></body></html>
 `))

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/cognate-auth/cognate/internal/csrf"
+	"github.com/cognate-auth/cognate/internal/qr"
 )
 
 // maxForm bounds the password and challenge forms.
@@ -33,7 +34,10 @@ func (m *Manager) parseForm(w http.ResponseWriter, r *http.Request, back string)
 }
 
 // passwordRoute is POST <mount>password: fields username, password,
-// csrf (CSRFToken) and redirect (a same-origin path). Success lands on
+// csrf (CSRFToken) and redirect (a same-origin path); and POST
+// <mount>passwordless, a choice-based sign-in with username and an
+// optional preferred (EMAIL_OTP, SMS_OTP, …) instead of the password,
+// which goes on to the challenge page. Success lands on
 // redirect (default AfterSignIn); a challenge on ChallengePath (default
 // <mount>challenge); a failure back on the form's page (the Referer) with
 // ?error=<AuthError.Code>&redirect=<redirect>.
@@ -47,7 +51,14 @@ func (m *Manager) passwordRoute(w http.ResponseWriter, r *http.Request) {
 		redirect = m.cfg.AfterSignIn
 	}
 	w, r, _ = m.ensure(w, r)
-	c, err := m.passwordSignIn(w, r, strings.TrimSpace(r.PostForm.Get("username")), r.PostForm.Get("password"), redirect)
+	username := strings.TrimSpace(r.PostForm.Get("username"))
+	var c *Challenge
+	var err error
+	if strings.HasSuffix(r.URL.Path, "passwordless") {
+		c, err = m.choiceSignIn(w, r, username, r.PostForm.Get("preferred"), redirect)
+	} else {
+		c, err = m.passwordSignIn(w, r, username, r.PostForm.Get("password"), redirect)
+	}
 	switch {
 	case err != nil:
 		m.back(w, r, back, authError(err).Code, redirect)
@@ -124,11 +135,19 @@ func (m *Manager) challengeRoute(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// fieldLabels name the inputs of the built-in challenge page.
-var fieldLabels = map[string]string{
-	"NEW_PASSWORD": "New password", "SMS_MFA_CODE": "Code sent by SMS",
-	"SOFTWARE_TOKEN_MFA_CODE": "Code from your authenticator app", "EMAIL_OTP_CODE": "Code sent by email", "ANSWER": "Answer",
-}
+// fieldLabels name the inputs of the built-in challenge page, and
+// choiceLabels the options of its ANSWER field.
+var (
+	fieldLabels = map[string]string{
+		"NEW_PASSWORD": "New password", "SMS_MFA_CODE": "Code sent by SMS", "SMS_OTP_CODE": "Code sent by SMS",
+		"SOFTWARE_TOKEN_MFA_CODE": "Code from your authenticator app", "EMAIL_OTP_CODE": "Code sent by email", "ANSWER": "Answer",
+		"EMAIL": "Email address for sign-in codes", "PASSWORD": "Password (if you sign in with it)",
+	}
+	choiceLabels = map[string]string{
+		"SOFTWARE_TOKEN_MFA": "Authenticator app", "SMS_MFA": "Text message", "EMAIL_OTP": "Email",
+		"SMS_OTP": "Text message", "PASSWORD": "Password",
+	}
+)
 
 // challengeForm is the built-in page for the pending challenge.
 func (m *Manager) challengeForm(w http.ResponseWriter, r *http.Request) {
@@ -146,27 +165,50 @@ func (m *Manager) challengeForm(w http.ResponseWriter, r *http.Request) {
 	for _, f := range fields {
 		pf := pageField{Label: fieldLabels[f], Name: f, Type: "text", Autocomplete: "one-time-code"}
 		switch {
+		case f == "ANSWER" && len(c.Options()) > 0:
+			pf.Label = "Choose how to continue"
+			for _, o := range c.Options() {
+				pf.Choices = append(pf.Choices, pageChoice{Label: choiceLabels[o], Value: o})
+			}
 		case f == "NEW_PASSWORD":
 			pf.Type, pf.Autocomplete = "password", "new-password"
+		case f == "PASSWORD":
+			pf.Type, pf.Autocomplete, pf.Optional = "password", "current-password", true
+		case f == "EMAIL":
+			pf.Type, pf.Autocomplete = "email", "email"
 		case pf.Label == "":
 			pf.Label, pf.Autocomplete = strings.TrimPrefix(f, "userAttributes."), "on"
 		}
 		form.Fields = append(form.Fields, pf)
 	}
 	form.Fields = append(form.Fields, pageField{Name: CSRFField, Type: "hidden", Value: m.CSRFToken(w, r)})
-	p := page{Title: "One more step", Message: challengeMessage(c.Name), Form: form}
+	p := page{Title: "One more step", Message: challengeMessage(c), Form: form}
+	if uri := c.TOTPSetupURI(m.cfg.issuerLabel()); uri != "" {
+		p.QR, _ = qr.SVG(uri, "QR code to scan with an authenticator app")
+		p.Secret = c.TOTPSecret()
+	}
 	if code := r.URL.Query().Get("error"); code != "" {
 		p.Detail = "That did not work (" + clip(code, 64) + "). Please try again."
 	}
 	m.page(w, http.StatusOK, p)
 }
 
-func challengeMessage(name string) string {
-	switch name {
-	case "NEW_PASSWORD_REQUIRED":
+func challengeMessage(c *Challenge) string {
+	switch {
+	case c.Name == "NEW_PASSWORD_REQUIRED":
 		return "Choose a new password to finish signing in."
-	case "CUSTOM_CHALLENGE":
+	case c.Name == "CUSTOM_CHALLENGE":
 		return "Answer the question to finish signing in."
+	case c.Name == "SELECT_MFA_TYPE":
+		return "Choose how to confirm it is you."
+	case c.Name == "SELECT_CHALLENGE":
+		return "Choose how to sign in."
+	case c.Name == "MFA_SETUP" && c.secret != "":
+		return "Scan the code with your authenticator app, then enter the code it shows."
+	case c.Name == "MFA_SETUP" && len(c.Options()) > 0:
+		return "This account needs a second step at sign-in. Choose one to set up."
+	case c.Name == "MFA_SETUP":
+		return "Enter the email address to send sign-in codes to."
 	}
 	return "Enter the code to finish signing in."
 }

@@ -73,9 +73,16 @@ func authError(err error) *AuthError {
 type Challenge struct {
 	Name       string
 	Parameters map[string]string
+	// Available are the first factors a SELECT_CHALLENGE step offers.
+	Available []string
 
 	session, username, redirect, loginID string
-	expires                              time.Time
+	// secret is the authenticator-app secret of an MFA_SETUP step that
+	// is waiting for its first code.
+	secret string
+	// userAuth marks a choice-based (USER_AUTH) sign-in.
+	userAuth bool
+	expires  time.Time
 }
 
 // Fields are the names of the responses the challenge expects, to put in
@@ -94,10 +101,17 @@ func (c *Challenge) Fields() []string {
 			}
 		}
 		return out
-	case "SMS_MFA", "SOFTWARE_TOKEN_MFA", "EMAIL_OTP":
+	case "SMS_MFA", "SOFTWARE_TOKEN_MFA", "EMAIL_OTP", "SMS_OTP":
 		return []string{c.Name + "_CODE"}
-	case "CUSTOM_CHALLENGE":
+	case "CUSTOM_CHALLENGE", "SELECT_MFA_TYPE":
 		return []string{"ANSWER"}
+	case "SELECT_CHALLENGE":
+		if slices.Contains(c.Available, "PASSWORD") {
+			return []string{"ANSWER", "PASSWORD"}
+		}
+		return []string{"ANSWER"}
+	case "MFA_SETUP":
+		return c.setupFields()
 	}
 	return nil
 }
@@ -126,6 +140,29 @@ func (m *Manager) passwordSignIn(w http.ResponseWriter, r *http.Request, usernam
 	return m.step(w, r, res, err, &Challenge{redirect: redirect, loginID: username})
 }
 
+// SignInWithChoice starts a choice-based sign-in (USER_AUTH) with only
+// the username: the returned Challenge is the pool's first step, usually
+// SELECT_CHALLENGE (see Challenge.Options) or, with preferred set and
+// available to the user, that factor's code step. Like
+// SignInWithPassword it keeps the Challenge in its cookie and returns
+// *AuthError on failure.
+func (m *Manager) SignInWithChoice(w http.ResponseWriter, r *http.Request, username, preferred string) (*Challenge, error) {
+	return m.choiceSignIn(w, r, username, preferred, m.cfg.AfterSignIn)
+}
+
+func (m *Manager) choiceSignIn(w http.ResponseWriter, r *http.Request, username, preferred, redirect string) (*Challenge, error) {
+	switch {
+	case m.oidc:
+		return nil, &AuthError{Code: "NotSupported", Message: "Choice-based sign-in needs a Cognito user pool."}
+	case username == "":
+		return nil, &AuthError{Code: "InvalidParameterException", Message: "Enter a username."}
+	case headersWritten(w):
+		return nil, ErrHeadersWritten
+	}
+	res, err := m.iss.StartUserAuth(r.Context(), username, preferred)
+	return m.step(w, r, res, err, &Challenge{redirect: redirect, loginID: username, userAuth: true})
+}
+
 // RespondToChallenge answers c (nil: the pending challenge of r's
 // cookie) with responses (see Challenge.Fields). It returns (nil, nil)
 // once signed in, the next Challenge, or an *AuthError;
@@ -144,11 +181,20 @@ func (m *Manager) RespondToChallenge(w http.ResponseWriter, r *http.Request, c *
 		return nil, ErrHeadersWritten
 	}
 	for _, f := range c.Fields() {
-		if f == "NEW_PASSWORD" || strings.HasSuffix(f, "_CODE") || f == "ANSWER" {
+		if f == "NEW_PASSWORD" || strings.HasSuffix(f, "_CODE") || f == "ANSWER" || f == "EMAIL" {
 			if responses[f] == "" {
 				return nil, &AuthError{Code: "InvalidParameterException", Message: "Fill in every field."}
 			}
 		}
+	}
+	if opts := c.Options(); len(opts) > 0 && !slices.Contains(opts, responses["ANSWER"]) {
+		return nil, &AuthError{Code: "InvalidParameterException", Message: "Choose one of the options."}
+	}
+	if c.Name == "MFA_SETUP" {
+		return m.answerSetup(w, r, c, responses)
+	}
+	if c.Name == "SELECT_CHALLENGE" && responses["ANSWER"] != "PASSWORD" {
+		delete(responses, "PASSWORD")
 	}
 	res, err := m.iss.RespondToChallenge(r.Context(), c.Name, c.session, c.username, responses)
 	return m.step(w, r, res, err, c)
@@ -165,7 +211,7 @@ func (m *Manager) step(w http.ResponseWriter, r *http.Request, res issuerclient.
 		details, _ := json.Marshal(struct {
 			LoginID      string `json:"loginId"`
 			AuthFlowType string `json:"authFlowType"`
-		}{prev.loginID, "USER_SRP_AUTH"})
+		}{prev.loginID, prev.flow()})
 		if err := m.signedIn(w, r, *res.Tokens, string(details)); err != nil {
 			m.log.ErrorContext(r.Context(), "session: tokens from password sign-in do not verify", "err", err)
 			return nil, &AuthError{Code: "ServiceUnavailable", Message: "The sign-in service answered with tokens this app cannot verify.", Err: err}
@@ -174,14 +220,33 @@ func (m *Manager) step(w http.ResponseWriter, r *http.Request, res issuerclient.
 		return nil, nil
 	}
 	c := &Challenge{
-		Name: res.Challenge, Parameters: res.Parameters, session: res.Session, username: res.Username,
-		redirect: prev.redirect, loginID: prev.loginID, expires: m.now().Add(challengeTTL),
+		Name: res.Challenge, Parameters: res.Parameters, Available: res.AvailableChallenges, session: res.Session,
+		username: res.Username, redirect: prev.redirect, loginID: prev.loginID, userAuth: prev.userAuth,
+		expires: m.now().Add(challengeTTL),
 	}
 	if c.username == "" {
 		c.username = prev.username
 	}
+	if c.Name == "MFA_SETUP" && slices.Equal(c.setupTypes(), []string{"SOFTWARE_TOKEN_MFA"}) {
+		// Only an authenticator app can be set up: start it now, so the
+		// page can show its secret.
+		return m.associate(w, r, c)
+	}
+	return m.keep(w, c), nil
+}
+
+// flow is the authFlowType Amplify records for the sign-in c belongs to.
+func (c *Challenge) flow() string {
+	if c.userAuth {
+		return "USER_AUTH"
+	}
+	return "USER_SRP_AUTH"
+}
+
+// keep seals c into the challenge cookie.
+func (m *Manager) keep(w http.ResponseWriter, c *Challenge) *Challenge {
 	m.auxCookie(w.Header(), challengeCookie, m.seal(c), int(challengeTTL/time.Second), "Strict")
-	return c, nil
+	return c
 }
 
 // sealed is a Challenge as it is sealed into its cookie.
@@ -192,13 +257,17 @@ type sealed struct {
 	U string            `json:"u"`
 	R string            `json:"r"`
 	L string            `json:"l"`
+	A []string          `json:"a,omitempty"`
+	T string            `json:"t,omitempty"`
+	F bool              `json:"f,omitempty"`
 	E int64             `json:"e"`
 }
 
 // seal encrypts c with AES-GCM; the client id is the associated data, so
 // a cookie sealed for one app client does not open for another.
 func (m *Manager) seal(c *Challenge) string {
-	plain, _ := json.Marshal(sealed{N: c.Name, P: c.Parameters, S: c.session, U: c.username, R: c.redirect, L: c.loginID, E: c.expires.Unix()})
+	plain, _ := json.Marshal(sealed{N: c.Name, P: c.Parameters, S: c.session, U: c.username, R: c.redirect, L: c.loginID,
+		A: c.Available, T: c.secret, F: c.userAuth, E: c.expires.Unix()})
 	nonce := make([]byte, m.aead.NonceSize())
 	rand.Read(nonce)
 	return base64.RawURLEncoding.EncodeToString(m.aead.Seal(nonce, nonce, plain, []byte(m.cfg.ClientID)))
@@ -220,7 +289,8 @@ func (m *Manager) PendingChallenge(r *http.Request) (*Challenge, error) {
 	if json.Unmarshal(plain, &s) != nil || s.N == "" || s.S == "" {
 		return nil, ErrChallengeExpired
 	}
-	c := &Challenge{Name: s.N, Parameters: s.P, session: s.S, username: s.U, redirect: safePath(s.R), loginID: s.L, expires: time.Unix(s.E, 0)}
+	c := &Challenge{Name: s.N, Parameters: s.P, Available: s.A, session: s.S, username: s.U, redirect: safePath(s.R),
+		loginID: s.L, secret: s.T, userAuth: s.F, expires: time.Unix(s.E, 0)}
 	if !m.now().Before(c.expires) {
 		return nil, ErrChallengeExpired
 	}
