@@ -133,6 +133,7 @@ func (a *app) routes(mount string) {
 	mux.Handle("/dashboard", get(a, a.s.Require(http.HandlerFunc(a.dashboard))))
 	mux.Handle("/admin", get(a, a.styledForbidden(a.s.RequireGroup("admin", http.HandlerFunc(a.admin)))))
 	mux.Handle("/session", get(a, a.s.Require(http.HandlerFunc(a.sessionPage))))
+	mux.Handle(securityPath, a.s.Require(http.HandlerFunc(a.security)))
 	mux.HandleFunc("/sign-in", a.signIn)
 	mux.HandleFunc("/sign-in/challenge", a.challenge)
 	mux.HandleFunc("/", a.notFound)

@@ -34,6 +34,7 @@ var pages = sync.OnceValue(func() map[string]*template.Template {
 		"session":    {"session.html"},
 		"signin":     {"signin.html"},
 		"challenge":  {"challenge.html"},
+		"security":   {"security.html"},
 		"amplify":    {"amplify_parts.html", "amplify.html"},
 		"amplify-me": {"amplify_parts.html", "amplify_me.html"},
 		"error":      {"error.html"},

@@ -62,3 +62,16 @@ func (c *Client) StartUserAuth(ctx context.Context, username, preferred string) 
 	}
 	return c.result("InitiateAuth", out, username)
 }
+
+// CallAsUser calls op, one of the JSON API's operations that a user
+// authorizes with an access token (AssociateSoftwareToken, ListDevices,
+// StartWebAuthnRegistration, …), with in plus accessToken as AccessToken,
+// and decodes the answer into out (nil to ignore it).
+func (c *Client) CallAsUser(ctx context.Context, op, accessToken string, in map[string]any, out any) error {
+	body := make(map[string]any, len(in)+1)
+	for k, v := range in {
+		body[k] = v
+	}
+	body["AccessToken"] = accessToken
+	return c.call(ctx, op, body, out)
+}

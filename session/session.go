@@ -114,3 +114,40 @@ func (m *Manager) FetchUserAttributes(ctx context.Context) (map[string]string, e
 	}
 	return u.Attributes, nil
 }
+
+// accountOperations are the JSON API operations a signed-in user may make
+// through Account: the ones Amplify's account functions call with the
+// access token alone.
+var accountOperations = map[string]bool{
+	"AssociateSoftwareToken": true, "VerifySoftwareToken": true, "SetUserMFAPreference": true,
+	"GetUserAuthFactors": true, "ListDevices": true, "GetDevice": true, "UpdateDeviceStatus": true,
+	"ForgetDevice": true, "StartWebAuthnRegistration": true, "CompleteWebAuthnRegistration": true,
+	"ListWebAuthnCredentials": true, "DeleteWebAuthnCredential": true, "GetUser": true,
+}
+
+// ErrNotAccountOperation is Account's answer to an operation it does not
+// make for users.
+var ErrNotAccountOperation = errors.New("session: not an account operation")
+
+// Account makes one of the issuer's account operations for ctx's signed-in
+// user, with the session's access token: setting up an authenticator app
+// (AssociateSoftwareToken, VerifySoftwareToken, SetUserMFAPreference),
+// remembered devices (ListDevices, ForgetDevice, …) and passkeys
+// (StartWebAuthnRegistration, CompleteWebAuthnRegistration,
+// ListWebAuthnCredentials, DeleteWebAuthnCredential). in holds the
+// operation's other fields; the answer is decoded into out (nil to drop
+// it). Without a user it returns ErrNoSession; the issuer's refusals are
+// *issuerclient.Error.
+func (m *Manager) Account(ctx context.Context, op string, in map[string]any, out any) error {
+	if !accountOperations[op] {
+		return fmt.Errorf("%w: %s", ErrNotAccountOperation, op)
+	}
+	st := stateFrom(ctx)
+	if st == nil || st.m != m || st.sess.Load() == nil {
+		return ErrNoSession
+	}
+	if err := m.iss.CallAsUser(ctx, op, st.sess.Load().AccessToken, in, out); err != nil {
+		return fmt.Errorf("session: %s: %w", op, err)
+	}
+	return nil
+}
