@@ -64,6 +64,9 @@ type view struct {
 	Form      *form
 	Links     []link
 	Languages []link
+	// An authenticator app's setup: its QR code and secret.
+	QR     template.HTML
+	Secret string
 	// Error page only.
 	Detail string
 	Retry  string
@@ -108,7 +111,11 @@ type field struct {
 	MaxLength    int
 	Autofocus    bool
 	After        *link // a link right under the input (forgot password)
+	// Choices make the field a set of radio buttons.
+	Choices []choice
 }
+
+type choice struct{ Value, Label string }
 
 // DescribedBy lists the ids of the hint and error tied to the input.
 func (f *field) DescribedBy() string {
