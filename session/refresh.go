@@ -287,6 +287,13 @@ func (m *Manager) redeem(ctx context.Context, rt, device string) (*refreshed, er
 		tok, err = m.iss.RefreshOAuth(ctx, rt)
 	} else {
 		tok, err = m.iss.Refresh(ctx, rt, device)
+		var ie *issuerclient.Error
+		if device != "" && errors.As(err, &ie) && ie.Type == "ResourceNotFoundException" {
+			// The device was forgotten (or the cookie names none of the
+			// user's): the refresh token still holds without it.
+			m.log.InfoContext(ctx, "session: refresh without an unknown device key", "err", err)
+			tok, err = m.iss.Refresh(ctx, rt, "")
+		}
 	}
 	if err != nil {
 		return nil, err
