@@ -3,6 +3,8 @@ package integration_test
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +13,7 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
+	"github.com/cognate-auth/cognate/server"
 	"github.com/cognate-auth/cognate/srp"
 )
 
@@ -306,6 +309,40 @@ func TestDeviceRefusals(t *testing.T) {
 		wantMessage(t, err, "NotAuthorizedException", "Incorrect username or password.")
 	})
 
+	t.Run("device challenge sessions", func(t *testing.T) {
+		start := func(client string) *string {
+			c, cp := mustSRP(t)(e.srpStart(pool, client, "alice", nil))
+			answer := e.srpAnswer(c, cp, password)
+			answer["DEVICE_KEY"] = d.key
+			out := must(e.respond(client, types.ChallengeNameTypePasswordVerifier, nil, answer))(t)
+			if out.ChallengeName != types.ChallengeNameTypeDeviceSrpAuth {
+				t.Fatalf("challenge %q, want DEVICE_SRP_AUTH", out.ChallengeName)
+			}
+			return out.Session
+		}
+		other, _ := e.newClient(pool)
+		dc := must(srp.NewDeviceClient(d.group))(t)
+		for _, tc := range []struct {
+			name    string
+			client  string
+			session func() *string
+			resp    map[string]string
+		}{
+			{"another device key", client, func() *string { return start(client) }, map[string]string{"USERNAME": "alice", "SRP_A": dc.AHex(), "DEVICE_KEY": region + "_0"}},
+			{"another user", client, func() *string { return start(client) }, map[string]string{"USERNAME": "bob", "SRP_A": dc.AHex(), "DEVICE_KEY": d.key}},
+			{"another client", other, func() *string { return start(client) }, map[string]string{"USERNAME": "alice", "SRP_A": dc.AHex(), "DEVICE_KEY": d.key}},
+			{"no session", client, func() *string { return nil }, map[string]string{"USERNAME": "alice", "SRP_A": dc.AHex(), "DEVICE_KEY": d.key}},
+		} {
+			_, err := e.respond(tc.client, types.ChallengeNameTypeDeviceSrpAuth, tc.session(), tc.resp)
+			wantMessage(t, err, "NotAuthorizedException", "Invalid session for the user, session is expired.")
+		}
+		_, err := e.respond(client, types.ChallengeNameTypeDevicePasswordVerifier, nil, map[string]string{
+			"USERNAME": "alice", "PASSWORD_CLAIM_SECRET_BLOCK": base64.StdEncoding.EncodeToString([]byte("forged block of forty-eight bytes, not sealed..")),
+			"TIMESTAMP": srp.FormatTimestamp(time.Now()), "PASSWORD_CLAIM_SIGNATURE": base64.StdEncoding.EncodeToString(make([]byte, 32)), "DEVICE_KEY": d.key,
+		})
+		wantMessage(t, err, "NotAuthorizedException", "Invalid session for the user, session is expired.")
+	})
+
 	t.Run("ConfirmDevice", func(t *testing.T) {
 		fresh := e.srpSignIn(pool, client, "bob", password)
 		key := aws.ToString(fresh.NewDeviceMetadata.DeviceKey)
@@ -356,4 +393,37 @@ func TestDeviceRefusals(t *testing.T) {
 			t.Errorf("DeviceConfiguration %+v", desc.UserPool.DeviceConfiguration)
 		}
 	})
+}
+
+// TestDeviceConfigurationFromConfigFile: a pool declared in the config
+// file tracks devices as declared, here remembering every device without
+// asking.
+func TestDeviceConfigurationFromConfigFile(t *testing.T) {
+	cfgFile := filepath.Join(t.TempDir(), "cognate.json")
+	if err := os.WriteFile(cfgFile, []byte(`{"UserPools": [{"Id": "us-east-1_devices", "PoolName": "devices",
+	  "DeviceConfiguration": {"ChallengeRequiredOnNewDevice": true, "DeviceOnlyRememberedOnUserPrompt": false},
+	  "Clients": [{"ClientId": "devicesclient", "ClientName": "web",
+	    "ExplicitAuthFlows": ["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]}]}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e := newEnvWith(t, server.Config{ConfigFile: cfgFile})
+	desc := must(e.api.DescribeUserPool(e.ctx, &cip.DescribeUserPoolInput{UserPoolId: aws.String("us-east-1_devices")}))(t)
+	if dc := desc.UserPool.DeviceConfiguration; dc == nil || !dc.ChallengeRequiredOnNewDevice || dc.DeviceOnlyRememberedOnUserPrompt {
+		t.Fatalf("DeviceConfiguration from the file = %+v", dc)
+	}
+	must(e.api.AdminCreateUser(e.ctx, &cip.AdminCreateUserInput{
+		UserPoolId: aws.String("us-east-1_devices"), Username: aws.String("erin"), MessageAction: types.MessageActionTypeSuppress,
+	}))(t)
+	must(e.api.AdminSetUserPassword(e.ctx, &cip.AdminSetUserPasswordInput{
+		UserPoolId: aws.String("us-east-1_devices"), Username: aws.String("erin"), Password: aws.String(password), Permanent: true,
+	}))(t)
+	tok := e.signIn("devicesclient", "erin", password)
+	d, conf := e.confirmDevice(tok, "erin's desktop")
+	if conf.UserConfirmationNecessary {
+		t.Error("UserConfirmationNecessary in a pool that remembers every device")
+	}
+	got := must(e.api.GetDevice(e.ctx, &cip.GetDeviceInput{AccessToken: tok.AccessToken, DeviceKey: aws.String(d.key)}))(t).Device
+	if v := deviceAttr(*got, "dev:device_remembered_status"); v != "remembered" {
+		t.Errorf("device status %q, want remembered", v)
+	}
 }
