@@ -110,6 +110,8 @@ func (s *Service) RespondToAuthChallenge(ctx context.Context, in RespondToAuthCh
 	case factorEmailOTP, factorSMSOTP:
 		// Not a Session of choice-based sign-in (respondUserAuth).
 		return AuthOutput{}, errSessionExpired
+	case factorWebAuthn:
+		return s.respondWebAuthn(ctx, c, p, in.Session, cr)
 	case "":
 		return AuthOutput{}, invalidParam("1 validation error detected: Value at 'challengeName' failed to satisfy constraint: Member must not be null")
 	default:

@@ -39,9 +39,6 @@ var (
 )
 
 const (
-	// webAuthnFactor is the sign-in policy's name for passkeys, and the
-	// challenge that asks for one.
-	webAuthnFactor = "WEB_AUTHN"
 	// maxPasskeys is Cognito's limit of passkeys per user.
 	maxPasskeys = 20
 	// registrationTTL is how long a StartWebAuthnRegistration challenge
@@ -69,7 +66,7 @@ type relyingParty struct {
 // browsers give a local page). Pools whose sign-in policy lacks WEB_AUTHN
 // have passkeys turned off.
 func (s *Service) relyingParty(p storage.Pool) (relyingParty, error) {
-	if !contains(p.Settings.AllowedFirstAuthFactors, webAuthnFactor) {
+	if !contains(allowedFirstFactors(p), factorWebAuthn) {
 		return relyingParty{}, ErrWebAuthnNotEnabled
 	}
 	rp := relyingParty{id: p.Settings.WebAuthnRelyingPartyID, uv: uvPreferred, localHTTP: s.passkeyLocalHTTP}

@@ -50,7 +50,7 @@ func newPKEnv(t testing.TB, edit func(*storage.PoolSettings)) *pkEnv {
 	}
 	e := &pkEnv{t: t, s: s, store: store, clk: clk}
 	err = store.UpdatePool(ctx, p.UserPool.Id, func(p storage.Pool) (storage.Pool, error) {
-		p.Settings.AllowedFirstAuthFactors = []string{"PASSWORD", webAuthnFactor}
+		p.Settings.AllowedFirstAuthFactors = []string{"PASSWORD", factorWebAuthn}
 		if edit != nil {
 			edit(&p.Settings)
 		}

@@ -81,7 +81,7 @@ func (ps passkeySignIn) startWebAuthn(ctx context.Context, c storage.Client, p s
 		return AuthOutput{}, internal("request options", err)
 	}
 	return AuthOutput{
-		ChallengeName: webAuthnFactor, Session: sess,
+		ChallengeName: factorWebAuthn, Session: sess,
 		ChallengeParameters: map[string]string{"CREDENTIAL_REQUEST_OPTIONS": string(opts)},
 	}, nil
 }

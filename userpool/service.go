@@ -116,6 +116,7 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	if s.region == "" {
 		s.region = "us-east-1"
 	}
+	s.passkeys = passkeySignIn{s}
 	s.store = cachingStore{Storage: opts.Storage, users: s.userCache}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
