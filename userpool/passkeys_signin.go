@@ -126,7 +126,7 @@ func (s *Service) respondWebAuthn(ctx context.Context, c storage.Client, p stora
 	if err := s.useAssertion(ctx, c, p, st, cred, par.Response.AuthenticatorData.Counter); err != nil {
 		return AuthOutput{}, err
 	}
-	res, err := s.signIn(ctx, c, p, u, grant{scope: ScopeSignInUserAdmin})
+	res, err := s.signIn(ctx, c, p, u, grant{scope: ScopeSignInUserAdmin, newDevice: tracksDevices(p)})
 	if err != nil {
 		return AuthOutput{}, err
 	}
