@@ -194,6 +194,7 @@ func operations(s *userpool.Service) map[string]operation {
 	maps.Copy(ops, deviceOperations(s))
 	maps.Copy(ops, userAuthOperations(s))
 	maps.Copy(ops, importOperations(s))
+	maps.Copy(ops, idpOperations(s))
 	return ops
 }
 

@@ -21,6 +21,10 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 		h.authzFail(w, r, &ar, e)
 		return
 	}
+	if ar.wantsFederation() {
+		h.federate(w, r, &ar)
+		return
+	}
 	sess, live, err := h.currentSession(r, ar.client.PoolID)
 	if err != nil {
 		h.log.ErrorContext(ctx, "read login session", "err", err)

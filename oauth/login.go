@@ -99,6 +99,7 @@ func (h *Handler) loginView(r *http.Request, ar *authzRequest, username string) 
 		Fields: []*field{usernameField(v, ar.client, username), pw},
 		Submit: button{ID: "signin", Label: v.T("login.submit")},
 	}
+	v.formOrigins = h.loginProviders(r.Context(), v, ar)
 	if ar.client.SignUpAllowed {
 		v.Links = append(v.Links, link{Prefix: v.T("login.no_account"), Label: v.T("login.signup"), URL: pageURL("/signup", ar)})
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/cognate-auth/cognate/federation"
 	"github.com/cognate-auth/cognate/internal/csrf"
 	"github.com/cognate-auth/cognate/internal/ratelimit"
 	"github.com/cognate-auth/cognate/storage"
@@ -48,6 +49,9 @@ type Options struct {
 	// ClientAddr names the client of a request for GuessLimiter; nil
 	// means the TCP peer. Return "" to exempt a request.
 	ClientAddr func(*http.Request) string
+	// Federation builds the Upstreams of the pools' identity providers;
+	// nil offers no federated sign-in.
+	Federation *federation.Registry
 }
 
 // The OAuth 2.0 endpoints, which the discovery documents point to.
@@ -70,7 +74,7 @@ const AssetsPath = "/_cognate/assets/"
 var Paths = []string{
 	AuthorizePath, TokenPath, RevokePath, UserInfoPath,
 	"/logout", "/login", "/signup", "/confirm", "/forgotPassword", "/confirmForgotPassword",
-	"/newPassword", "/error", AssetsPath,
+	"/newPassword", "/error", AssetsPath, IDPResponsePath, SAMLResponsePath,
 	discoveryPattern, jwksPattern,
 }
 
@@ -84,6 +88,7 @@ type Handler struct {
 	limiter    ratelimit.Allower
 	clientAddr func(*http.Request) string
 	csrf       *csrf.Protector
+	fed        *federation.Registry
 	// base is PublicURL without a trailing slash.
 	base string
 	// discoveryDocs holds each served pool's encoded discovery document
@@ -95,7 +100,7 @@ type Handler struct {
 func New(opts Options) *Handler {
 	h := &Handler{
 		svc: opts.Service, pools: opts.Pools, log: opts.Logger, limiter: opts.GuessLimiter, clientAddr: opts.ClientAddr,
-		base: strings.TrimRight(opts.PublicURL, "/"),
+		base: strings.TrimRight(opts.PublicURL, "/"), fed: opts.Federation,
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -131,6 +136,10 @@ func (h *Handler) routes() *http.ServeMux {
 		mux.HandleFunc("POST "+path, h.guardPost(path, p.post))
 	}
 	mux.HandleFunc("GET /error", h.errorRoute)
+	for _, path := range []string{IDPResponsePath, SAMLResponsePath} {
+		mux.HandleFunc("GET "+path, h.idpResponse)
+		mux.HandleFunc("POST "+path, h.idpResponse)
+	}
 	mux.Handle("GET "+AssetsPath, assetHandler())
 	mux.HandleFunc(discoveryPattern, h.discovery)
 	mux.HandleFunc(jwksPattern, h.jwks)

@@ -63,6 +63,13 @@ type view struct {
 	Error     string
 	Form      *form
 	Links     []link
+	// Providers are the login page's identity-provider buttons, and
+	// Corporate its sign-in by email domain.
+	Providers []link
+	Corporate *corporateForm
+	// formOrigins are further origins the page's forms may lead to (the
+	// identity providers a submitted form redirects to).
+	formOrigins []string
 	Languages []link
 	// An authenticator app's setup: its QR code and secret.
 	QR     template.HTML
@@ -185,10 +192,12 @@ func languageLinks(r *http.Request, cur *locale) []link {
 // would defeat the Origin check. same-origin still sends nothing to other
 // origins (the callback, links out), so the query strings of these pages
 // (state, login_hint) do not leak.
-func pageHeaders(w http.ResponseWriter, callback string) {
+func pageHeaders(w http.ResponseWriter, callback string, more ...string) {
 	formAction := "'self'"
-	if src := cspSource(callback); src != "" {
-		formAction += " " + src
+	for _, u := range append([]string{callback}, more...) {
+		if src := cspSource(u); src != "" {
+			formAction += " " + src
+		}
 	}
 	hd := w.Header()
 	hd.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; form-action "+formAction+"; base-uri 'none'")
@@ -228,7 +237,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, v *
 		v.Form.CSRF = token
 		v.Form.focus()
 	}
-	pageHeaders(w, callback)
+	pageHeaders(w, callback, v.formOrigins...)
 	name := "form"
 	if v.Form == nil {
 		name = "error"

@@ -148,9 +148,6 @@ func checkAuthz(ar *authzRequest) *authzError {
 	if !oc.AllowsFlow(flow) {
 		return redirErr("unauthorized_client", "The app client is not allowed the "+flow+" flow.")
 	}
-	if ar.IdentityProvider != "" && !strings.EqualFold(ar.IdentityProvider, "COGNITO") {
-		return redirErr("invalid_request", "identity_provider: only COGNITO is supported.")
-	}
 	if e := checkPrompt(ar); e != nil {
 		return e
 	}

@@ -122,9 +122,10 @@ func (s *Server) init(ctx context.Context, fc *FileConfig) error {
 		sender = m
 	}
 	km := keys.NewManager(s.store, keys.Options{Logger: cfg.Logger})
+	fed := federationRegistry(cfg.Logger)
 	svc, err := userpool.New(ctx, userpool.Options{
 		Storage: s.store, Keys: km, Sender: sender, Logger: cfg.Logger, IssuerBase: cfg.PublicURL,
-		TokenLifetime: cfg.TokenLifetime, Region: defaultRegion, Lockout: cfg.Lockout,
+		TokenLifetime: cfg.TokenLifetime, Region: defaultRegion, Lockout: cfg.Lockout, Federation: fed,
 		PasskeyLocalHTTP: !cfg.Production,
 	})
 	if err != nil {
@@ -173,7 +174,7 @@ func (s *Server) init(ctx context.Context, fc *FileConfig) error {
 	})
 	hosted := oauth.New(oauth.Options{
 		Service: svc, Pools: s.store, Logger: cfg.Logger, Registerer: reg, PublicURL: cfg.PublicURL,
-		GuessLimiter: limiter, ClientAddr: clientAddr(trusted, cfg.Production),
+		GuessLimiter: limiter, ClientAddr: clientAddr(trusted, cfg.Production), Federation: fed,
 	})
 	s.handler = s.routes(api, hosted, realtime, reg)
 	if cfg.MetricsAddr != MetricsOff {

@@ -176,7 +176,7 @@ func (s *Service) LoginSession(ctx context.Context, poolID, value string) (Login
 	u, err := s.store.GetUser(ctx, poolID, ls.Username)
 	// A user created after the session is a different user who took the
 	// name (non-email pools); the session is not theirs.
-	if errors.Is(err, storage.ErrNotFound) || (err == nil && (!u.Enabled || u.Status != storage.StatusConfirmed || u.CreatedAt.After(ls.CreatedAt))) {
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && (!u.Enabled || !signsInWithSession(u) || u.CreatedAt.After(ls.CreatedAt))) {
 		return LoginSessionInfo{}, ErrNotAuthorized
 	}
 	if err != nil {

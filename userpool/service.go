@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cognate-auth/cognate/federation"
 	"github.com/cognate-auth/cognate/keys"
 	"github.com/cognate-auth/cognate/storage"
 )
@@ -47,6 +48,10 @@ type Options struct {
 	// token issued, whatever the app client says: a development aid for
 	// exercising expiry, refresh and reconnect in real clients.
 	TokenLifetime time.Duration
+	// Federation checks the details of the identity providers created
+	// (discovery, metadata) by their protocol; nil checks only their
+	// shape.
+	Federation *federation.Registry
 }
 
 // Service runs user-pool operations.
@@ -60,6 +65,7 @@ type Service struct {
 	lockout    LockoutPolicy
 	region     string
 	tokenLife  time.Duration
+	federation *federation.Registry
 	sealer     *sealer
 	codeKey    []byte
 	fakeKey    []byte
@@ -104,6 +110,7 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		importWake: make(chan struct{}, 1),
 		region:     opts.Region,
 		tokenLife:  opts.TokenLifetime,
+		federation: opts.Federation,
 
 		passkeyLocalHTTP: opts.PasskeyLocalHTTP,
 

@@ -304,6 +304,8 @@ func scopedAttributes(scope string, attrs map[string]string) map[string]string {
 	for k, v := range attrs {
 		switch k {
 		case "sub":
+		case identitiesAttribute:
+			out[k] = v
 		case "email", "email_verified":
 			if email {
 				out[k] = v
@@ -323,8 +325,14 @@ func scopedAttributes(scope string, attrs map[string]string) map[string]string {
 
 // attributeClaim types the attributes Cognito puts in tokens as booleans.
 func attributeClaim(name, v string) any {
-	if name == "email_verified" || name == "phone_number_verified" {
+	switch name {
+	case "email_verified", "phone_number_verified":
 		return v == "true"
+	case identitiesAttribute:
+		var list []any
+		if json.Unmarshal([]byte(v), &list) == nil {
+			return list
+		}
 	}
 	return v
 }
