@@ -56,6 +56,10 @@ func writeIdentities(attrs map[string]string, list []identityEntry) {
 	attrs[identitiesAttribute] = string(b)
 }
 
+// contactAttributes are what a provider's mapping never changes on a
+// local user linked to it.
+var contactAttributes = map[string]bool{"email": true, "email_verified": true, "phone_number": true, "phone_number_verified": true}
+
 // FederatedGroup is the group Cognito puts a provider's users in.
 func FederatedGroup(poolID, providerName string) string { return poolID + "_" + providerName }
 
@@ -227,6 +231,11 @@ func (s *Service) federatedUser(ctx context.Context, tx storage.Storage, idp sto
 			attrs = map[string]string{}
 		}
 		for k, v := range mapped {
+			if u.Status != storage.StatusExternalProvider && contactAttributes[k] {
+				// A linked local user's email and phone are theirs to
+				// verify: a provider's word never replaces them.
+				continue
+			}
 			if attrs[k] != v {
 				attrs[k], changed = v, true
 			}
