@@ -18,6 +18,7 @@
 package demo
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"html/template"
@@ -63,6 +64,10 @@ type Options struct {
 	// exposing window.cognateAmplify); nil → the page explains how to build one.
 	ClientBundle http.Handler
 	Logger       *slog.Logger
+	// Providers names the identity providers the hosted sign-in offers
+	// (the app client's, besides COGNITO): the home page shows a button
+	// for each, through the session library's ?provider=. nil shows none.
+	Providers func(ctx context.Context) []string
 }
 
 // ErrInvalidOptions is wrapped by New's errors.
@@ -76,6 +81,7 @@ type app struct {
 	clientCfg ClientConfig
 	live      *liveConfig
 	bundle    http.Handler
+	providers func(ctx context.Context) []string
 	csrf      *csrf.Protector
 	csp       string // Content-Security-Policy without the script nonce
 	now       func() time.Time
@@ -118,7 +124,7 @@ func New(opts Options) (http.Handler, error) {
 	}
 	a := &app{
 		s: opts.Session, c: opts.Client, log: log, clientCfg: opts.ClientConfig, live: live,
-		bundle: opts.ClientBundle, csrf: newCSRF(opts.Session), now: time.Now,
+		bundle: opts.ClientBundle, providers: opts.Providers, csrf: newCSRF(opts.Session), now: time.Now,
 		assets: assetHandler(),
 	}
 	a.csp = contentSecurityPolicy(opts)
@@ -254,6 +260,11 @@ func (a *app) home(w http.ResponseWriter, r *http.Request) {
 		PasswordSignIn: "/sign-in?redirect=%2Fdashboard",
 		Live:           a.live != nil,
 	}
+	if a.providers != nil {
+		for _, name := range a.providers(r.Context()) {
+			d.Providers = append(d.Providers, providerLink{Name: name, URL: withProvider(d.HostedSignIn, name)})
+		}
+	}
 	a.render(w, r, http.StatusOK, "home", &view{
 		Title: "Sign-in that survives server rendering", Eyebrow: "Cognate session demo", Nav: "home",
 		Lede: "A small Go app whose pages know who you are before they render: tokens in cookies under one policy, verified and refreshed on the server, with a live panel on top.",
@@ -264,6 +275,22 @@ func (a *app) home(w http.ResponseWriter, r *http.Request) {
 type homeData struct {
 	HostedSignIn, PasswordSignIn string
 	Live                         bool
+	Providers                    []providerLink
+}
+
+// providerLink is a sign-in button for one identity provider.
+type providerLink struct{ Name, URL string }
+
+// withProvider adds ?provider= to the session library's sign-in route.
+func withProvider(signIn, name string) string {
+	u, err := url.Parse(signIn)
+	if err != nil {
+		return signIn
+	}
+	q := u.Query()
+	q.Set("provider", name)
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 func (a *app) notFound(w http.ResponseWriter, r *http.Request) {

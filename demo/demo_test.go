@@ -528,3 +528,37 @@ func TestNewValidatesOptions(t *testing.T) {
 		t.Fatalf("New with only a Session: %v", err)
 	}
 }
+
+// TestProviderButtons: the home page offers each identity provider of the
+// demo's client, through the session library's ?provider=, which sends
+// the browser to the authorization endpoint with identity_provider.
+func TestProviderButtons(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		providers []string
+	}{{"none", nil}, {"two", []string{"Okta", "Google"}}} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, envOptions{providers: tc.providers})
+			home := e.browser().get("/")
+			if n := strings.Count(home.body, `data-testid="home-provider-`); n != len(tc.providers) {
+				t.Fatalf("%d provider buttons, want %d", n, len(tc.providers))
+			}
+			for _, p := range tc.providers {
+				m := regexp.MustCompile(`href="([^"]+)" data-testid="home-provider-` + p + `"`).FindStringSubmatch(home.body)
+				if m == nil {
+					t.Fatalf("no button for %s", p)
+				}
+				c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+				resp, err := c.Get(e.url + html.UnescapeString(m[1]))
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				loc, err := url.Parse(resp.Header.Get("Location"))
+				if err != nil || loc.Path != "/oauth2/authorize" || loc.Query().Get("identity_provider") != p {
+					t.Fatalf("%s button leads to %q (%d)", p, resp.Header.Get("Location"), resp.StatusCode)
+				}
+			}
+		})
+	}
+}

@@ -4,6 +4,7 @@ package demo_test
 // own httptest listener, and a cookie-keeping client acting as a browser.
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"html"
@@ -46,6 +47,7 @@ type envOptions struct {
 	clientMode bool         // mount a ModeClient manager on the pool's web client
 	bundle     http.Handler // Options.ClientBundle
 	events     bool         // give the demo an events endpoint
+	providers  []string     // Options.Providers' answer
 }
 
 func newEnv(t *testing.T, o envOptions) *env {
@@ -82,6 +84,9 @@ func newEnv(t *testing.T, o envOptions) *env {
 	}
 	e.clientID = out.UserPoolClient.ClientId
 	opts := demo.Options{Session: e.manager(e.clientID, session.ModeServer), ClientBundle: o.bundle}
+	if o.providers != nil {
+		opts.Providers = func(context.Context) []string { return o.providers }
+	}
 	if o.clientMode {
 		opts.Client = e.manager(srv.Client.ClientID, session.ModeClient)
 		opts.ClientConfig = demo.ClientConfig{Region: "us-east-1", UserPoolID: e.pool, ClientID: srv.Client.ClientID, Endpoint: issuerURL}

@@ -156,11 +156,29 @@ func (s *Server) initDemo(ctx context.Context) (string, error) {
 		EventsRealtimeURL: websocketURL(public) + "/event/realtime",
 		ClientBundle:      bundle,
 		Logger:            s.log,
+		Providers:         s.demoProviders(dc.ClientID),
 	})
 	if err != nil {
 		return "", err
 	}
 	return origin, nil
+}
+
+// demoProviders lists the identity providers the demo's app client
+// offers, for the demo's sign-in buttons; a failure shows none.
+func (s *Server) demoProviders(clientID string) func(ctx context.Context) []string {
+	return func(ctx context.Context) []string {
+		provs, err := s.svc.ClientProviders(ctx, clientID)
+		if err != nil {
+			s.log.WarnContext(ctx, "demo: list identity providers", "err", err)
+			return nil
+		}
+		names := make([]string, 0, len(provs))
+		for _, p := range provs {
+			names = append(names, p.Name)
+		}
+		return names
+	}
 }
 
 // websocketURL turns an http(s) base URL into its ws(s) form.
