@@ -122,7 +122,10 @@ func (s *Server) init(ctx context.Context, fc *FileConfig) error {
 		sender = m
 	}
 	km := keys.NewManager(s.store, keys.Options{Logger: cfg.Logger})
-	fed := federationRegistry(cfg.Logger)
+	fed, err := federationRegistry(*cfg, s.store)
+	if err != nil {
+		return err
+	}
 	svc, err := userpool.New(ctx, userpool.Options{
 		Storage: s.store, Keys: km, Sender: sender, Logger: cfg.Logger, IssuerBase: cfg.PublicURL,
 		TokenLifetime: cfg.TokenLifetime, Region: defaultRegion, Lockout: cfg.Lockout, Federation: fed,
