@@ -56,6 +56,7 @@ type outputsAuth struct {
 	MFAConfiguration                 string         `json:"mfa_configuration"`
 	MFAMethods                       []string       `json:"mfa_methods"`
 	OAuth                            *outputsOAuth  `json:"oauth,omitempty"`
+	Passwordless                     *passwordless  `json:"passwordless,omitempty"`
 }
 
 // outputsOAuth is the managed login for Amplify's signInWithRedirect and
@@ -132,6 +133,7 @@ func outputsFor(p storage.Pool, c storage.Client) amplifyOutputs {
 			},
 			MFAConfiguration: "NONE",
 			MFAMethods:       []string{},
+			Passwordless:     passwordlessFor(p),
 		},
 	}
 }
