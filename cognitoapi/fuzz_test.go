@@ -160,10 +160,11 @@ func fuzzHandler(f *testing.F) http.Handler {
 func seedFuzzPool(ctx context.Context, svc *userpool.Service) error {
 	if _, err := svc.CreateUserPoolWithID(ctx, fuzzPool, userpool.CreateUserPoolInput{
 		PoolName: "fuzz", UsernameAttributes: []string{"email"}, AutoVerifiedAttributes: []string{"email"},
+		Policies: &userpool.PoliciesType{SignInPolicy: &userpool.SignInPolicyType{AllowedFirstAuthFactors: []string{"PASSWORD", "EMAIL_OTP", "SMS_OTP"}}},
 	}); err != nil {
 		return err
 	}
-	flows := []string{"ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"}
+	flows := []string{"ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_AUTH"}
 	if _, err := svc.CreateUserPoolClientWithID(ctx, fuzzClient, userpool.CreateUserPoolClientInput{
 		ClientSettingsInput: userpool.ClientSettingsInput{UserPoolId: fuzzPool, ClientName: "web", ExplicitAuthFlows: flows},
 	}); err != nil {
@@ -233,6 +234,12 @@ func FuzzServeHTTP(f *testing.F) {
 		{"ConfirmDevice", `{"AccessToken":"a.b.c","DeviceKey":"us-east-1_0","DeviceSecretVerifierConfig":{"Salt":"AAEC","PasswordVerifier":"AAAA"}}`, 0},
 		{"AdminListDevices", `{` + pool + `,"Username":"` + fuzzUser + `","Limit":1,"PaginationToken":"!!"}`, fuzzSign},
 		{"AdminGetDevice", `{` + pool + `,"Username":"` + fuzzUser + `","DeviceKey":"us-east-1_0"}`, fuzzSign},
+		{"InitiateAuth", `{` + client + `,"AuthFlow":"USER_AUTH","AuthParameters":{"USERNAME":"` + fuzzUser + `","PREFERRED_CHALLENGE":"EMAIL_OTP"}}`, 0},
+		{"InitiateAuth", `{` + client + `,"AuthFlow":"USER_AUTH","Session":"AAAA","AuthParameters":{"USERNAME":"` + fuzzUser + `"}}`, 0},
+		{"RespondToAuthChallenge", `{` + client + `,"ChallengeName":"SELECT_CHALLENGE","Session":"AAAA","ChallengeResponses":{"USERNAME":"u","ANSWER":"PASSWORD","PASSWORD":"p"}}`, 0},
+		{"RespondToAuthChallenge", `{` + client + `,"ChallengeName":"EMAIL_OTP","Session":"AAAA","ChallengeResponses":{"USERNAME":"u","EMAIL_OTP_CODE":"12345678"}}`, 0},
+		{"SignUp", `{` + client + `,"Username":"nopw@example.com"}`, 0},
+		{"GetUserAuthFactors", `{"AccessToken":"a.b.c"}`, 0},
 		{"AWSCognitoIdentityProviderService.SignUp", `{}`, fuzzRawTarget},
 		{"", `{}`, fuzzRawTarget},
 		{"SignUp", `{"ClientId":`, fuzzChunked},
