@@ -2,6 +2,7 @@ package integration_test
 
 import (
 	"encoding/json"
+	"errors"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -268,3 +269,36 @@ func TestPasskeySignInForgeries(t *testing.T) {
 		e.signInWith("bob", bobs)
 	})
 }
+
+// TestPasskeyAssertionRace sends one genuine answer many times at once:
+// exactly one sign-in is made of it.
+func TestPasskeyAssertionRace(t *testing.T) {
+	e := newPasskeyEnv(t)
+	a := e.register("alice")
+	ch := e.challenge("alice")
+	cred := must(a.Assert([]byte(ch.ChallengeParameters["CREDENTIAL_REQUEST_OPTIONS"]), pkOrigin, passkeytest.Forge{}))(t)
+	const n = 8
+	results := make(chan error, n)
+	for range n {
+		go func() {
+			out, err := e.answer("alice", ch, cred)
+			if err == nil && out.AuthenticationResult == nil {
+				err = errNoTokens
+			}
+			results <- err
+		}()
+	}
+	signedIn := 0
+	for range n {
+		if err := <-results; err == nil {
+			signedIn++
+		} else {
+			wantErr(t, err, "NotAuthorizedException")
+		}
+	}
+	if signedIn != 1 {
+		t.Fatalf("%d sign-ins from one assertion, want 1", signedIn)
+	}
+}
+
+var errNoTokens = errors.New("no tokens")
