@@ -195,6 +195,7 @@ func operations(s *userpool.Service) map[string]operation {
 	maps.Copy(ops, userAuthOperations(s))
 	maps.Copy(ops, importOperations(s))
 	maps.Copy(ops, idpOperations(s))
+	maps.Copy(ops, triggerOperations(s))
 	return ops
 }
 

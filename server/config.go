@@ -101,6 +101,12 @@ type Config struct {
 	// TokenLifetime, when positive, shortens every access and id token to
 	// this life (development only: testing expiry in real clients).
 	TokenLifetime time.Duration
+	// WebhookAllowPrivate lets trigger webhooks live at private,
+	// link-local and (with Production) loopback addresses.
+	WebhookAllowPrivate bool
+	// WebhookTimeout bounds one trigger webhook call; zero means
+	// Cognito's 5 s.
+	WebhookTimeout time.Duration
 	// EventsKeepAlive is the events WebSocket's ka interval; zero means
 	// 60 s.
 	EventsKeepAlive time.Duration

@@ -33,6 +33,7 @@ import (
 	"github.com/cognate-auth/cognate/storage"
 	"github.com/cognate-auth/cognate/storage/backends"
 	"github.com/cognate-auth/cognate/storage/postgres"
+	"github.com/cognate-auth/cognate/triggers"
 	"github.com/cognate-auth/cognate/userpool"
 )
 
@@ -130,6 +131,7 @@ func (s *Server) init(ctx context.Context, fc *FileConfig) error {
 		Storage: s.store, Keys: km, Sender: sender, Logger: cfg.Logger, IssuerBase: cfg.PublicURL,
 		TokenLifetime: cfg.TokenLifetime, Region: defaultRegion, Lockout: cfg.Lockout, Federation: fed,
 		PasskeyLocalHTTP: !cfg.Production,
+		Invoker:          triggers.New(triggers.Options{Timeout: cfg.WebhookTimeout, AllowPrivate: cfg.WebhookAllowPrivate, Production: cfg.Production}),
 	})
 	if err != nil {
 		return err

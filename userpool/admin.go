@@ -54,6 +54,9 @@ func (s *Service) AdminCreateUser(ctx context.Context, in AdminCreateUserInput) 
 	now := s.now()
 	u.Status = storage.StatusForceChangePassword
 	u.CreatedAt, u.UpdatedAt = now, now
+	if err := s.preSignUp(withClientMetadata(ctx, in.ClientMetadata), p, "", sourcePreSignUpAdmin, &u, attributeMap(in.ValidationData)); err != nil {
+		return AdminCreateUserOutput{}, err
+	}
 	if days := p.Settings.PasswordPolicy.TemporaryPasswordValidityDays; days > 0 {
 		u.PasswordExpiresAt = now.Add(time.Duration(days) * 24 * time.Hour)
 	}
@@ -184,13 +187,20 @@ func (s *Service) updateAdminUser(ctx context.Context, poolID, name string, fn f
 
 // AdminConfirmSignUp confirms an unconfirmed user without a code.
 func (s *Service) AdminConfirmSignUp(ctx context.Context, in AdminUserInput) (Empty, error) {
-	return Empty{}, s.updateAdminUser(ctx, in.UserPoolId, in.Username, func(_ storage.Pool, u *storage.User) error {
+	var pool storage.Pool
+	var username string
+	err := s.updateAdminUser(ctx, in.UserPoolId, in.Username, func(p storage.Pool, u *storage.User) error {
 		if u.Status != storage.StatusUnconfirmed {
 			return errorf(ErrNotAuthorized, "User cannot be confirmed. Current status is %s", u.Status)
 		}
 		u.Status = storage.StatusConfirmed
+		pool, username = p, u.Username
 		return nil
 	})
+	if err != nil {
+		return Empty{}, err
+	}
+	return Empty{}, s.postConfirmation(ctx, pool, "", username)
 }
 
 // AdminSetUserPassword sets a permanent password, or a temporary one the

@@ -53,6 +53,7 @@ type CreateUserPoolInput struct {
 	AdminCreateUserConfig       *AdminCreateUserConfig       `json:"AdminCreateUserConfig,omitempty"`
 	UserAttributeUpdateSettings *UserAttributeUpdateSettings `json:"UserAttributeUpdateSettings,omitempty"`
 	DeviceConfiguration         *DeviceConfigurationType     `json:"DeviceConfiguration,omitempty"`
+	LambdaConfig                *LambdaConfigType            `json:"LambdaConfig,omitempty"`
 }
 
 // AdminCreateUserConfig holds AllowAdminCreateUserOnly.
@@ -86,6 +87,8 @@ type UserPoolType struct {
 	// UserPoolTier is always ESSENTIALS, the plan Cognito gives a new
 	// pool: Cognate has no plans, so it reports the default.
 	UserPoolTier string `json:"UserPoolTier"`
+	// LambdaConfig is the pool's triggers ({} for none, as Cognito).
+	LambdaConfig LambdaConfigType `json:"LambdaConfig"`
 }
 
 // UserPoolOutput wraps a pool.
@@ -213,12 +216,14 @@ type UserPoolClientOutput struct {
 
 // AdminCreateUserInput is AdminCreateUser's request.
 type AdminCreateUserInput struct {
-	UserPoolId             string          `json:"UserPoolId"`
-	Username               string          `json:"Username"`
-	UserAttributes         []AttributeType `json:"UserAttributes"`
-	TemporaryPassword      string          `json:"TemporaryPassword"`
-	MessageAction          string          `json:"MessageAction"`
-	DesiredDeliveryMediums []string        `json:"DesiredDeliveryMediums"`
+	UserPoolId             string            `json:"UserPoolId"`
+	Username               string            `json:"Username"`
+	UserAttributes         []AttributeType   `json:"UserAttributes"`
+	TemporaryPassword      string            `json:"TemporaryPassword"`
+	MessageAction          string            `json:"MessageAction"`
+	DesiredDeliveryMediums []string          `json:"DesiredDeliveryMediums"`
+	ValidationData         []AttributeType   `json:"ValidationData"`
+	ClientMetadata         map[string]string `json:"ClientMetadata"`
 }
 
 // UserType describes a user in admin responses.

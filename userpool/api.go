@@ -75,11 +75,13 @@ type Empty struct{}
 
 // SignUpInput is SignUp's request.
 type SignUpInput struct {
-	ClientId       string          `json:"ClientId"`
-	SecretHash     string          `json:"SecretHash"`
-	Username       string          `json:"Username"`
-	Password       string          `json:"Password"`
-	UserAttributes []AttributeType `json:"UserAttributes"`
+	ClientId       string            `json:"ClientId"`
+	SecretHash     string            `json:"SecretHash"`
+	Username       string            `json:"Username"`
+	Password       string            `json:"Password"`
+	UserAttributes []AttributeType   `json:"UserAttributes"`
+	ValidationData []AttributeType   `json:"ValidationData"`
+	ClientMetadata map[string]string `json:"ClientMetadata"`
 }
 
 // SignUpOutput is SignUp's response.
@@ -99,10 +101,11 @@ type ConfirmSignUpOutput struct {
 
 // ConfirmSignUpInput is ConfirmSignUp's request.
 type ConfirmSignUpInput struct {
-	ClientId         string `json:"ClientId"`
-	SecretHash       string `json:"SecretHash"`
-	Username         string `json:"Username"`
-	ConfirmationCode string `json:"ConfirmationCode"`
+	ClientId         string            `json:"ClientId"`
+	SecretHash       string            `json:"SecretHash"`
+	Username         string            `json:"Username"`
+	ConfirmationCode string            `json:"ConfirmationCode"`
+	ClientMetadata   map[string]string `json:"ClientMetadata"`
 }
 
 // ResendConfirmationCodeInput is ResendConfirmationCode's request.
@@ -123,7 +126,8 @@ type InitiateAuthInput struct {
 	AuthParameters map[string]string `json:"AuthParameters"`
 	ClientId       string            `json:"ClientId"`
 	// Session, with USER_AUTH, is a sign-up's Session (autoSignIn).
-	Session string `json:"Session"`
+	Session        string            `json:"Session"`
+	ClientMetadata map[string]string `json:"ClientMetadata"`
 }
 
 // RespondToAuthChallengeInput is RespondToAuthChallenge's request.
@@ -132,6 +136,7 @@ type RespondToAuthChallengeInput struct {
 	ChallengeName      string            `json:"ChallengeName"`
 	Session            string            `json:"Session"`
 	ChallengeResponses map[string]string `json:"ChallengeResponses"`
+	ClientMetadata     map[string]string `json:"ClientMetadata"`
 }
 
 // GetTokensFromRefreshTokenInput is GetTokensFromRefreshToken's request.

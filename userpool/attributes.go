@@ -81,6 +81,16 @@ func validEmail(v string) bool {
 
 // attributeList renders attributes the way Cognito lists them: sub first,
 // then by name.
+// attributeMap is a list of attributes as a map (the last value of a
+// repeated name wins).
+func attributeMap(attrs []AttributeType) map[string]string {
+	out := make(map[string]string, len(attrs))
+	for _, a := range attrs {
+		out[a.Name] = a.Value
+	}
+	return out
+}
+
 func attributeList(attrs map[string]string) []AttributeType {
 	out := make([]AttributeType, 0, len(attrs))
 	for k, v := range attrs {

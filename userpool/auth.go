@@ -53,6 +53,7 @@ func (s *Service) InitiateAuth(ctx context.Context, in InitiateAuthInput) (AuthO
 	if err != nil {
 		return AuthOutput{}, err
 	}
+	ctx = withClientMetadata(ctx, in.ClientMetadata)
 	switch in.AuthFlow {
 	case flowUserSRP, flowUserPassword, flowRefreshToken, flowRefresh, flowUserAuth:
 	case "":
@@ -91,6 +92,7 @@ func (s *Service) RespondToAuthChallenge(ctx context.Context, in RespondToAuthCh
 	if err != nil {
 		return AuthOutput{}, err
 	}
+	ctx = withClientMetadata(ctx, in.ClientMetadata)
 	cr := in.ChallengeResponses
 	if err := checkSecretHash(c, cr["USERNAME"], cr["SECRET_HASH"]); err != nil {
 		return AuthOutput{}, err
@@ -153,6 +155,10 @@ func (s *Service) verifyPassword(ctx context.Context, c storage.Client, p storag
 		subject = lookupName(p, name)
 	case err != nil:
 		return u, err
+	default:
+		if err := s.preAuthentication(ctx, p, c.ClientID, u); err != nil {
+			return u, err
+		}
 	}
 	g, err := s.startGuess(ctx, passwordSecret, p.ID, subject)
 	if err != nil {
@@ -205,6 +211,9 @@ func (s *Service) afterPassword(ctx context.Context, c storage.Client, p storage
 	case err != nil:
 		return AuthOutput{}, err
 	}
+	if err := s.postAuthentication(ctx, p, c.ClientID, u); err != nil {
+		return AuthOutput{}, err
+	}
 	if out, ok, err := s.deviceStep(ctx, c, p, u, deviceKey, claim); ok {
 		return out, err
 	}
@@ -254,7 +263,7 @@ func (s *Service) completeNewPassword(ctx context.Context, c storage.Client, p s
 	if err != nil {
 		return AuthOutput{}, err
 	}
-	res, err := s.signIn(ctx, c, p, u, grant{scope: ScopeSignInUserAdmin, newDevice: tracksDevices(p)})
+	res, err := s.signIn(ctx, c, p, u, grant{scope: ScopeSignInUserAdmin, newDevice: tracksDevices(p), source: sourceTokenNewPassword})
 	if err != nil {
 		return AuthOutput{}, err
 	}

@@ -75,6 +75,10 @@ func (s *Service) startSRP(ctx context.Context, c storage.Client, p storage.Pool
 			return AuthOutput{}, err
 		}
 		u, fake = s.decoyUser(p, u.Username), true
+	default:
+		if err := s.preAuthentication(ctx, p, c.ClientID, u); err != nil {
+			return AuthOutput{}, err
+		}
 	}
 	if _, err := s.startGuess(ctx, passwordSecret, p.ID, subject); err != nil {
 		return AuthOutput{}, err

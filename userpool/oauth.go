@@ -124,7 +124,7 @@ func (s *Service) PasswordLogin(ctx context.Context, clientID, username, passwor
 	case err != nil:
 		return res, err
 	}
-	return res, nil
+	return res, s.postAuthentication(ctx, p, c.ClientID, u)
 }
 
 // CompleteNewPassword replaces a temporary password during a hosted-UI

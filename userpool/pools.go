@@ -66,6 +66,9 @@ func (s *Service) CreateUserPoolWithID(ctx context.Context, id string, in Create
 	if err != nil {
 		return UserPoolOutput{}, err
 	}
+	if set.LambdaConfig, err = s.lambdaSettings(in.LambdaConfig); err != nil {
+		return UserPoolOutput{}, err
+	}
 	now := s.now()
 	p := storage.Pool{ID: id, Name: in.PoolName, CreatedAt: now, UpdatedAt: now, Settings: set}
 	if err := s.store.CreatePool(ctx, p); errors.Is(err, storage.ErrAlreadyExists) {
@@ -206,6 +209,7 @@ func poolType(p storage.Pool) UserPoolType {
 		LastModifiedDate:       Epoch(p.UpdatedAt),
 		Domain:                 p.Settings.Domain,
 		UserPoolTier:           "ESSENTIALS",
+		LambdaConfig:           lambdaConfigType(p),
 	}
 	t.Policies.SignInPolicy = &SignInPolicyType{AllowedFirstAuthFactors: allowedFirstFactors(p)}
 	// A pool created without DeletionProtection has it off, and Cognito

@@ -87,16 +87,22 @@ func (s *Service) refresh(ctx context.Context, c storage.Client, p storage.Pool,
 		}
 	}
 	// The user's own refusals go before reuse, which ends the sign-in.
-	var next string
-	switch {
-	case d == refuseReused:
+	if d == refuseReused {
 		return nil, s.reuse(ctx, fam)
-	case d.issuesSuccessor():
+	}
+	// The pre token generation trigger runs before rotation, so that its
+	// failure leaves the presented token usable.
+	tc, err := s.planTokens(ctx, c, p, u, sourceTokenRefresh, fam.Scope)
+	if err != nil {
+		return nil, err
+	}
+	var next string
+	if d.issuesSuccessor() {
 		if next, err = s.rotate(ctx, c, pol, rt, fam); err != nil {
 			return nil, err
 		}
 	}
-	res, err := s.mintTokens(ctx, c, p, u, fam, "", deviceKey)
+	res, err := s.mintTokens(ctx, c, p, u, fam, "", deviceKey, tc)
 	if err != nil {
 		return nil, err
 	}

@@ -52,6 +52,9 @@ type Options struct {
 	// (discovery, metadata) by their protocol; nil checks only their
 	// shape.
 	Federation *federation.Registry
+	// Invoker calls the pools' trigger webhooks; nil refuses to configure
+	// triggers.
+	Invoker Invoker
 }
 
 // Service runs user-pool operations.
@@ -69,6 +72,8 @@ type Service struct {
 	sealer     *sealer
 	codeKey    []byte
 	fakeKey    []byte
+	invoker    Invoker
+	hookKeys   webhookKeys
 	// deviceKey derives device group keys (devices.go).
 	deviceKey []byte
 
@@ -111,6 +116,7 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		region:     opts.Region,
 		tokenLife:  opts.TokenLifetime,
 		federation: opts.Federation,
+		invoker:    opts.Invoker,
 
 		passkeyLocalHTTP: opts.PasskeyLocalHTTP,
 

@@ -87,8 +87,13 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (SignUpOutput, err
 		return SignUpOutput{}, err
 	}
 	u.CreatedAt, u.UpdatedAt = s.now(), s.now()
-	verify := contains(p.Settings.AutoVerifiedAttributes, "email") && u.Attributes["email"] != ""
-	out := SignUpOutput{UserSub: u.Sub}
+	ctx = withClientMetadata(ctx, in.ClientMetadata)
+	if err := s.preSignUp(ctx, p, c.ClientID, sourcePreSignUp, &u, attributeMap(in.ValidationData)); err != nil {
+		return SignUpOutput{}, err
+	}
+	confirmed := u.Status == storage.StatusConfirmed
+	verify := !confirmed && contains(p.Settings.AutoVerifiedAttributes, "email") && u.Attributes["email"] != ""
+	out := SignUpOutput{UserSub: u.Sub, UserConfirmed: confirmed}
 	err = s.sendAtomic(ctx, func(ctx context.Context, tx storage.Storage) error {
 		if err := tx.CreateUser(ctx, u); err != nil {
 			return err
@@ -113,6 +118,11 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (SignUpOutput, err
 		return SignUpOutput{}, internal("create user", err)
 	}
 	s.log.InfoContext(ctx, "user signed up", "pool", p.ID, "client", c.ClientID, "sub", u.Sub)
+	if confirmed {
+		if err := s.postConfirmation(ctx, p, c.ClientID, u.Username); err != nil {
+			return SignUpOutput{}, err
+		}
+	}
 	out.Session, err = s.signUpSession(c, p, u, sealSignedUp)
 	return out, err
 }
@@ -156,6 +166,9 @@ func (s *Service) ConfirmSignUp(ctx context.Context, in ConfirmSignUpInput) (Con
 		return ConfirmSignUpOutput{}, ErrAliasExists
 	}
 	if err != nil {
+		return ConfirmSignUpOutput{}, err
+	}
+	if err := s.postConfirmation(withClientMetadata(ctx, in.ClientMetadata), p, c.ClientID, u.Username); err != nil {
 		return ConfirmSignUpOutput{}, err
 	}
 	sess, err := s.signUpSession(c, p, u, sealConfirmed)

@@ -122,6 +122,9 @@ type grant struct {
 	noRefresh bool
 	// oauth marks a sign-in through the OAuth endpoints.
 	oauth bool
+	// source is the pre token generation trigger's triggerSource; empty
+	// means TokenGeneration_Authentication, or _HostedAuth for oauth.
+	source string
 	// claim, when set, is made in the transaction that starts the
 	// sign-in: a proof that may be used once (an SRP answer) and its
 	// tokens commit together, and a second use gets errReplayed.
@@ -177,6 +180,19 @@ func (s *Service) signIn(ctx context.Context, c storage.Client, p storage.Pool, 
 	if g.familyID == "" {
 		g.familyID = uuid.NewString()
 	}
+	source := g.source
+	switch {
+	case source != "":
+	case g.oauth:
+		source = sourceTokenHosted
+	default:
+		source = sourceTokenAuthentication
+	}
+	// The pre token generation trigger runs before anything is written.
+	tc, err := s.planTokens(ctx, c, p, u, source, g.scope)
+	if err != nil {
+		return nil, err
+	}
 	fam := storage.RefreshFamily{
 		ID: g.familyID, PoolID: p.ID, ClientID: c.ClientID, Username: u.Username,
 		EventID: uuid.NewString(), Scope: g.scope, OAuth: g.oauth, AuthTime: g.authTime, CreatedAt: now,
@@ -185,12 +201,11 @@ func (s *Service) signIn(ctx context.Context, c storage.Client, p storage.Pool, 
 	var refresh string
 	var hash []byte
 	if !g.noRefresh {
-		var err error
 		if refresh, hash, err = newRefreshToken(); err != nil {
 			return nil, internal("refresh token", err)
 		}
 	}
-	err := s.store.Atomic(ctx, func(ctx context.Context, tx storage.Storage) error {
+	err = s.store.Atomic(ctx, func(ctx context.Context, tx storage.Storage) error {
 		if g.claim.key != nil {
 			won, err := tx.ClaimOnce(ctx, g.claim.key, g.claim.until)
 			if err != nil {
@@ -218,7 +233,7 @@ func (s *Service) signIn(ctx context.Context, c storage.Client, p storage.Pool, 
 		device = s.newDeviceMetadata(p)
 		g.deviceKey = device.DeviceKey
 	}
-	res, err := s.mintTokens(ctx, c, p, u, fam, g.nonce, g.deviceKey)
+	res, err := s.mintTokens(ctx, c, p, u, fam, g.nonce, g.deviceKey, tc)
 	if err != nil {
 		return nil, err
 	}
@@ -230,24 +245,27 @@ func (s *Service) signIn(ctx context.Context, c storage.Client, p storage.Pool, 
 // mintTokens signs an access token and, unless an OAuth sign-in lacks the
 // openid scope, an id token for a family. OAuth id tokens carry at_hash
 // and, on the first issue, the authorization's nonce; an access token
-// issued on a device carries its key.
-func (s *Service) mintTokens(ctx context.Context, c storage.Client, p storage.Pool, u storage.User, fam storage.RefreshFamily, nonce, deviceKey string) (*AuthenticationResult, error) {
-	groups, err := s.store.ListGroupsForUser(ctx, p.ID, u.Username)
-	if err != nil {
-		return nil, internal("list groups", err)
-	}
-	var names []string
-	for _, g := range groups {
-		names = append(names, g.Name)
-	}
+// issued on a device carries its key. tc (from planTokens) holds the
+// groups and the pre token generation trigger's changes.
+func (s *Service) mintTokens(ctx context.Context, c storage.Client, p storage.Pool, u storage.User, fam storage.RefreshFamily, nonce, deviceKey string, tc tokenChanges) (*AuthenticationResult, error) {
+	names := tc.groups
 	now := s.now()
 	iss := s.Issuer(p.ID)
 	ac := AccessClaims{
 		Sub: u.Sub, DeviceKey: deviceKey, Groups: names, Iss: iss, ClientID: c.ClientID, OriginJTI: fam.ID, EventID: fam.EventID,
-		TokenUse: "access", Scope: fam.Scope, AuthTime: fam.AuthTime.Unix(),
+		TokenUse: "access", Scope: tc.scope(fam.Scope), AuthTime: fam.AuthTime.Unix(),
 		Exp: now.Add(s.issuedAccessTTL(c)).Unix(), Iat: now.Unix(), JTI: uuid.NewString(), Username: u.Username,
 	}
-	access, err := s.keys.Sign(ctx, p.ID, "access", ac)
+	var acPayload any = ac
+	if tc.access.changed() {
+		m, err := claimMap(ac)
+		if err != nil {
+			return nil, internal("access claims", err)
+		}
+		tc.access.apply(m)
+		acPayload = m
+	}
+	access, err := s.keys.Sign(ctx, p.ID, "access", acPayload)
 	if err != nil {
 		return nil, internal("sign access token", err)
 	}
@@ -282,6 +300,7 @@ func (s *Service) mintTokens(ctx context.Context, c storage.Client, p storage.Po
 	idc["exp"] = now.Add(s.issuedIDTTL(c)).Unix()
 	idc["iat"] = now.Unix()
 	idc["jti"] = uuid.NewString()
+	tc.id.apply(idc)
 	if res.IdToken, err = s.keys.Sign(ctx, p.ID, "id", idc); err != nil {
 		return nil, internal("sign id token", err)
 	}

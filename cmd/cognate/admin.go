@@ -39,6 +39,8 @@ tasks:
   import-users   --file users.jsonl   (users with password hashes, docs/IMPORT.md)
   import-errors  --job import-…       (the per-row errors of a user import job)
 
+  webhook-secret   print the key trigger webhooks verify requests with
+
 The admin API is SigV4-signed like AWS's: credentials and the pool come
 from the server's data directory unless given as flags. The API-key tasks
 (events x-api-key), the signing-key and the import tasks work on the server's database

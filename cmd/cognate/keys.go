@@ -25,6 +25,8 @@ type keyTask func(ctx context.Context, store storage.Storage, pool string, args 
 var keyTasks = map[string]keyTask{
 	"rotate-keys": rotateKeys,
 	"list-keys":   listKeys,
+
+	"webhook-secret": webhookSecret,
 }
 
 // withPoolKeys opens the server's database (as withAPIKeys does) and

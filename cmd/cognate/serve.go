@@ -39,6 +39,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.DemoAddr, "demo-addr", server.DefaultDemoAddr, `demo app listen address ("off": no demo; always off with --production)`)
 	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", server.DefaultMetricsAddr, `listen address of Prometheus /metrics and of /healthz and /readyz (200, or 503 when storage does not answer within 2s: for load balancers), kept off the API listeners ("off": none)`)
 	fs.StringVar(&cfg.DemoClientBundle, "demo-client-bundle", "", "directory whose app.js (an aws-amplify bundle) the demo serves at /amplify/app.js")
+	fs.BoolVar(&cfg.WebhookAllowPrivate, "webhook-allow-private", false, "let trigger webhooks live at private and link-local addresses (and loopback with --production)")
+	fs.DurationVar(&cfg.WebhookTimeout, "webhook-timeout", 0, "longest a trigger webhook call may take (0: Cognito's 5s)")
 	fs.DurationVar(&cfg.TokenLifetime, "token-lifetime", 0, "development: every access and id token lives this long (e.g. 30s), to exercise expiry")
 	fs.DurationVar(&cfg.EventsKeepAlive, "events-keepalive", 60*time.Second, "interval of the events WebSocket keep-alive (ka) message")
 	fs.StringVar(&cfg.EventsOrigins, "events-origins", "*", "origins allowed to open events WebSockets (comma-separated host patterns)")
