@@ -51,9 +51,10 @@ type deviceSRPState struct {
 // before MFA. With no device key, or in a pool that does not track
 // devices, it does nothing (ok false). A key that is not one of the
 // user's devices is refused with "Device does not exist.", on which
-// Amplify forgets it and signs in again. A remembered device proves itself
-// now (DEVICE_SRP_AUTH), which is how it skips MFA; a device that is not
-// remembered does so only after MFA, in finishSignIn.
+// Amplify forgets it and signs in again. In a pool whose
+// ChallengeRequiredOnNewDevice is true, a remembered device proves itself
+// now (DEVICE_SRP_AUTH), which is how it skips MFA; any other device does
+// so only after MFA, in finishSignIn.
 func (s *Service) deviceStep(ctx context.Context, c storage.Client, p storage.Pool, u storage.User, deviceKey string, claim oneTimeClaim) (out AuthOutput, ok bool, err error) {
 	if !tracksDevices(p) || deviceKey == "" {
 		return AuthOutput{}, false, nil
@@ -65,7 +66,7 @@ func (s *Service) deviceStep(ctx context.Context, c storage.Client, p storage.Po
 	if err != nil {
 		return AuthOutput{}, true, err
 	}
-	if !d.Remembered {
+	if !d.Remembered || !p.Settings.DeviceConfiguration.ChallengeRequiredOnNewDevice {
 		return AuthOutput{}, false, nil
 	}
 	out, err = s.deviceChallenge(ctx, c, p, u, deviceKey, claim)

@@ -12,10 +12,11 @@ import (
 )
 
 // TestDeviceSteps: what a device key does to a sign-in whose first factor
-// is proven. Only a remembered device proves itself before MFA (deviceStep
-// handles it), which is what lets it skip MFA; a device that is not
-// remembered proves itself once every factor is (finishSignIn); a key that
-// is not the user's device is refused either way.
+// is proven. Only a remembered device, in a pool whose
+// ChallengeRequiredOnNewDevice is true, proves itself before MFA
+// (deviceStep handles it), which is what lets it skip MFA; any other device
+// proves itself once every factor is (finishSignIn); a key that is not the
+// user's device is refused either way.
 func TestDeviceSteps(t *testing.T) {
 	ctx := t.Context()
 	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "db"), sqlite.Options{})
@@ -45,7 +46,8 @@ func TestDeviceSteps(t *testing.T) {
 		}
 		return p, cl
 	}
-	tracking, client := pool(&DeviceConfigurationType{})
+	tracking, client := pool(&DeviceConfigurationType{ChallengeRequiredOnNewDevice: true})
+	always, alwaysClient := pool(&DeviceConfigurationType{})
 	plain, plainClient := pool(nil)
 	now := time.Now()
 	for key, d := range map[string]storage.Device{
@@ -53,17 +55,21 @@ func TestDeviceSteps(t *testing.T) {
 		"us-east-1_2": {Username: "alice", Remembered: false},
 		"us-east-1_3": {Username: "bob", Remembered: true},
 	} {
-		d.PoolID, d.Key, d.GroupKey, d.Salt, d.Verifier, d.CreatedAt, d.UpdatedAt = tracking.ID, key, "-g", []byte{1}, []byte{2}, now, now
-		if err := store.CreateDevice(ctx, d); err != nil {
-			t.Fatal(err)
+		for _, p := range []storage.Pool{tracking, always} {
+			d.PoolID, d.Key, d.GroupKey, d.Salt, d.Verifier, d.CreatedAt, d.UpdatedAt = p.ID, key, "-g", []byte{1}, []byte{2}, now, now
+			if err := store.CreateDevice(ctx, d); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	alice, _ := store.GetUser(ctx, tracking.ID, "alice")
+	alwaysAlice, _ := store.GetUser(ctx, always.ID, "alice")
 	plainAlice, _ := store.GetUser(ctx, plain.ID, "alice")
 
 	for _, tc := range []struct {
 		name      string
 		plain     bool
+		always    bool // the pool asks for MFA even on remembered devices
 		key       string
 		early     string // deviceStep's challenge, "" when it does not handle the key
 		final     string // finishSignIn's challenge, "" for tokens
@@ -77,11 +83,15 @@ func TestDeviceSteps(t *testing.T) {
 		{name: "unknown device", key: "us-east-1_9", err: errDeviceNotFound},
 		{name: "malformed key", key: "nothing", err: errDeviceNotFound},
 		{name: "pool without tracking", plain: true, key: "us-east-1_1"},
+		{name: "remembered device, MFA on every device", always: true, key: "us-east-1_1", final: challengeDeviceSRP},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p, c, u := tracking, client, alice
-			if tc.plain {
+			switch {
+			case tc.plain:
 				p, c, u = plain, plainClient, plainAlice
+			case tc.always:
+				p, c, u = always, alwaysClient, alwaysAlice
 			}
 			out, ok, err := s.deviceStep(ctx, c, p, u, tc.key, oneTimeClaim{})
 			if tc.err != nil {

@@ -74,9 +74,9 @@ function oneCall(m, op) {
 step('a pool that tracks devices, remembered on the user\'s prompt, and a user', async () => {
   const pool = await admin.send(new CreateUserPoolCommand({
     PoolName: 'devices',
-    DeviceConfiguration: { ChallengeRequiredOnNewDevice: false, DeviceOnlyRememberedOnUserPrompt: true },
+    DeviceConfiguration: { ChallengeRequiredOnNewDevice: true, DeviceOnlyRememberedOnUserPrompt: true },
   }));
-  assert.deepEqual(pool.UserPool.DeviceConfiguration, { ChallengeRequiredOnNewDevice: false, DeviceOnlyRememberedOnUserPrompt: true });
+  assert.deepEqual(pool.UserPool.DeviceConfiguration, { ChallengeRequiredOnNewDevice: true, DeviceOnlyRememberedOnUserPrompt: true });
   s.poolId = pool.UserPool.Id;
   const client = await admin.send(new CreateUserPoolClientCommand({
     UserPoolId: s.poolId, ClientName: 'web',
