@@ -69,7 +69,9 @@ func (s *Service) relyingParty(p storage.Pool) (relyingParty, error) {
 	if !contains(allowedFirstFactors(p), factorWebAuthn) {
 		return relyingParty{}, ErrWebAuthnNotEnabled
 	}
-	rp := relyingParty{id: p.Settings.WebAuthnRelyingPartyID, uv: uvPreferred, localHTTP: s.passkeyLocalHTTP}
+	// Host names are case-insensitive; the RP id hash is of the lower-case
+	// form browsers use.
+	rp := relyingParty{id: strings.ToLower(p.Settings.WebAuthnRelyingPartyID), uv: uvPreferred, localHTTP: s.passkeyLocalHTTP}
 	if rp.id == "" {
 		rp.id = defaultRPID(s.issuerBase)
 	}

@@ -217,6 +217,7 @@ func TestPasskeyPoolSettings(t *testing.T) {
 			forge: passkeytest.Forge{NoUserVerification: true}, want: "WebAuthnCredentialNotSupportedException"},
 		{name: "user verification preferred, not done", forge: passkeytest.Forge{NoUserVerification: true}},
 		{name: "own RP id", edit: func(s *storage.PoolSettings) { s.WebAuthnRelyingPartyID = "example.com" }},
+		{name: "own RP id in capitals", edit: func(s *storage.PoolSettings) { s.WebAuthnRelyingPartyID = "Example.COM" }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
