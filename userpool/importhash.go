@@ -158,9 +158,47 @@ func (s *Service) ImportUsers(ctx context.Context, poolID string, users []Import
 	if err != nil {
 		return nil, err
 	}
+	results, err := s.importHashed(ctx, p, users, false)
+	if errors.Is(err, errImportConflict) {
+		results, err = s.importHashed(ctx, p, users, true)
+	}
+	if err != nil {
+		return nil, internal("import users", err)
+	}
+	return results, nil
+}
+
+// errImportConflict aborts a batch imported without a savepoint per
+// user, which a taken name fails as a whole on PostgreSQL: the batch is
+// run again with them.
+var errImportConflict = errors.New("userpool: a user of the batch exists")
+
+// createImported creates a user, with its hash if any. careful runs it
+// under a savepoint, so that a taken name fails the user and not the
+// transaction; otherwise a taken name is errImportConflict, and the
+// caller runs the batch again carefully. Batches without conflicts, the
+// usual case, save a savepoint's round trips per user.
+func createImported(ctx context.Context, tx storage.Storage, u storage.User, hash string, careful bool) error {
+	create := func(ctx context.Context, tx storage.Storage) error {
+		if err := tx.CreateUser(ctx, u); err != nil || hash == "" {
+			return err
+		}
+		return tx.PutPasswordHash(ctx, u.PoolID, u.Username, hash)
+	}
+	if careful {
+		return tx.Atomic(ctx, create)
+	}
+	err := create(ctx, tx)
+	if errors.Is(err, storage.ErrAlreadyExists) || errors.Is(err, storage.ErrInvalidValue) {
+		return errImportConflict
+	}
+	return err
+}
+
+func (s *Service) importHashed(ctx context.Context, p storage.Pool, users []ImportedUser, careful bool) ([]ImportResult, error) {
 	results := make([]ImportResult, len(users))
 	now := s.now()
-	err = s.store.Atomic(ctx, func(ctx context.Context, tx storage.Storage) error {
+	err := s.store.Atomic(ctx, func(ctx context.Context, tx storage.Storage) error {
 		for i, in := range users {
 			u, err := hashedUser(p, in, storage.User{PoolID: p.ID, Sub: uuid.NewString(), Enabled: true,
 				Status: storage.StatusConfirmed, CreatedAt: now, UpdatedAt: now})
@@ -168,12 +206,7 @@ func (s *Service) ImportUsers(ctx context.Context, poolID string, users []Import
 				results[i] = ImportResult{Outcome: ImportOutcomeFailed, Message: failureText(err)}
 				continue
 			}
-			err = tx.Atomic(ctx, func(ctx context.Context, tx storage.Storage) error {
-				if err := tx.CreateUser(ctx, u); err != nil {
-					return err
-				}
-				return tx.PutPasswordHash(ctx, p.ID, u.Username, in.PasswordHash)
-			})
+			err = createImported(ctx, tx, u, in.PasswordHash, careful)
 			switch {
 			case errors.Is(err, storage.ErrAlreadyExists):
 				results[i] = ImportResult{Outcome: ImportOutcomeSkipped, Message: "a user with this username or email exists already"}
@@ -187,10 +220,7 @@ func (s *Service) ImportUsers(ctx context.Context, poolID string, users []Import
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, internal("import users", err)
-	}
-	return results, nil
+	return results, err
 }
 
 // failureText is the message of a row's error: a Cognito error's own

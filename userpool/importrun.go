@@ -162,7 +162,10 @@ func (r *importRun) importFile(ctx context.Context, p storage.Pool, data []byte)
 		batch, eof := nextBatch(rd, row)
 		row += int64(len(batch))
 		if len(batch) > 0 {
-			stop, err := r.commitBatch(ctx, p, cols, batch)
+			stop, err := r.commitBatch(ctx, p, cols, batch, false)
+			if errors.Is(err, errImportConflict) {
+				stop, err = r.commitBatch(ctx, p, cols, batch, true)
+			}
 			if err != nil {
 				return err
 			}
@@ -229,14 +232,15 @@ func nextBatch(rd *csv.Reader, lastRow int64) ([]record, bool) {
 
 // commitBatch imports a batch and records the job's progress in one
 // transaction, if the lease is still this run's; it reports whether the
-// job was asked to stop.
-func (r *importRun) commitBatch(ctx context.Context, p storage.Pool, cols map[string]int, batch []record) (bool, error) {
+// job was asked to stop. Without careful, a row whose user exists fails
+// the batch with errImportConflict (see createImported).
+func (r *importRun) commitBatch(ctx context.Context, p storage.Pool, cols map[string]int, batch []record, careful bool) (bool, error) {
 	now := r.s.now()
 	var job storage.ImportJob
 	err := r.s.store.Atomic(ctx, func(ctx context.Context, tx storage.Storage) error {
 		job = r.job
 		for _, rec := range batch {
-			username, err := importRecord(ctx, tx, p, cols, rec, now)
+			username, err := importRecord(ctx, tx, p, cols, rec, now, careful)
 			var re *rowError
 			switch {
 			case err == nil:
@@ -272,11 +276,10 @@ func (r *importRun) commitBatch(ctx context.Context, p storage.Pool, cols map[st
 	return job.Status == storage.ImportStopping, nil
 }
 
-// importRecord creates one row's user, under a savepoint of its own so
-// that a taken name fails the row and not the batch. It returns the
-// row's username for its error, and a *rowError for a row that fails or
-// is skipped.
-func importRecord(ctx context.Context, tx storage.Storage, p storage.Pool, cols map[string]int, rec record, now time.Time) (string, error) {
+// importRecord creates one row's user (see createImported). It returns
+// the row's username for its error, and a *rowError for a row that fails
+// or is skipped.
+func importRecord(ctx context.Context, tx storage.Storage, p storage.Pool, cols map[string]int, rec record, now time.Time, careful bool) (string, error) {
 	name := ""
 	if i, ok := cols[csvUsername]; ok && i < len(rec.fields) {
 		name = truncate(rec.fields[i], 128)
@@ -289,7 +292,7 @@ func importRecord(ctx context.Context, tx storage.Storage, p storage.Pool, cols 
 		return name, err
 	}
 	u.CreatedAt, u.UpdatedAt = now, now
-	err = tx.Atomic(ctx, func(ctx context.Context, tx storage.Storage) error { return tx.CreateUser(ctx, u) })
+	err = createImported(ctx, tx, u, "", careful)
 	switch {
 	case errors.Is(err, storage.ErrAlreadyExists):
 		return name, &rowError{msg: "a user with this username or email exists already", skipped: true}
