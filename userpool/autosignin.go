@@ -2,7 +2,8 @@ package userpool
 
 // Sign-in straight after sign-up (Amplify's autoSignIn): SignUp and
 // ConfirmSignUp return a Session, and InitiateAuth USER_AUTH with that
-// Session signs the user in without asking for a factor again, once.
+// Session signs the user in without asking for a factor again, once, and
+// without MFA.
 
 import (
 	"context"
@@ -55,5 +56,19 @@ func (s *Service) autoSignIn(ctx context.Context, c storage.Client, p storage.Po
 	case u.Username != st.Username || u.Sub != st.Sub:
 		return AuthOutput{}, errSessionExpired
 	}
-	return s.afterPassword(ctx, c, p, u, "", oneTimeClaim{key: append([]byte("sign-up/"), hashToken(session)...), until: now.Add(ttl + srpClaimMargin)})
+	switch err := s.gate(u); {
+	case errors.Is(err, errNewPasswordRequired):
+		// An administrator gave the user a temporary password since.
+		return AuthOutput{}, errSessionExpired
+	case err != nil:
+		return AuthOutput{}, err
+	}
+	// No MFA: as in Cognito, confirming the sign-up was the second
+	// factor of this first sign-in.
+	claim := oneTimeClaim{key: append([]byte("sign-up/"), hashToken(session)...), until: now.Add(ttl + srpClaimMargin)}
+	res, err := s.signIn(ctx, c, p, u, grant{scope: ScopeSignInUserAdmin, claim: claim, newDevice: tracksDevices(p)})
+	if err != nil {
+		return AuthOutput{}, err
+	}
+	return AuthOutput{AuthenticationResult: res}, nil
 }
