@@ -6,8 +6,9 @@
 // with a password, registers a passkey (associateWebAuthnCredential:
 // StartWebAuthnRegistration, navigator.credentials.create,
 // CompleteWebAuthnRegistration), lists it, signs out, signs in with it
-// (USER_AUTH with WEB_AUTHN: navigator.credentials.get, then
-// RespondToAuthChallenge), and deletes it.
+// (USER_AUTH with WEB_AUTHN preferred: navigator.credentials.get, then
+// RespondToAuthChallenge; and chosen from SELECT_CHALLENGE with
+// confirmSignIn), and deletes it.
 
 import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -37,7 +38,7 @@ const targets = [];
 const ENTRY = `
 import { Amplify } from 'aws-amplify';
 import {
-  associateWebAuthnCredential, deleteWebAuthnCredential, fetchAuthSession, getCurrentUser,
+  associateWebAuthnCredential, confirmSignIn, deleteWebAuthnCredential, fetchAuthSession, getCurrentUser,
   listWebAuthnCredentials, signIn, signOut,
 } from 'aws-amplify/auth';
 
@@ -47,6 +48,8 @@ const wrap = (fn) => async (...args) => { try { return { ok: await fn(...args) }
 window.__api = {
   signInPassword: wrap((username, password) => signIn({ username, password })),
   signInPasskey: wrap((username) => signIn({ username, options: { authFlowType: 'USER_AUTH', preferredChallenge: 'WEB_AUTHN' } })),
+  signInChoice: wrap((username) => signIn({ username, options: { authFlowType: 'USER_AUTH' } })),
+  choose: wrap((challengeResponse) => confirmSignIn({ challengeResponse })),
   associate: wrap(() => associateWebAuthnCredential().then(() => 'done')),
   list: wrap(() => listWebAuthnCredentials()),
   remove: wrap((credentialId) => deleteWebAuthnCredential({ credentialId }).then(() => 'done')),
@@ -198,6 +201,16 @@ step('sign out, then sign in with the passkey (USER_AUTH, WEB_AUTHN)', async () 
   const { credentials: [cdpCred] } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
   assert.ok(cdpCred.signCount >= 1, `sign count ${cdpCred.signCount}`);
   await shot(page, 'signed-in-with-passkey');
+});
+
+step('sign in choosing the passkey (SELECT_CHALLENGE, then confirmSignIn WEB_AUTHN)', async () => {
+  ok(await api('signOut'), 'signOut');
+  const first = ok(await api('signInChoice', EMAIL), 'signIn with USER_AUTH');
+  assert.equal(first.nextStep.signInStep, 'CONTINUE_SIGN_IN_WITH_FIRST_FACTOR_SELECTION', JSON.stringify(first));
+  assert.ok(first.nextStep.availableChallenges.includes('WEB_AUTHN'), JSON.stringify(first.nextStep));
+  const res = ok(await api('choose', 'WEB_AUTHN'), 'confirmSignIn WEB_AUTHN');
+  assert.equal(res.isSignedIn, true, JSON.stringify(res));
+  assert.equal(ok(await api('user'), 'getCurrentUser').userId, sub);
 });
 
 step('deleteWebAuthnCredential removes it, and the passkey no longer signs in', async () => {
