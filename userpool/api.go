@@ -211,9 +211,10 @@ type ChangePasswordInput struct {
 
 // ForgotPasswordInput is ForgotPassword's request.
 type ForgotPasswordInput struct {
-	ClientId   string `json:"ClientId"`
-	SecretHash string `json:"SecretHash"`
-	Username   string `json:"Username"`
+	ClientId       string            `json:"ClientId"`
+	SecretHash     string            `json:"SecretHash"`
+	Username       string            `json:"Username"`
+	ClientMetadata map[string]string `json:"ClientMetadata"`
 }
 
 // ConfirmForgotPasswordInput is ConfirmForgotPassword's request.

@@ -149,6 +149,8 @@ func (s *Service) verifyPassword(ctx context.Context, c storage.Client, p storag
 	unknown := errors.Is(err, ErrUserNotFound)
 	subject := u.Username
 	switch {
+	case unknown && migrates(p):
+		return s.migrateSignIn(ctx, c, p, name, password)
 	case unknown && !preventsExistenceErrors(c):
 		return u, err
 	case unknown:

@@ -256,6 +256,14 @@ func (s *Service) ForgotPassword(ctx context.Context, in ForgotPasswordInput) (C
 		return CodeDeliveryOutput{}, err
 	}
 	u, subject, err := s.subjectOf(ctx, c, p, in.Username)
+	if (err == nil && u.Username == "" || errors.Is(err, ErrUserNotFound)) && migrates(p) {
+		switch mu, merr := s.migrate(withClientMetadata(ctx, in.ClientMetadata), c, p, in.Username, ""); {
+		case merr == nil:
+			u, subject, err = mu, mu.Username, nil
+		case !errors.Is(merr, errNotMigrated):
+			return CodeDeliveryOutput{}, merr
+		}
+	}
 	if err != nil {
 		return CodeDeliveryOutput{}, err
 	}
