@@ -48,7 +48,9 @@ func count(ctx context.Context, s storage.Storage, e storage.Enumerator) (map[Ki
 				}
 				n[Devices] += int64(len(devices))
 			}
-			return nil
+			hashes, err := userPasswordHashes(ctx, s, p.ID, users)
+			n[PasswordHashes] += int64(len(hashes))
+			return err
 		})
 		if err != nil {
 			return nil, err

@@ -89,11 +89,12 @@ const (
 	APIKeys         Kind = "API keys"
 	Passkeys        Kind = "passkeys"
 	Devices         Kind = "devices"
+	PasswordHashes  Kind = "imported password hashes"
 )
 
 // Kinds lists the kinds in the order Copy copies them: parents first.
 var Kinds = []Kind{Secrets, Pools, Clients, SigningKeys, Users, Groups, GroupMembers, Codes, RefreshFamilies, RefreshTokens, APIKeys,
-	Passkeys, Devices}
+	Passkeys, Devices, PasswordHashes}
 
 // NotCopied lists the transient kinds of record Copy leaves behind.
 var NotCopied = []string{
@@ -101,6 +102,7 @@ var NotCopied = []string{
 	"OAuth authorization codes",
 	"hosted-UI login sessions",
 	"delivery messages (queue and development outbox)",
+	"user import jobs (their files and row errors)",
 }
 
 // Sentinel errors of Copy.
@@ -273,7 +275,7 @@ func Copy(ctx context.Context, from Source, to storage.Storage, opts Options) (R
 	steps := []func(context.Context) error{
 		c.copySecrets, c.copyPools, c.copyClients, c.copySigningKeys, c.copyUsers, c.copyGroups,
 		c.copyGroupMembers, c.copyCodes, c.copyFamilies, c.copyTokens, c.copyAPIKeys,
-		c.copyPasskeys, c.copyDevices,
+		c.copyPasskeys, c.copyDevices, c.copyPasswordHashes,
 	}
 	for i, step := range steps {
 		c.cur = &report.Kinds[i]

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/cognate-auth/cognate/events/apikeys"
 	"github.com/cognate-auth/cognate/keys"
 	"github.com/cognate-auth/cognate/srp"
@@ -21,6 +23,8 @@ const (
 	annPass  = "Passw0rd!ann"
 	bobEmail = "bob@example.com"
 	bobPass  = "Passw0rd!bob"
+	cyEmail  = "cy@example.com"
+	cyPass   = "Cy-Old-Passw0rd"
 )
 
 // openSQLite opens a fresh SQLite store closed when t ends.
@@ -126,6 +130,15 @@ func fill(t *testing.T) source {
 		CreatedAt: now, UpdatedAt: now, LastAuthenticatedAt: now,
 	}
 	must(t, src.store.CreateDevice(ctx, src.device))
+	// cy was imported with the password hash of another system and has
+	// not signed in since.
+	cyHash, err := bcrypt.GenerateFromPassword([]byte(cyPass), 4)
+	must(t, err)
+	res, err := svc.ImportUsers(ctx, src.poolID, []userpool.ImportedUser{{Attributes: map[string]string{"email": cyEmail}, PasswordHash: string(cyHash)}})
+	must(t, err)
+	if res[0].Outcome != userpool.ImportOutcomeImported {
+		t.Fatalf("import cy: %+v", res[0])
+	}
 	return src
 }
 
@@ -142,10 +155,10 @@ func testCopy(t *testing.T, open func(t *testing.T) storage.Storage) {
 		t.Fatalf("first copy does not verify: %+v", report)
 	}
 	want := map[transfer.Kind]int64{
-		transfer.Secrets: 4, transfer.Pools: 1, transfer.Clients: 1, transfer.Users: 2, transfer.Groups: 2,
+		transfer.Secrets: 4, transfer.Pools: 1, transfer.Clients: 1, transfer.Users: 3, transfer.Groups: 2,
 		transfer.GroupMembers: 1, transfer.Codes: 2, // ann's used code stays until it expires
 		transfer.RefreshFamilies: 2, transfer.RefreshTokens: 2, transfer.APIKeys: 1,
-		transfer.Passkeys: 1, transfer.Devices: 1,
+		transfer.Passkeys: 1, transfer.Devices: 1, transfer.PasswordHashes: 1,
 	}
 	for _, k := range report.Kinds {
 		if w, ok := want[k.Kind]; ok && k.Source != w {
@@ -209,6 +222,9 @@ func testCopy(t *testing.T, open func(t *testing.T) storage.Storage) {
 	if d := drift.Differences[0]; d.Kind != transfer.Users || d.Key != src.poolID+"/"+src.bobUsername || !strings.Contains(d.Detail, "Status") {
 		t.Errorf("difference: %+v", d)
 	}
+	// cy signs in on the target with the password of the system cy was
+	// imported from.
+	passwordSignIn(t, svc, src.clientID, cyEmail, cyPass)
 }
 
 func TestCopySQLiteToSQLite(t *testing.T) {
@@ -220,7 +236,7 @@ func TestDryRunWritesNothing(t *testing.T) {
 	to := openSQLite(t)
 	report, err := transfer.Copy(t.Context(), src.store, to, transfer.Options{DryRun: true})
 	must(t, err)
-	if !report.OK() || report.Kind(transfer.Users).Copied != 2 || report.Kind(transfer.Users).TargetAfter != 0 {
+	if !report.OK() || report.Kind(transfer.Users).Copied != 3 || report.Kind(transfer.Users).TargetAfter != 0 {
 		t.Fatalf("dry run: %+v", report)
 	}
 	pools, err := to.ListPools(t.Context())
