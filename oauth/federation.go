@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strings"
@@ -235,7 +236,7 @@ func (h *Handler) finishFederation(w http.ResponseWriter, r *http.Request, ar *a
 	}
 	h.count("idpresponse", "ok")
 	h.log.InfoContext(ctx, "federated sign-in", "pool", ar.client.PoolID, "client", ar.client.ClientID, "provider", prov.Name)
-	h.signIn(w, r, ar, username)
+	h.signIn(continueAfter(w, r), r, ar, username)
 }
 
 // upstreamFail answers a provider that refused, answered wrongly or could
@@ -325,3 +326,44 @@ type corporateForm struct {
 // fedCookieMaxAge is the state cookie's life, which the sealed state's
 // own expiry backs up.
 var fedCookieMaxAge = int(10 * time.Minute / time.Second)
+
+// continueTemplate is the page a browser's federated callback ends on:
+// it moves on to the app at once by a meta refresh. A 302 there would be
+// the last hop of a redirect chain that started with a form post on the
+// provider's own sign-in page, and browsers check such hops against that
+// page's Content-Security-Policy form-action, which names this server,
+// not the app.
+var continueTemplate = template.Must(template.New("continue").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="robots" content="noindex">
+<meta http-equiv="refresh" content="0;url={{.}}"><title>…</title></head>
+<body><p><a href="{{.}}">Continue</a></p></body></html>
+`))
+
+// continueWriter turns the 302 that finishes a federated sign-in into the
+// continue page, for a browser's top-level navigation (Sec-Fetch-Mode
+// navigate) that came from another site; other clients get the 302.
+type continueWriter struct {
+	http.ResponseWriter
+	done bool
+}
+
+func (c *continueWriter) WriteHeader(status int) {
+	loc := c.Header().Get("Location")
+	if c.done || status != http.StatusFound || loc == "" {
+		c.ResponseWriter.WriteHeader(status)
+		return
+	}
+	c.done = true
+	c.Header().Del("Location")
+	pageHeaders(c.ResponseWriter, "")
+	c.ResponseWriter.WriteHeader(http.StatusOK)
+	_ = continueTemplate.Execute(c.ResponseWriter, template.URL(loc))
+}
+
+// continueAfter wraps w for a browser navigation from another site.
+func continueAfter(w http.ResponseWriter, r *http.Request) http.ResponseWriter {
+	if r.Header.Get("Sec-Fetch-Mode") != "navigate" || r.Header.Get("Sec-Fetch-Site") != "cross-site" {
+		return w
+	}
+	return &continueWriter{ResponseWriter: w}
+}

@@ -51,18 +51,18 @@ func assetHandler() http.Handler {
 
 // view is what the layout renders.
 type view struct {
-	loc       *locale
-	Lang      string
-	Dir       string
-	Title     string
-	Heading   string
-	Subtitle  string
-	Mark      string // the client's initial, for the badge
-	Alert     bool   // the badge warns (error page)
-	Notice    string
-	Error     string
-	Form      *form
-	Links     []link
+	loc      *locale
+	Lang     string
+	Dir      string
+	Title    string
+	Heading  string
+	Subtitle string
+	Mark     string // the client's initial, for the badge
+	Alert    bool   // the badge warns (error page)
+	Notice   string
+	Error    string
+	Form     *form
+	Links    []link
 	// Providers are the login page's identity-provider buttons, and
 	// Corporate its sign-in by email domain.
 	Providers []link
@@ -70,7 +70,7 @@ type view struct {
 	// formOrigins are further origins the page's forms may lead to (the
 	// identity providers a submitted form redirects to).
 	formOrigins []string
-	Languages []link
+	Languages   []link
 	// An authenticator app's setup: its QR code and secret.
 	QR     template.HTML
 	Secret string
