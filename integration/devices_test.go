@@ -427,3 +427,35 @@ func TestDeviceConfigurationFromConfigFile(t *testing.T) {
 		t.Errorf("device status %q, want remembered", v)
 	}
 }
+
+// TestDeviceTrackingByUpdateUserPool: UpdateUserPool turns device
+// tracking on for an existing pool, and off again (a member left out goes
+// back to its default, as in Cognito).
+func TestDeviceTrackingByUpdateUserPool(t *testing.T) {
+	e := newEnv(t)
+	pool, client := e.devicePool(nil, "frank")
+	if tok := e.signIn(client, "frank", password); tok.NewDeviceMetadata != nil {
+		t.Fatalf("NewDeviceMetadata before tracking: %+v", tok.NewDeviceMetadata)
+	}
+	must(e.api.UpdateUserPool(e.ctx, &cip.UpdateUserPoolInput{
+		UserPoolId: aws.String(pool), DeviceConfiguration: &types.DeviceConfigurationType{DeviceOnlyRememberedOnUserPrompt: true},
+	}))(t)
+	desc := must(e.api.DescribeUserPool(e.ctx, &cip.DescribeUserPoolInput{UserPoolId: aws.String(pool)}))(t)
+	if dc := desc.UserPool.DeviceConfiguration; dc == nil || !dc.DeviceOnlyRememberedOnUserPrompt {
+		t.Fatalf("DeviceConfiguration after UpdateUserPool = %+v", dc)
+	}
+	tok := e.signIn(client, "frank", password)
+	d, conf := e.confirmDevice(tok, "frank's laptop")
+	if !conf.UserConfirmationNecessary {
+		t.Error("UserConfirmationNecessary false after UpdateUserPool asked for the user's prompt")
+	}
+	must(e.api.UpdateUserPool(e.ctx, &cip.UpdateUserPoolInput{UserPoolId: aws.String(pool)}))(t)
+	if tok := e.signIn(client, "frank", password); tok.NewDeviceMetadata != nil {
+		t.Errorf("NewDeviceMetadata after tracking was turned off: %+v", tok.NewDeviceMetadata)
+	}
+	// The confirmed device stays listed.
+	listed := must(e.api.AdminListDevices(e.ctx, &cip.AdminListDevicesInput{UserPoolId: aws.String(pool), Username: aws.String("frank")}))(t)
+	if len(listed.Devices) != 1 || aws.ToString(listed.Devices[0].DeviceKey) != d.key {
+		t.Errorf("devices after tracking was turned off: %+v", listed.Devices)
+	}
+}
