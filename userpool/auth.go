@@ -55,11 +55,11 @@ func (s *Service) InitiateAuth(ctx context.Context, in InitiateAuthInput) (AuthO
 	}
 	ctx = withClientMetadata(ctx, in.ClientMetadata)
 	switch in.AuthFlow {
-	case flowUserSRP, flowUserPassword, flowRefreshToken, flowRefresh, flowUserAuth:
+	case flowUserSRP, flowUserPassword, flowRefreshToken, flowRefresh, flowUserAuth, flowCustom:
 	case "":
 		return AuthOutput{}, invalidParam("1 validation error detected: Value at 'authFlow' failed to satisfy constraint: Member must not be null")
 	default:
-		return AuthOutput{}, invalidParam("Unsupported AuthFlow %.64q; supported: USER_SRP_AUTH, USER_PASSWORD_AUTH, REFRESH_TOKEN_AUTH, USER_AUTH", in.AuthFlow)
+		return AuthOutput{}, invalidParam("Unsupported AuthFlow %.64q; supported: USER_SRP_AUTH, USER_PASSWORD_AUTH, REFRESH_TOKEN_AUTH, USER_AUTH, CUSTOM_AUTH", in.AuthFlow)
 	}
 	if !flowAllowed(c, in.AuthFlow) {
 		return AuthOutput{}, invalidParam("%s flow not enabled for this client", in.AuthFlow)
@@ -83,6 +83,9 @@ func (s *Service) InitiateAuth(ctx context.Context, in InitiateAuthInput) (AuthO
 	if in.AuthFlow == flowUserAuth {
 		return s.startUserAuth(ctx, c, p, ap, in.Session)
 	}
+	if in.AuthFlow == flowCustom {
+		return s.startCustom(ctx, c, p, ap)
+	}
 	return s.passwordAuth(ctx, c, p, ap["USERNAME"], ap["PASSWORD"], ap["DEVICE_KEY"])
 }
 
@@ -102,7 +105,12 @@ func (s *Service) RespondToAuthChallenge(ctx context.Context, in RespondToAuthCh
 	}
 	switch in.ChallengeName {
 	case challengePasswordVerifier:
+		if s.isCustomSession(c, p, in.Session) {
+			return s.respondCustomSRP(ctx, c, p, in.Session, cr)
+		}
 		return s.verifySRP(ctx, c, p, cr)
+	case challengeCustom:
+		return s.respondCustom(ctx, c, p, in.Session, cr)
 	case challengeNewPassword:
 		return s.completeNewPassword(ctx, c, p, in.Session, cr)
 	case challengeDeviceSRP:

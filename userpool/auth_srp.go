@@ -149,54 +149,64 @@ func fingerprint(v []byte) []byte {
 }
 
 func (s *Service) verifySRP(ctx context.Context, c storage.Client, p storage.Pool, cr map[string]string) (AuthOutput, error) {
+	u, claim, err := s.checkSRP(ctx, c, p, cr)
+	if err != nil {
+		return AuthOutput{}, err
+	}
+	return s.afterPassword(ctx, c, p, u, cr["DEVICE_KEY"], claim)
+}
+
+// checkSRP checks a PASSWORD_VERIFIER answer and returns the user it
+// proves, and the claim to make of the answer: only a right answer is
+// claimed, in the write that completes the sign-in, so a replayed wrong
+// answer (a decoy's included) is just wrong again, and every answer reads
+// the same whoever it was for.
+func (s *Service) checkSRP(ctx context.Context, c storage.Client, p storage.Pool, cr map[string]string) (storage.User, oneTimeClaim, error) {
+	var u storage.User
 	blockB64, ts, sig := cr["PASSWORD_CLAIM_SECRET_BLOCK"], cr["TIMESTAMP"], cr["PASSWORD_CLAIM_SIGNATURE"]
 	for name, v := range map[string]string{"PASSWORD_CLAIM_SECRET_BLOCK": blockB64, "TIMESTAMP": ts, "PASSWORD_CLAIM_SIGNATURE": sig, "USERNAME": cr["USERNAME"]} {
 		if v == "" {
-			return AuthOutput{}, invalidParam("Missing required parameter %s", name)
+			return u, oneTimeClaim{}, invalidParam("Missing required parameter %s", name)
 		}
 	}
 	var st srpState
 	now := s.now()
 	if err := s.sealer.open(sealSRP, p.ID+"|"+c.ClientID, blockB64, srpBlockTTL, now, &st); err != nil {
-		return AuthOutput{}, errorf(ErrNotAuthorized, "Invalid session for the user, session is expired.")
+		return u, oneTimeClaim{}, errorf(ErrNotAuthorized, "Invalid session for the user, session is expired.")
 	}
 	when, err := srp.ParseTimestamp(ts)
 	if err != nil {
-		return AuthOutput{}, invalidParam("TIMESTAMP format should be EEE MMM d HH:mm:ss z yyyy in english.")
+		return u, oneTimeClaim{}, invalidParam("TIMESTAMP format should be EEE MMM d HH:mm:ss z yyyy in english.")
 	}
 	if d := now.Sub(when); d > timestampSkew || d < -timestampSkew {
-		return AuthOutput{}, errorf(ErrNotAuthorized, "Incorrect username or password.")
+		return u, oneTimeClaim{}, errorf(ErrNotAuthorized, "Incorrect username or password.")
 	}
 	block, _ := base64.StdEncoding.DecodeString(blockB64) // opened above, so valid
 	if subtle.ConstantTimeCompare([]byte(cr["USERNAME"]), []byte(st.Username)) != 1 {
-		return AuthOutput{}, ErrNotAuthorized
+		return u, oneTimeClaim{}, ErrNotAuthorized
 	}
-	var u storage.User
 	subject := st.Name
 	if !st.Fake {
 		var err error
 		u, err = s.findUser(ctx, p, st.Username)
 		if errors.Is(err, ErrUserNotFound) {
-			return AuthOutput{}, ErrNotAuthorized
+			return u, oneTimeClaim{}, ErrNotAuthorized
 		}
 		if err != nil {
-			return AuthOutput{}, err
+			return u, oneTimeClaim{}, err
 		}
 		subject = u.Username
 	}
 	g, err := s.startGuess(ctx, passwordSecret, p.ID, subject)
 	if err != nil {
-		return AuthOutput{}, err
+		return u, oneTimeClaim{}, err
 	}
 	ok := !st.Fake && hmac.Equal(fingerprint(u.SRPVerifier), st.Verifier) &&
 		srp.VerifySignature(st.Key, srp.PoolName(p.ID), u.Username, block, ts, sig)
 	if err := g.settle(ctx, s.store, ok); err != nil {
-		return AuthOutput{}, err
+		return u, oneTimeClaim{}, err
 	}
-	// Only a right answer is claimed, in the write that issues its
-	// tokens: a replayed wrong answer (a decoy's included) is just wrong
-	// again, so every answer reads the same whoever it was for.
-	return s.afterPassword(ctx, c, p, u, cr["DEVICE_KEY"], blockClaim(blockB64, now))
+	return u, blockClaim(blockB64, now), nil
 }
 
 // srpClaimMargin is how long a claimed block stays claimed past
