@@ -34,6 +34,11 @@ func count(ctx context.Context, s storage.Storage, e storage.Enumerator) (map[Ki
 		n[Clients] += int64(len(clients))
 		n[SigningKeys] += int64(len(keys))
 		n[Groups] += int64(len(groups))
+		provs, err := s.ListIdentityProviders(ctx, p.ID, "", 0)
+		if err != nil {
+			return nil, err
+		}
+		n[IdPs] += int64(len(provs))
 		err = eachUserPage(ctx, s, p.ID, DefaultBatchSize, func(users []storage.User) error {
 			n[Users] += int64(len(users))
 			for _, u := range users {
@@ -47,6 +52,11 @@ func count(ctx context.Context, s storage.Storage, e storage.Enumerator) (map[Ki
 					return err
 				}
 				n[Devices] += int64(len(devices))
+				links, err := s.ListFederatedLinks(ctx, p.ID, u.Username)
+				if err != nil {
+					return err
+				}
+				n[FederatedLinks] += int64(len(links))
 			}
 			hashes, err := userPasswordHashes(ctx, s, p.ID, users)
 			n[PasswordHashes] += int64(len(hashes))

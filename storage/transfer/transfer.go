@@ -90,11 +90,13 @@ const (
 	Passkeys        Kind = "passkeys"
 	Devices         Kind = "devices"
 	PasswordHashes  Kind = "imported password hashes"
+	IdPs            Kind = "identity providers"
+	FederatedLinks  Kind = "federated identity links"
 )
 
 // Kinds lists the kinds in the order Copy copies them: parents first.
 var Kinds = []Kind{Secrets, Pools, Clients, SigningKeys, Users, Groups, GroupMembers, Codes, RefreshFamilies, RefreshTokens, APIKeys,
-	Passkeys, Devices, PasswordHashes}
+	Passkeys, Devices, PasswordHashes, IdPs, FederatedLinks}
 
 // NotCopied lists the transient kinds of record Copy leaves behind.
 var NotCopied = []string{
@@ -275,7 +277,7 @@ func Copy(ctx context.Context, from Source, to storage.Storage, opts Options) (R
 	steps := []func(context.Context) error{
 		c.copySecrets, c.copyPools, c.copyClients, c.copySigningKeys, c.copyUsers, c.copyGroups,
 		c.copyGroupMembers, c.copyCodes, c.copyFamilies, c.copyTokens, c.copyAPIKeys,
-		c.copyPasskeys, c.copyDevices, c.copyPasswordHashes,
+		c.copyPasskeys, c.copyDevices, c.copyPasswordHashes, c.copyIdentityProviders, c.copyFederatedLinks,
 	}
 	for i, step := range steps {
 		c.cur = &report.Kinds[i]

@@ -61,6 +61,8 @@ type source struct {
 	apiKey               string
 	passkey              storage.WebAuthnCredential
 	device               storage.Device
+	idp                  storage.IdentityProvider
+	link                 storage.FederatedLink
 }
 
 func fill(t *testing.T) source {
@@ -130,6 +132,13 @@ func fill(t *testing.T) source {
 		CreatedAt: now, UpdatedAt: now, LastAuthenticatedAt: now,
 	}
 	must(t, src.store.CreateDevice(ctx, src.device))
+	src.idp = storage.IdentityProvider{
+		PoolID: src.poolID, Name: "Okta", Type: "OIDC", Details: map[string]string{"client_id": "c", "client_secret": "sealed:x"},
+		AttributeMapping: map[string]string{"email": "email"}, Identifiers: []string{"example.com"}, CreatedAt: now, UpdatedAt: now,
+	}
+	must(t, src.store.CreateIdentityProvider(ctx, src.idp))
+	src.link = storage.FederatedLink{PoolID: src.poolID, ProviderName: "Okta", Subject: "okta-sub", Username: ann.Username, CreatedAt: now}
+	must(t, src.store.CreateFederatedLink(ctx, src.link))
 	// cy was imported with the password hash of another system and has
 	// not signed in since.
 	cyHash, err := bcrypt.GenerateFromPassword([]byte(cyPass), 4)
@@ -158,7 +167,7 @@ func testCopy(t *testing.T, open func(t *testing.T) storage.Storage) {
 		transfer.Secrets: 4, transfer.Pools: 1, transfer.Clients: 1, transfer.Users: 3, transfer.Groups: 2,
 		transfer.GroupMembers: 1, transfer.Codes: 2, // ann's used code stays until it expires
 		transfer.RefreshFamilies: 2, transfer.RefreshTokens: 2, transfer.APIKeys: 1,
-		transfer.Passkeys: 1, transfer.Devices: 1, transfer.PasswordHashes: 1,
+		transfer.Passkeys: 1, transfer.Devices: 1, transfer.PasswordHashes: 1, transfer.IdPs: 1, transfer.FederatedLinks: 1,
 	}
 	for _, k := range report.Kinds {
 		if w, ok := want[k.Kind]; ok && k.Source != w {
@@ -207,6 +216,12 @@ func testCopy(t *testing.T, open func(t *testing.T) storage.Storage) {
 	}
 	if d, err := to.GetDevice(ctx, src.poolID, src.device.Key); err != nil || d.Username != src.annUsername || string(d.Verifier) != string(src.device.Verifier) {
 		t.Errorf("device on the target: %+v, %v", d, err)
+	}
+	if p, err := to.GetIdentityProvider(ctx, src.poolID, "Okta"); err != nil || p.Details["client_secret"] != "sealed:x" || p.Identifiers[0] != "example.com" {
+		t.Errorf("identity provider on the target: %+v, %v", p, err)
+	}
+	if l, err := to.GetFederatedLink(ctx, src.poolID, "Okta", "okta-sub"); err != nil || l.Username != src.annUsername {
+		t.Errorf("federated link on the target: %+v, %v", l, err)
 	}
 	_, err = svc.ConfirmSignUp(ctx, userpool.ConfirmSignUpInput{ClientId: src.clientID, Username: bobEmail, ConfirmationCode: src.bobCode})
 	must(t, err)
