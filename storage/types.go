@@ -1,6 +1,9 @@
 package storage
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Pool is a user pool. Settings are stored as one document: backends
 // persist it as JSON, so adding a setting needs no migration.
@@ -168,6 +171,31 @@ type User struct {
 	PasswordExpiresAt time.Time
 	CreatedAt         time.Time
 	UpdatedAt         time.Time
+	// MFA is the user's multi-factor state, stored as one document (like
+	// PoolSettings), so adding to it needs no migration.
+	MFA UserMFA
+}
+
+// UserMFA is a user's MFA factors (SetUserMFAPreference) and the
+// authenticator secret behind SOFTWARE_TOKEN_MFA.
+type UserMFA struct {
+	SMSEnabled   bool `json:"sms_enabled,omitempty"`
+	TOTPEnabled  bool `json:"totp_enabled,omitempty"`
+	EmailEnabled bool `json:"email_enabled,omitempty"`
+	// Preferred is the preferred factor's challenge name (SMS_MFA,
+	// SOFTWARE_TOKEN_MFA, EMAIL_OTP), or empty.
+	Preferred string `json:"preferred,omitempty"`
+	// TOTPSecret is the verified authenticator secret, sealed with a
+	// server key (never stored in the clear); empty when none.
+	TOTPSecret string `json:"totp_secret,omitempty"`
+	// TOTPPending is a secret associated (AssociateSoftwareToken) but not
+	// yet verified, sealed the same way.
+	TOTPPending string `json:"totp_pending,omitempty"`
+	// TOTPDeviceName is VerifySoftwareToken's FriendlyDeviceName.
+	TOTPDeviceName string `json:"totp_device_name,omitempty"`
+	// TOTPLastStep is the time step of the last code accepted, so that no
+	// code (nor an older one) is accepted twice.
+	TOTPLastStep uint64 `json:"totp_last_step,omitempty"`
 }
 
 // WebAuthnCredential is a user's passkey: the public key an
@@ -461,4 +489,24 @@ type ImportRowError struct {
 	Row      int64
 	Username string
 	Message  string
+}
+
+// EncodeUserMFA is the stored form of m, the backends' one encoding: "{}"
+// for a user without MFA (most of them), without reflection.
+func EncodeUserMFA(m UserMFA) (string, error) {
+	if m == (UserMFA{}) {
+		return "{}", nil
+	}
+	b, err := json.Marshal(m)
+	return string(b), err
+}
+
+// DecodeUserMFA reads what EncodeUserMFA wrote.
+func DecodeUserMFA(s string) (UserMFA, error) {
+	var m UserMFA
+	if s == "{}" || s == "" {
+		return m, nil
+	}
+	err := json.Unmarshal([]byte(s), &m)
+	return m, err
 }

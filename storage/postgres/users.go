@@ -11,16 +11,17 @@ import (
 )
 
 const userColumns = `pool_id, username, sub, email, attributes, pending_attributes, status, enabled,
-	srp_salt, srp_verifier, password_expires_at, created_at, updated_at`
+	srp_salt, srp_verifier, password_expires_at, created_at, updated_at, mfa`
 
 func scanUser(r pgx.Row) (storage.User, error) {
 	var (
 		u                           storage.User
 		attrs, pending              []byte
+		mfa                         string
 		pwExpires, created, updated int64
 	)
 	if err := r.Scan(&u.PoolID, &u.Username, &u.Sub, &u.Email, &attrs, &pending, &u.Status, &u.Enabled,
-		&u.SRPSalt, &u.SRPVerifier, &pwExpires, &created, &updated); err != nil {
+		&u.SRPSalt, &u.SRPVerifier, &pwExpires, &created, &updated, &mfa); err != nil {
 		return storage.User{}, err
 	}
 	var err error
@@ -28,6 +29,9 @@ func scanUser(r pgx.Row) (storage.User, error) {
 		return storage.User{}, err
 	}
 	if u.PendingAttributes, err = decodeMap(pending); err != nil {
+		return storage.User{}, err
+	}
+	if u.MFA, err = storage.DecodeUserMFA(mfa); err != nil {
 		return storage.User{}, err
 	}
 	u.PasswordExpiresAt = fromMicros(pwExpires)
@@ -46,8 +50,12 @@ func userArgs(u storage.User) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	mfa, err := storage.EncodeUserMFA(u.MFA)
+	if err != nil {
+		return nil, err
+	}
 	return []any{u.PoolID, u.Username, u.Sub, strings.ToLower(u.Email), attrs, pending, u.Status, u.Enabled,
-		u.SRPSalt, u.SRPVerifier, micros(u.PasswordExpiresAt), micros(u.CreatedAt), micros(u.UpdatedAt)}, nil
+		u.SRPSalt, u.SRPVerifier, micros(u.PasswordExpiresAt), micros(u.CreatedAt), micros(u.UpdatedAt), mfa}, nil
 }
 
 // encodeMap encodes an attribute map as JSON, nil as {}.
@@ -76,7 +84,7 @@ func (s *Store) CreateUser(ctx context.Context, u storage.User) error {
 		return wrap("create user", err)
 	}
 	_, err = execRows(ctx, s.q(), "create user", `INSERT INTO users (`+userColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`, args...)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`, args...)
 	return err
 }
 
@@ -133,7 +141,7 @@ func (s *Store) UpdateUser(ctx context.Context, poolID, username string, fn func
 		// args starts with the key, $1 and $2; the SET list takes the rest.
 		return execOne(ctx, tx.tx, "update user", `UPDATE users SET sub = $3, email = $4, attributes = $5,
 			pending_attributes = $6, status = $7, enabled = $8, srp_salt = $9, srp_verifier = $10,
-			password_expires_at = $11, created_at = $12, updated_at = $13
+			password_expires_at = $11, created_at = $12, updated_at = $13, mfa = $14
 			WHERE pool_id = $1 AND username = $2`, args...)
 	})
 }

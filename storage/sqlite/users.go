@@ -9,15 +9,15 @@ import (
 )
 
 const userColumns = `pool_id, username, sub, email, attributes, pending_attributes, status, enabled,
-	srp_salt, srp_verifier, password_expires_at, created_at, updated_at`
+	srp_salt, srp_verifier, password_expires_at, created_at, updated_at, mfa`
 
 const (
 	sqlGetUser        = `SELECT ` + userColumns + ` FROM users WHERE pool_id = ? AND username = ?`
 	sqlGetUserByEmail = `SELECT ` + userColumns + ` FROM users WHERE pool_id = ? AND email = ?`
 	sqlGetUserBySub   = `SELECT ` + userColumns + ` FROM users WHERE pool_id = ? AND sub = ?`
-	sqlCreateUser     = `INSERT INTO users (` + userColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	sqlCreateUser     = `INSERT INTO users (` + userColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	sqlUpdateUser     = `UPDATE users SET sub = ?, email = ?, attributes = ?, pending_attributes = ?, status = ?, enabled = ?,
-		srp_salt = ?, srp_verifier = ?, password_expires_at = ?, created_at = ?, updated_at = ?
+		srp_salt = ?, srp_verifier = ?, password_expires_at = ?, created_at = ?, updated_at = ?, mfa = ?
 	WHERE pool_id = ? AND username = ?`
 )
 
@@ -26,13 +26,13 @@ func scanUser(sc scanner) (storage.User, error) {
 	// otherwise each escape to the heap on their own.
 	r := new(struct {
 		u                           storage.User
-		attrs, pending              string
+		attrs, pending, mfa         string
 		pwExpires, created, updated int64
-		dest                        [13]any
+		dest                        [14]any
 	})
 	u := &r.u
 	r.dest = [...]any{&u.PoolID, &u.Username, &u.Sub, &u.Email, &r.attrs, &r.pending, &u.Status, &u.Enabled,
-		&u.SRPSalt, &u.SRPVerifier, &r.pwExpires, &r.created, &r.updated}
+		&u.SRPSalt, &u.SRPVerifier, &r.pwExpires, &r.created, &r.updated, &r.mfa}
 	if err := sc.Scan(r.dest[:]...); err != nil {
 		return storage.User{}, err
 	}
@@ -41,6 +41,9 @@ func scanUser(sc scanner) (storage.User, error) {
 		return storage.User{}, err
 	}
 	if u.PendingAttributes, err = decodeMap(r.pending); err != nil {
+		return storage.User{}, err
+	}
+	if u.MFA, err = storage.DecodeUserMFA(r.mfa); err != nil {
 		return storage.User{}, err
 	}
 	u.PasswordExpiresAt = fromMicros(r.pwExpires)
@@ -59,8 +62,12 @@ func userArgs(u storage.User) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	mfa, err := storage.EncodeUserMFA(u.MFA)
+	if err != nil {
+		return nil, err
+	}
 	return []any{u.PoolID, u.Username, u.Sub, strings.ToLower(u.Email), attrs, pending, u.Status, u.Enabled,
-		u.SRPSalt, u.SRPVerifier, micros(u.PasswordExpiresAt), micros(u.CreatedAt), micros(u.UpdatedAt)}, nil
+		u.SRPSalt, u.SRPVerifier, micros(u.PasswordExpiresAt), micros(u.CreatedAt), micros(u.UpdatedAt), mfa}, nil
 }
 
 // CreateUser implements storage.Storage. A missing pool is ErrNotFound; a

@@ -84,6 +84,10 @@ func userRecord(poolID, username string) storage.User {
 		PasswordExpiresAt: base.Add(72 * time.Hour),
 		CreatedAt:         base,
 		UpdatedAt:         base.Add(time.Second),
+		MFA: storage.UserMFA{
+			TOTPEnabled: true, EmailEnabled: true, Preferred: "SOFTWARE_TOKEN_MFA",
+			TOTPSecret: "c2VhbGVk+/==", TOTPDeviceName: "Phone \u00e9", TOTPLastStep: 1 << 40,
+		},
 	}
 }
 

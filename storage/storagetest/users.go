@@ -1,6 +1,7 @@
 package storagetest
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ var userTests = []test{
 	{"User/Update", testUpdateUser},
 	{"User/UpdateConflicts", testUpdateUserConflicts},
 	{"User/Delete", testDeleteUser},
+	{"User/MFAStepOnce", testUserMFAStepOnce},
 }
 
 func testUserRoundTrip(t *testing.T, s storage.Storage) {
@@ -145,6 +147,7 @@ func testUpdateUser(t *testing.T, s storage.Storage) {
 	want.SRPSalt, want.SRPVerifier = []byte("salt2"), []byte("verifier2")
 	want.PasswordExpiresAt = time.Time{}
 	want.UpdatedAt = base.Add(time.Hour)
+	want.MFA = storage.UserMFA{SMSEnabled: true, Preferred: "SMS_MFA", TOTPPending: "cGVuZGluZw=="}
 	must(t, s.UpdateUser(ctx, "pool-1", "alice", func(got storage.User) (storage.User, error) {
 		check(t, "updater argument", got, old)
 		return want, nil
@@ -290,5 +293,55 @@ func checkFamilyUnusable(t *testing.T, s storage.Storage, id string) {
 		t.Errorf("refresh family %s of a deleted user is still live", id)
 	case err != nil:
 		wantErr(t, "GetRefreshFamily", err, storage.ErrNotFound)
+	}
+}
+
+// testUserMFAStepOnce: of concurrent updaters that each accept a TOTP time
+// step only if it is later than the last one stored (what keeps a code
+// from being accepted twice, even by two nodes at once), exactly one
+// wins; a user without MFA state reads back as the zero UserMFA.
+func testUserMFAStepOnce(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	must(t, s.CreatePool(ctx, poolRecord("pool-1")))
+	u := userRecord("pool-1", "alice")
+	u.MFA = storage.UserMFA{TOTPEnabled: true, TOTPSecret: "c2VhbGVk", TOTPLastStep: 100}
+	must(t, s.CreateUser(ctx, u))
+	plain := userRecord("pool-1", "bob")
+	plain.MFA = storage.UserMFA{}
+	must(t, s.CreateUser(ctx, plain))
+	got, err := s.GetUser(ctx, "pool-1", "bob")
+	must(t, err)
+	check(t, "user without MFA", got.MFA, storage.UserMFA{})
+
+	errUsed := errors.New("step used")
+	const n = 8
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			errs <- s.UpdateUser(ctx, "pool-1", "alice", func(u storage.User) (storage.User, error) {
+				if u.MFA.TOTPLastStep >= 101 {
+					return u, errUsed
+				}
+				u.MFA.TOTPLastStep = 101
+				return u, nil
+			})
+		}()
+	}
+	won := 0
+	for range n {
+		switch err := <-errs; {
+		case err == nil:
+			won++
+		case !errors.Is(err, errUsed):
+			t.Fatalf("UpdateUser: %v", err)
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d updaters accepted step 101, want 1", won)
+	}
+	got, err = s.GetUser(ctx, "pool-1", "alice")
+	must(t, err)
+	if got.MFA.TOTPLastStep != 101 || got.MFA.TOTPSecret != "c2VhbGVk" {
+		t.Fatalf("MFA after the race: %+v", got.MFA)
 	}
 }
