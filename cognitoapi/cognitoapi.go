@@ -196,6 +196,7 @@ func operations(s *userpool.Service) map[string]operation {
 	maps.Copy(ops, importOperations(s))
 	maps.Copy(ops, idpOperations(s))
 	maps.Copy(ops, triggerOperations(s))
+	maps.Copy(ops, mfaOperations(s))
 	return ops
 }
 

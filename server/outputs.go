@@ -131,11 +131,29 @@ func outputsFor(p storage.Pool, c storage.Client) amplifyOutputs {
 				MinLength: pp.MinimumLength, RequireLowercase: pp.RequireLowercase, RequireNumbers: pp.RequireNumbers,
 				RequireSymbols: pp.RequireSymbols, RequireUppercase: pp.RequireUppercase,
 			},
-			MFAConfiguration: "NONE",
-			MFAMethods:       []string{},
+			MFAConfiguration: outputsMFA[p.Settings.MFAConfiguration],
+			MFAMethods:       mfaMethods(p.Settings),
 			Passwordless:     passwordlessFor(p),
 		},
 	}
+}
+
+// outputsMFA maps a pool's MfaConfiguration to Amplify outputs' names.
+var outputsMFA = map[string]string{"": "NONE", "OFF": "NONE", "ON": "REQUIRED", "OPTIONAL": "OPTIONAL"}
+
+// mfaMethods are the factors Amplify outputs can name (SMS, TOTP).
+func mfaMethods(set storage.PoolSettings) []string {
+	out := []string{}
+	if set.MFAConfiguration == "" || set.MFAConfiguration == "OFF" {
+		return out
+	}
+	if set.SMSMFAEnabled {
+		out = append(out, "SMS")
+	}
+	if set.SoftwareTokenMFAEnabled {
+		out = append(out, "TOTP")
+	}
+	return out
 }
 
 func nonNil(s []string) []string {

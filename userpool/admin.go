@@ -19,10 +19,14 @@ func (s *Service) adminUser(ctx context.Context, poolID, name string) (storage.P
 }
 
 func userType(u storage.User) UserType {
-	return UserType{
+	t := UserType{
 		Username: u.Username, Attributes: attributeList(u.Attributes), Enabled: u.Enabled, UserStatus: u.Status,
 		UserCreateDate: Epoch(u.CreatedAt), UserLastModifiedDate: Epoch(u.UpdatedAt),
 	}
+	if factorOn(u, factorSMS) {
+		t.MFAOptions = []MFAOptionType{{DeliveryMedium: "SMS", AttributeName: "phone_number"}}
+	}
+	return t
 }
 
 // AdminCreateUser creates a confirmed-by-admin user with a temporary
@@ -138,14 +142,16 @@ func generatePassword(pol storage.PasswordPolicy) (string, error) {
 
 // AdminGetUser describes a user.
 func (s *Service) AdminGetUser(ctx context.Context, in AdminUserInput) (AdminGetUserOutput, error) {
-	_, u, err := s.adminUser(ctx, in.UserPoolId, in.Username)
+	p, u, err := s.adminUser(ctx, in.UserPoolId, in.Username)
 	if err != nil {
 		return AdminGetUserOutput{}, err
 	}
 	t := userType(u)
+	v := viewMFA(p, u)
 	return AdminGetUserOutput{
 		Username: t.Username, UserAttributes: t.Attributes, UserCreateDate: t.UserCreateDate,
 		UserLastModifiedDate: t.UserLastModifiedDate, Enabled: t.Enabled, UserStatus: t.UserStatus,
+		MFAOptions: v.options, PreferredMfaSetting: v.preferred, UserMFASettingList: v.list,
 	}, nil
 }
 
@@ -274,4 +280,44 @@ func (s *Service) AdminUserGlobalSignOut(ctx context.Context, in AdminUserInput)
 		return Empty{}, err
 	}
 	return Empty{}, s.signOutEverywhere(ctx, p.ID, u.Username)
+}
+
+// AdminResetUserPassword makes a user reset the password before signing
+// in again (RESET_REQUIRED: sign-in answers PasswordResetRequiredException)
+// and, when the user has a verified email, sends the code that
+// ConfirmForgotPassword takes, in the same transaction. The old password
+// then only earns PasswordResetRequiredException, Amplify's cue to reset.
+func (s *Service) AdminResetUserPassword(ctx context.Context, in AdminUserInput) (Empty, error) {
+	p, u, err := s.adminUser(ctx, in.UserPoolId, in.Username)
+	if err != nil {
+		return Empty{}, err
+	}
+	if !u.Enabled {
+		return Empty{}, errorf(ErrNotAuthorized, "User is disabled.")
+	}
+	email := u.Attributes["email"]
+	send := email != "" && u.Attributes["email_verified"] == "true"
+	err = s.sendAtomic(ctx, func(ctx context.Context, tx storage.Storage) error {
+		err := tx.UpdateUser(ctx, p.ID, u.Username, func(u storage.User) (storage.User, error) {
+			u.Status = storage.StatusResetRequired
+			u.UpdatedAt = s.now()
+			return u, nil
+		})
+		if err != nil || !send {
+			return err
+		}
+		code, err := s.issueCode(ctx, tx, u, purposeForgotPassword, "", forgotCodeTTL)
+		if err != nil {
+			return err
+		}
+		_, err = s.queue(ctx, tx, u, KindForgotPassword, "email", email, code)
+		return err
+	})
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return Empty{}, ErrUserNotFound
+	case err != nil:
+		return Empty{}, internal("reset user password", err)
+	}
+	return Empty{}, nil
 }

@@ -42,13 +42,16 @@ type VerificationMessageTemplateType struct {
 
 // CreateUserPoolInput is CreateUserPool's request.
 type CreateUserPoolInput struct {
-	PoolName                    string                       `json:"PoolName"`
-	Policies                    *PoliciesType                `json:"Policies,omitempty"`
-	UsernameAttributes          []string                     `json:"UsernameAttributes,omitempty"`
-	AliasAttributes             []string                     `json:"AliasAttributes,omitempty"`
-	AutoVerifiedAttributes      []string                     `json:"AutoVerifiedAttributes,omitempty"`
-	Schema                      []SchemaAttributeType        `json:"Schema,omitempty"`
-	MfaConfiguration            string                       `json:"MfaConfiguration,omitempty"`
+	PoolName               string                `json:"PoolName"`
+	Policies               *PoliciesType         `json:"Policies,omitempty"`
+	UsernameAttributes     []string              `json:"UsernameAttributes,omitempty"`
+	AliasAttributes        []string              `json:"AliasAttributes,omitempty"`
+	AutoVerifiedAttributes []string              `json:"AutoVerifiedAttributes,omitempty"`
+	Schema                 []SchemaAttributeType `json:"Schema,omitempty"`
+	MfaConfiguration       string                `json:"MfaConfiguration,omitempty"`
+	// EnabledMfas is CloudFormation's list of the factors a pool offers
+	// (SMS_MFA, SOFTWARE_TOKEN_MFA, EMAIL_OTP), here for the config file.
+	EnabledMfas                 []string                     `json:"EnabledMfas,omitempty"`
 	DeletionProtection          string                       `json:"DeletionProtection,omitempty"`
 	AdminCreateUserConfig       *AdminCreateUserConfig       `json:"AdminCreateUserConfig,omitempty"`
 	UserAttributeUpdateSettings *UserAttributeUpdateSettings `json:"UserAttributeUpdateSettings,omitempty"`
@@ -234,6 +237,7 @@ type UserType struct {
 	UserLastModifiedDate Epoch           `json:"UserLastModifiedDate"`
 	Enabled              bool            `json:"Enabled"`
 	UserStatus           string          `json:"UserStatus"`
+	MFAOptions           []MFAOptionType `json:"MFAOptions,omitempty"`
 }
 
 // AdminCreateUserOutput is AdminCreateUser's response.
@@ -255,6 +259,9 @@ type AdminGetUserOutput struct {
 	UserLastModifiedDate Epoch           `json:"UserLastModifiedDate"`
 	Enabled              bool            `json:"Enabled"`
 	UserStatus           string          `json:"UserStatus"`
+	MFAOptions           []MFAOptionType `json:"MFAOptions,omitempty"`
+	PreferredMfaSetting  string          `json:"PreferredMfaSetting,omitempty"`
+	UserMFASettingList   []string        `json:"UserMFASettingList,omitempty"`
 }
 
 // AdminSetUserPasswordInput is AdminSetUserPassword's request.

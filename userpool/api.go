@@ -169,7 +169,11 @@ type AccessTokenInput struct {
 type GetUserOutput struct {
 	Username       string          `json:"Username"`
 	UserAttributes []AttributeType `json:"UserAttributes"`
-	MFAOptions     []any           `json:"MFAOptions,omitempty"`
+	MFAOptions     []MFAOptionType `json:"MFAOptions,omitempty"`
+	// PreferredMfaSetting and UserMFASettingList are the user's MFA
+	// factors (SetUserMFAPreference).
+	PreferredMfaSetting string   `json:"PreferredMfaSetting,omitempty"`
+	UserMFASettingList  []string `json:"UserMFASettingList,omitempty"`
 }
 
 // UpdateUserAttributesInput is UpdateUserAttributes' request.

@@ -117,7 +117,11 @@ func (s *Service) RespondToAuthChallenge(ctx context.Context, in RespondToAuthCh
 		return s.startDeviceSRP(ctx, c, p, in.Session, cr)
 	case challengeDeviceVerifier:
 		return s.verifyDeviceSRP(ctx, c, p, cr)
-	case factorEmailOTP, factorSMSOTP:
+	case factorTOTP, factorSMS, factorEmail, challengeSelectMFA, challengeMFASetup:
+		// EMAIL_OTP here is MFA's: choice-based sign-in's took its own
+		// Sessions above (respondUserAuth).
+		return s.respondMFA(ctx, c, p, in.ChallengeName, in.Session, cr)
+	case factorSMSOTP:
 		// Not a Session of choice-based sign-in (respondUserAuth).
 		return AuthOutput{}, errSessionExpired
 	case factorWebAuthn:
@@ -224,10 +228,7 @@ func (s *Service) afterPassword(ctx context.Context, c storage.Client, p storage
 	if err := s.postAuthentication(ctx, p, c.ClientID, u); err != nil {
 		return AuthOutput{}, err
 	}
-	if out, ok, err := s.deviceStep(ctx, c, p, u, deviceKey, claim); ok {
-		return out, err
-	}
-	return s.finishSignIn(ctx, c, p, u, deviceKey, claim)
+	return s.afterFirstFactor(ctx, c, p, u, deviceKey, claim)
 }
 
 func (s *Service) newPasswordChallenge(c storage.Client, p storage.Pool, u storage.User) (AuthOutput, error) {
@@ -272,6 +273,9 @@ func (s *Service) completeNewPassword(ctx context.Context, c storage.Client, p s
 	u, err := s.setNewPassword(ctx, c, p, session, cr["NEW_PASSWORD"], attrs)
 	if err != nil {
 		return AuthOutput{}, err
+	}
+	if next := nextAfterFirstFactor(p, u); next.challenge != "" {
+		return s.afterFirstFactor(ctx, c, p, u, "", oneTimeClaim{})
 	}
 	res, err := s.signIn(ctx, c, p, u, grant{scope: ScopeSignInUserAdmin, newDevice: tracksDevices(p), source: sourceTokenNewPassword})
 	if err != nil {

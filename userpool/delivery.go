@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"errors"
 	"strings"
 	"time"
 
@@ -19,13 +20,17 @@ const (
 	// KindSignInCode is a one-time code of choice-based sign-in
 	// (EMAIL_OTP, SMS_OTP), by email or SMS per the message's attribute.
 	KindSignInCode = "sign_in_code"
+	// KindMFAEmail and KindMFASMS are sign-in codes (EMAIL_OTP, SMS_MFA);
+	// KindMFASMS goes to a phone number, through the SMSSender.
+	KindMFAEmail = "mfa_email"
+	KindMFASMS   = "mfa_sms"
 )
 
 // Delivery is one code (or temporary password) to send to a user.
 type Delivery struct {
 	PoolID      string
 	Username    string
-	Destination string // an email address
+	Destination string // an email address, or a phone number ("+…") for SMSSender
 	Kind        string
 	Code        string
 }
@@ -35,6 +40,17 @@ type Delivery struct {
 type Sender interface {
 	Send(ctx context.Context, d Delivery) error
 }
+
+// SMSSender delivers the codes that go to a phone number (E.164, "+…"),
+// under the same contract as Sender: the pluggable text-message provider
+// of a production install.
+type SMSSender interface {
+	SendSMS(ctx context.Context, d Delivery) error
+}
+
+// errNoSMSSender is a text message's delivery failure when no SMSSender
+// is configured next to a Sender (it stays queued and is retried).
+var errNoSMSSender = errors.New("no SMS sender configured")
 
 // Delivery queue tuning. A message is queued in the transaction that
 // stores its code, so a request never waits for a mail relay (whose
@@ -131,7 +147,16 @@ func (s *Service) deliverBatch(ctx context.Context) int {
 }
 
 func (s *Service) deliverOne(ctx context.Context, m storage.Message) {
-	err := s.sender.Send(ctx, Delivery{PoolID: m.PoolID, Username: m.Username, Destination: m.Destination, Kind: m.Kind, Code: m.Code})
+	d := Delivery{PoolID: m.PoolID, Username: m.Username, Destination: m.Destination, Kind: m.Kind, Code: m.Code}
+	var err error
+	switch {
+	case !strings.HasPrefix(m.Destination, "+"): // an email address
+		err = s.sender.Send(ctx, d)
+	case s.sms != nil:
+		err = s.sms.SendSMS(ctx, d)
+	default:
+		err = errNoSMSSender
+	}
 	if err != nil && ctx.Err() != nil {
 		return // shutting down: the lease runs out and another attempt follows
 	}

@@ -110,8 +110,8 @@ func poolSettings(in CreateUserPoolInput) (storage.PoolSettings, error) {
 			return set, invalidParam("UsernameAttributes: only email is supported, got %s", a)
 		}
 	}
-	if in.MfaConfiguration != "" && in.MfaConfiguration != "OFF" {
-		return set, invalidParam("MfaConfiguration %s is not supported yet; use OFF", in.MfaConfiguration)
+	if err := applyPoolMFA(&set, in.MfaConfiguration, in.EnabledMfas); err != nil {
+		return set, err
 	}
 	if in.Policies != nil && in.Policies.PasswordPolicy != nil {
 		pp := in.Policies.PasswordPolicy

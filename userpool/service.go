@@ -30,7 +30,10 @@ type Options struct {
 	// Sender delivers codes, from a queue RunDelivery drains; nil keeps
 	// them in the development outbox instead.
 	Sender Sender
-	Logger *slog.Logger
+	// SMSSender delivers text messages (SMS MFA codes) when Sender is
+	// set; with no Sender they go to the development outbox too.
+	SMSSender SMSSender
+	Logger    *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// IssuerBase is the public URL tokens are issued under; the issuer of
@@ -62,6 +65,7 @@ type Service struct {
 	store      storage.Storage
 	keys       *keys.Manager
 	sender     Sender
+	sms        SMSSender
 	log        *slog.Logger
 	now        func() time.Time
 	issuerBase string
@@ -107,6 +111,7 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		store:      opts.Storage,
 		keys:       opts.Keys,
 		sender:     opts.Sender,
+		sms:        opts.SMSSender,
 		log:        opts.Logger,
 		now:        opts.Now,
 		issuerBase: strings.TrimRight(opts.IssuerBase, "/"),

@@ -16,7 +16,9 @@ func (s *Service) GetUser(ctx context.Context, in AccessTokenInput) (GetUserOutp
 	if err != nil {
 		return GetUserOutput{}, err
 	}
-	return GetUserOutput{Username: ts.user.Username, UserAttributes: attributeList(ts.user.Attributes)}, nil
+	v := viewMFA(ts.pool, ts.user)
+	return GetUserOutput{Username: ts.user.Username, UserAttributes: attributeList(ts.user.Attributes),
+		MFAOptions: v.options, PreferredMfaSetting: v.preferred, UserMFASettingList: v.list}, nil
 }
 
 // verifiable reports whether changing attr needs a code first.
