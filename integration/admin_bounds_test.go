@@ -356,7 +356,7 @@ func TestAdminBounds(t *testing.T) {
 			{boundCase{"TemporaryPasswordValidityDays 365", ""}, policy(nil, 365)},
 			{boundCase{"TemporaryPasswordValidityDays 366", atMost(days, 366, 365)}, policy(nil, 366)},
 			{boundCase{"MfaConfiguration MAYBE", enumOf("mfaConfiguration")}, func(in *cip.CreateUserPoolInput) { in.MfaConfiguration = "MAYBE" }},
-			{boundCase{"MfaConfiguration ON", "not supported"}, func(in *cip.CreateUserPoolInput) { in.MfaConfiguration = types.UserPoolMfaTypeOn }},
+			{boundCase{"MfaConfiguration ON", ""}, func(in *cip.CreateUserPoolInput) { in.MfaConfiguration = types.UserPoolMfaTypeOn }},
 			{boundCase{"DeletionProtection SOMETIMES", enumOf("deletionProtection")}, func(in *cip.CreateUserPoolInput) { in.DeletionProtection = "SOMETIMES" }},
 			{boundCase{"DeletionProtection ACTIVE", ""}, func(in *cip.CreateUserPoolInput) { in.DeletionProtection = types.DeletionProtectionTypeActive }},
 			{boundCase{"UsernameAttributes username", listOf("usernameAttributes")}, func(in *cip.CreateUserPoolInput) {
