@@ -59,9 +59,10 @@ type VerifySoftwareTokenOutput struct {
 
 // MfaSettings is one factor's SMSMfaSettings, SoftwareTokenMfaSettings
 // or EmailMfaSettings.
+// A left-out PreferredMfa keeps the preference as it is.
 type MfaSettings struct {
-	Enabled      bool `json:"Enabled"`
-	PreferredMfa bool `json:"PreferredMfa"`
+	Enabled      bool  `json:"Enabled"`
+	PreferredMfa *bool `json:"PreferredMfa"`
 }
 
 // SetUserMFAPreferenceInput is SetUserMFAPreference's request.
@@ -314,7 +315,8 @@ func (s *Service) setMFAPreference(ctx context.Context, p storage.Pool, username
 // applyFactor applies one factor's settings to u.
 func applyFactor(p storage.Pool, u *storage.User, factor string, set MfaSettings, admin bool) error {
 	m := &u.MFA
-	on := set.Enabled || set.PreferredMfa
+	preferred := set.PreferredMfa != nil && *set.PreferredMfa
+	on := set.Enabled || preferred
 	if on {
 		if !contains(poolFactors(p), factor) {
 			return invalidParam("%s is not enabled for the user pool.", factor)
@@ -340,9 +342,9 @@ func applyFactor(p storage.Pool, u *storage.User, factor string, set MfaSettings
 		m.EmailEnabled = on
 	}
 	switch {
-	case set.PreferredMfa:
+	case preferred:
 		m.Preferred = factor
-	case m.Preferred == factor:
+	case m.Preferred == factor && (!on || set.PreferredMfa != nil):
 		m.Preferred = ""
 	}
 	return nil
