@@ -246,6 +246,10 @@ func FuzzServeHTTP(f *testing.F) {
 		{"SignUp", `[]`, 0},
 		{"SignUp", `{}`, fuzzGet},
 		{"NoSuchOperation", `{}`, fuzzSign},
+		{"RespondToAuthChallenge", `{` + client + `,"ChallengeName":"SOFTWARE_TOKEN_MFA","Session":"` + fuzzClient + `.AAAA","ChallengeResponses":{"USERNAME":"u","SOFTWARE_TOKEN_MFA_CODE":"123456"}}`, 0},
+		{"AssociateSoftwareToken", `{"Session":"` + fuzzClient + `.AAAA"}`, 0},
+		{"VerifySoftwareToken", `{"Session":"x.y","UserCode":"123456","FriendlyDeviceName":"p"}`, 0},
+		{"SetUserPoolMfaConfig", `{` + pool + `,"MfaConfiguration":"ON","SoftwareTokenMfaConfiguration":{"Enabled":true}}`, fuzzSign},
 	}
 	for _, s := range seeds {
 		f.Add(s.op, []byte(s.body), s.flags)
