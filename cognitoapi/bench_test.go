@@ -60,6 +60,7 @@ type benchUser struct {
 // clients and confirmed users.
 type fixture struct {
 	h       http.Handler
+	svc     *userpool.Service
 	dataDir string
 	poolID  string
 	// rotating is the default client: refresh-token rotation on.
@@ -79,7 +80,7 @@ func newFixture(b *testing.B) *fixture {
 	}
 	b.Cleanup(func() { srv.Close() })
 	svc := srv.Service()
-	f := &fixture{h: srv.Handler(), dataDir: dir, poolID: srv.Pool.ID, rotating: srv.Client.ClientID}
+	f := &fixture{h: srv.Handler(), svc: svc, dataDir: dir, poolID: srv.Pool.ID, rotating: srv.Client.ClientID}
 
 	out, err := svc.CreateUserPoolClient(ctx, userpool.CreateUserPoolClientInput{ClientSettingsInput: userpool.ClientSettingsInput{
 		UserPoolId:           f.poolID,
