@@ -68,6 +68,10 @@ type AuthOutput struct {
 	AuthenticationResult *AuthenticationResult `json:"AuthenticationResult,omitempty"`
 	// AvailableChallenges are the first factors SELECT_CHALLENGE offers.
 	AvailableChallenges []string `json:"AvailableChallenges,omitempty"`
+
+	// signedIn is the user a managed-login step signed in (no tokens:
+	// the hosted flow goes on to an authorization code).
+	signedIn string
 }
 
 // Empty is the output of operations that return nothing ({} on the wire).

@@ -120,7 +120,7 @@ func (s *Service) RespondToAuthChallenge(ctx context.Context, in RespondToAuthCh
 	case factorTOTP, factorSMS, factorEmail, challengeSelectMFA, challengeMFASetup:
 		// EMAIL_OTP here is MFA's: choice-based sign-in's took its own
 		// Sessions above (respondUserAuth).
-		return s.respondMFA(ctx, c, p, in.ChallengeName, in.Session, cr)
+		return s.respondMFA(ctx, c, p, in.ChallengeName, in.Session, cr, false)
 	case factorSMSOTP:
 		// Not a Session of choice-based sign-in (respondUserAuth).
 		return AuthOutput{}, errSessionExpired

@@ -63,6 +63,10 @@ type mfaState struct {
 	// Device is the DEVICE_KEY the first factor came with, for
 	// finishSignIn.
 	Device string `json:"d,omitempty"`
+	// Hosted marks a sign-in on the managed login pages: it ends in the
+	// browser's login session (LoginRespond), never in tokens from the
+	// JSON API, and the other way round.
+	Hosted bool `json:"h,omitempty"`
 }
 
 func mfaBind(p storage.Pool, c storage.Client) string { return p.ID + "|" + c.ClientID }
@@ -153,10 +157,13 @@ func (s *Service) sendMFACode(ctx context.Context, p storage.Pool, u storage.Use
 }
 
 // respondMFA answers an MFA challenge.
-func (s *Service) respondMFA(ctx context.Context, c storage.Client, p storage.Pool, challenge, session string, cr map[string]string) (AuthOutput, error) {
+func (s *Service) respondMFA(ctx context.Context, c storage.Client, p storage.Pool, challenge, session string, cr map[string]string, hosted bool) (AuthOutput, error) {
 	st, err := s.openMFAState(p, c, session, challenge)
 	if err != nil {
 		return AuthOutput{}, err
+	}
+	if st.Hosted != hosted {
+		return AuthOutput{}, errSessionExpired
 	}
 	u, err := s.sessionUser(ctx, p, st, cr["USERNAME"])
 	if err != nil {
@@ -183,11 +190,17 @@ func (s *Service) respondMFA(ctx context.Context, c storage.Client, p storage.Po
 		if err := s.claimAlone(ctx, claim); err != nil {
 			return AuthOutput{}, errSessionExpired
 		}
-		return s.mfaChallenge(ctx, c, p, u, mfaState{Challenge: answer, Device: st.Device})
+		return s.mfaChallenge(ctx, c, p, u, mfaState{Challenge: answer, Device: st.Device, Hosted: st.Hosted})
 	case challengeMFASetup:
 		if !st.Verified {
 			return s.setupEmail(ctx, c, p, u, st, cr["EMAIL"], claim)
 		}
+	}
+	if hosted {
+		if err := s.claimAlone(ctx, claim); err != nil {
+			return AuthOutput{}, errSessionExpired
+		}
+		return AuthOutput{signedIn: u.Username}, nil
 	}
 	return s.finishSignIn(ctx, c, p, u, st.Device, claim)
 }
@@ -286,7 +299,7 @@ func (s *Service) setupEmail(ctx context.Context, c storage.Client, p storage.Po
 	if err := s.claimAlone(ctx, claim); err != nil {
 		return AuthOutput{}, errSessionExpired
 	}
-	return s.mfaChallenge(ctx, c, p, u, mfaState{Challenge: factorEmail, Email: email, Device: st.Device})
+	return s.mfaChallenge(ctx, c, p, u, mfaState{Challenge: factorEmail, Email: email, Device: st.Device, Hosted: st.Hosted})
 }
 
 // associateInSetup is AssociateSoftwareToken with an MFA_SETUP Session:

@@ -100,6 +100,9 @@ type LoginResult struct {
 	// NewPasswordSession is set when the user must replace a temporary
 	// password first (pass it to CompleteNewPassword).
 	NewPasswordSession string
+	// Step is set when the user must pass a further step (MFA) first
+	// (answer it with LoginRespond).
+	Step *LoginStep
 }
 
 // PasswordLogin checks a password for the hosted pages, with the same
@@ -124,18 +127,27 @@ func (s *Service) PasswordLogin(ctx context.Context, clientID, username, passwor
 	case err != nil:
 		return res, err
 	}
-	return res, s.postAuthentication(ctx, p, c.ClientID, u)
+	// The same order as the API's sign-in: the password, then
+	// post authentication, then the MFA step.
+	if err := s.postAuthentication(ctx, p, c.ClientID, u); err != nil {
+		return res, err
+	}
+	return s.loginNext(ctx, c, p, u)
 }
 
 // CompleteNewPassword replaces a temporary password during a hosted-UI
-// sign-in and returns the username.
-func (s *Service) CompleteNewPassword(ctx context.Context, clientID, session, newPassword string) (string, error) {
+// sign-in: the result names the user, and the MFA step that follows
+// when the pool asks for one (answer it with LoginRespond).
+func (s *Service) CompleteNewPassword(ctx context.Context, clientID, session, newPassword string) (LoginResult, error) {
 	c, p, err := s.client(ctx, clientID)
 	if err != nil {
-		return "", err
+		return LoginResult{}, err
 	}
 	u, err := s.setNewPassword(ctx, c, p, session, newPassword, nil)
-	return u.Username, err
+	if err != nil {
+		return LoginResult{}, err
+	}
+	return s.loginNext(ctx, c, p, u)
 }
 
 // LoginSessionInfo is a live hosted-UI session.
