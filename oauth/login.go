@@ -146,6 +146,9 @@ func (h *Handler) loginPOST(w http.ResponseWriter, r *http.Request) {
 	case err == nil && res.NewPasswordSession != "":
 		h.count("/login", "new_password")
 		h.render(w, r, http.StatusOK, h.newPasswordView(r, ar, res.NewPasswordSession), ar.redirect)
+	case err == nil && res.Step != nil:
+		h.count("/login", "mfa")
+		h.render(w, r, http.StatusOK, h.mfaView(r, ar, res.Step, "", ""), ar.redirect)
 	case err == nil:
 		h.count("/login", "ok")
 		h.signIn(w, r, ar, res.Username)
@@ -216,10 +219,15 @@ func (h *Handler) newPasswordPOST(w http.ResponseWriter, r *http.Request) {
 		h.render(w, r, http.StatusBadRequest, v, ar.redirect)
 		return
 	}
-	username, err := h.svc.CompleteNewPassword(r.Context(), ar.client.ClientID, session, r.PostForm.Get("password"))
-	if err == nil {
+	res, err := h.svc.CompleteNewPassword(r.Context(), ar.client.ClientID, session, r.PostForm.Get("password"))
+	switch {
+	case err == nil && res.Step != nil:
+		h.count("/newPassword", "mfa")
+		h.render(w, r, http.StatusOK, h.mfaView(r, ar, res.Step, "", ""), ar.redirect)
+		return
+	case err == nil:
 		h.count("/newPassword", "ok")
-		h.signIn(w, r, ar, username)
+		h.signIn(w, r, ar, res.Username)
 		return
 	}
 	var e *userpool.Error

@@ -74,7 +74,7 @@ const AssetsPath = "/_cognate/assets/"
 var Paths = []string{
 	AuthorizePath, TokenPath, RevokePath, UserInfoPath,
 	"/logout", "/login", "/signup", "/confirm", "/forgotPassword", "/confirmForgotPassword",
-	"/newPassword", "/error", AssetsPath, IDPResponsePath, SAMLResponsePath,
+	"/newPassword", "/mfa", "/error", AssetsPath, IDPResponsePath, SAMLResponsePath,
 	discoveryPattern, jwksPattern,
 }
 
@@ -131,6 +131,7 @@ func (h *Handler) routes() *http.ServeMux {
 		"/login": {h.loginGET, h.loginPOST}, "/signup": {h.signupGET, h.signupPOST},
 		"/confirm": {h.confirmGET, h.confirmPOST}, "/forgotPassword": {h.forgotGET, h.forgotPOST},
 		"/confirmForgotPassword": {h.resetGET, h.resetPOST}, "/newPassword": {h.newPasswordGET, h.newPasswordPOST},
+		"/mfa": {h.mfaGET, h.mfaPOST},
 	} {
 		mux.HandleFunc("GET "+path, p.get)
 		mux.HandleFunc("POST "+path, h.guardPost(path, p.post))

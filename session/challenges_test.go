@@ -6,10 +6,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/cognate-auth/cognate/internal/totp"
 	"github.com/cognate-auth/cognate/session"
 	"github.com/cognate-auth/cognate/userpool"
 )
@@ -142,5 +144,55 @@ func TestChoiceSignIn(t *testing.T) {
 	r = b2.postForm(a, "/api/auth/challenge", "", map[string][]string{"ANSWER": {"PASSWORD"}, "PASSWORD": {password}, "csrf": {csrf}})
 	if st := b2.state(a.url + "/"); st.User != "chooser" {
 		t.Fatalf("password chosen: landed on %s, signed in as %q", r.url, st.User)
+	}
+}
+
+// TestMFASetupSignIn: a pool that requires an authenticator app sets it
+// up inside the password sign-in (the built-in page shows the QR code
+// and the key), then asks for its codes.
+func TestMFASetupSignIn(t *testing.T) {
+	p := newIDP(t)
+	sp := newStepPool(t, p, userpool.CreateUserPoolInput{PoolName: "mfa-steps"})
+	if _, err := p.srv.Service().SetUserPoolMfaConfig(context.Background(), userpool.SetUserPoolMfaConfigInput{
+		UserPoolId: sp.id, MfaConfiguration: "ON",
+		SoftwareTokenMfaConfiguration: &userpool.SoftwareTokenMfaConfigType{Enabled: true},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	a := sp.app(t, p)
+	sp.user(t, p, "mfa-setup")
+	b := newBrowser(t)
+	csrf := b.state(a.url + "/form").CSRF
+	page := b.postForm(a, "/api/auth/password", "/form", map[string][]string{
+		"username": {"mfa-setup"}, "password": {password}, "csrf": {csrf}, "redirect": {"/private"},
+	})
+	m := regexp.MustCompile(`id="totp-secret">([A-Z2-7]+)<`).FindStringSubmatch(page.body)
+	if page.url.Path != "/api/auth/challenge" || m == nil || !strings.Contains(page.body, "<svg") ||
+		!strings.Contains(page.body, `name="SOFTWARE_TOKEN_MFA_CODE"`) {
+		t.Fatalf("setup page: %d at %s\n%s", page.status, page.url, page.body)
+	}
+	secret, err := totp.Encoding.DecodeString(m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	r := b.postForm(a, "/api/auth/challenge", "", map[string][]string{"SOFTWARE_TOKEN_MFA_CODE": {"000000"}, "csrf": {csrf}})
+	if r.url.Path != "/api/auth/challenge" || r.url.Query().Get("error") == "" {
+		t.Fatalf("a wrong first code: landed on %s", r.url)
+	}
+	r = b.postForm(a, "/api/auth/challenge", "", map[string][]string{"SOFTWARE_TOKEN_MFA_CODE": {totp.Code(secret, now)}, "csrf": {csrf}})
+	if st := b.state(a.url + "/"); st.User != "mfa-setup" {
+		t.Fatalf("after setup: landed on %s, signed in as %q", r.url, st.User)
+	}
+
+	b2 := newBrowser(t)
+	csrf = b2.state(a.url + "/form").CSRF
+	page = b2.postForm(a, "/api/auth/password", "/form", map[string][]string{"username": {"mfa-setup"}, "password": {password}, "csrf": {csrf}})
+	if !strings.Contains(page.body, `name="SOFTWARE_TOKEN_MFA_CODE"`) || strings.Contains(page.body, "totp-secret") {
+		t.Fatalf("TOTP step: %d at %s\n%s", page.status, page.url, page.body)
+	}
+	b2.postForm(a, "/api/auth/challenge", "", map[string][]string{"SOFTWARE_TOKEN_MFA_CODE": {totp.Code(secret, now.Add(totp.Step))}, "csrf": {csrf}})
+	if st := b2.state(a.url + "/"); st.User != "mfa-setup" {
+		t.Fatalf("the TOTP code did not sign in")
 	}
 }

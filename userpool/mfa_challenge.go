@@ -344,7 +344,7 @@ func (s *Service) verifyInSetup(ctx context.Context, session, code, deviceName s
 	})
 	switch {
 	case errors.Is(err, errMFAMismatch):
-		return "", errTOTPMismatch
+		return "", ErrSoftwareTokenMismatch
 	case err != nil:
 		return "", err
 	}

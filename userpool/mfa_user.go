@@ -27,8 +27,11 @@ const sealedForever = 100 * 365 * 24 * time.Hour
 var (
 	errTOTPNotEnabled = newErr("SoftwareTokenMFANotFoundException", "Software Token MFA has not been enabled by the userPool.")
 	errTOTPNotFound   = newErr("SoftwareTokenMFANotFoundException", "User has not set up software token mfa")
-	errTOTPMismatch   = newErr("EnableSoftwareTokenMFAException", "Code mismatch and fail enable Software Token MFA")
 )
+
+// ErrSoftwareTokenMismatch is VerifySoftwareToken's answer to a wrong
+// first code of an authenticator app.
+var ErrSoftwareTokenMismatch = newErr("EnableSoftwareTokenMFAException", "Code mismatch and fail enable Software Token MFA")
 
 // AssociateSoftwareTokenInput is AssociateSoftwareToken's request: an
 // access token, or the Session of an MFA_SETUP challenge.
@@ -174,7 +177,7 @@ func (s *Service) VerifySoftwareToken(ctx context.Context, in VerifySoftwareToke
 		m.TOTPSecret, m.TOTPPending, m.TOTPDeviceName = m.TOTPPending, "", in.FriendlyDeviceName
 	})
 	if errors.Is(err, errMFAMismatch) {
-		return VerifySoftwareTokenOutput{}, errTOTPMismatch
+		return VerifySoftwareTokenOutput{}, ErrSoftwareTokenMismatch
 	}
 	if err != nil {
 		return VerifySoftwareTokenOutput{}, err
