@@ -460,12 +460,26 @@ func (s *Service) ClientCredentials(ctx context.Context, clientID, secret, scope
 	if sc == "" {
 		return nil, errorf(ErrInvalidScope, "The client has no resource-server scopes to grant.")
 	}
+	// Only a V3_0 pre token generation trigger sees machine tokens.
+	tc, err := s.preTokenGeneration(ctx, c, p, nil, sourceTokenClientCreds, nil, sc)
+	if err != nil {
+		return nil, err
+	}
 	now := s.now()
 	ttl := s.issuedAccessTTL(c)
-	tok, err := s.keys.Sign(ctx, p.ID, "access", ClientCredentialsClaims{
-		Sub: c.ClientID, TokenUse: "access", Scope: sc, AuthTime: now.Unix(), Iss: s.Issuer(p.ID),
+	var claims any = ClientCredentialsClaims{
+		Sub: c.ClientID, TokenUse: "access", Scope: tc.scope(sc), AuthTime: now.Unix(), Iss: s.Issuer(p.ID),
 		Exp: now.Add(ttl).Unix(), Iat: now.Unix(), Version: 2, JTI: uuid.NewString(), ClientID: c.ClientID,
-	})
+	}
+	if tc.access.changed() {
+		m, err := claimMap(claims)
+		if err != nil {
+			return nil, internal("access claims", err)
+		}
+		tc.access.apply(m)
+		claims = m
+	}
+	tok, err := s.keys.Sign(ctx, p.ID, "access", claims)
 	if err != nil {
 		return nil, internal("sign access token", err)
 	}
