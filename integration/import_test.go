@@ -355,3 +355,25 @@ func TestPasswordHashImportLockout(t *testing.T) {
 	_, err = e.passwordAuth(e.pub, "hl@example.com", "old-pw")
 	wantMessage(t, err, "NotAuthorizedException", "Password attempts exceeded")
 }
+
+// TestPasswordHashImportManagedLogin: a user imported with a password
+// hash signs in on the managed login page with the old password, and
+// then with SRP.
+func TestPasswordHashImportManagedLogin(t *testing.T) {
+	t.Parallel()
+	e := newOAuthEnv(t)
+	bc, err := bcrypt.GenerateFromPassword([]byte("page-old-pw"), 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	must(e.srv.Service().ImportUsers(e.ctx, e.pool, []userpool.ImportedUser{
+		{Attributes: map[string]string{"email": "page@example.com", "email_verified": "true"}, PasswordHash: string(bc)},
+	}))(t)
+	id, _ := e.oauthClient(clientSpec{})
+	conf := e.rpConfig(id, "")
+	r, code := e.newBrowser().login(conf, "page@example.com", "page-old-pw")
+	if tok := e.exchange(conf, r, code); tok.AccessToken == "" {
+		t.Fatal("no access token")
+	}
+	e.srpSignIn(e.pool, e.pub, "page@example.com", "page-old-pw")
+}
