@@ -90,6 +90,9 @@ func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
 		h.errorPage(w, r, http.StatusBadRequest, "error.logout", "Send logout_uri, or a registered redirect_uri with response_type.")
 		return
 	}
+	if h.samlSignOut(w, r, oc.PoolID, target) {
+		return
+	}
 	if err := h.endSession(ctx, w, r, oc.PoolID); err != nil {
 		h.internalError(w, r, "end session", err)
 		return

@@ -153,6 +153,9 @@ func (h *Handler) idpResponse(w http.ResponseWriter, r *http.Request) {
 		}
 		params = r.PostForm
 	}
+	if h.unsolicitedSAML(w, r, params) {
+		return
+	}
 	state := params.Get("state")
 	if state == "" {
 		state = params.Get("RelayState")

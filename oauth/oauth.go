@@ -75,6 +75,7 @@ var Paths = []string{
 	AuthorizePath, TokenPath, RevokePath, UserInfoPath,
 	"/logout", "/login", "/signup", "/confirm", "/forgotPassword", "/confirmForgotPassword",
 	"/newPassword", "/mfa", "/error", AssetsPath, IDPResponsePath, SAMLResponsePath,
+	SAMLLogoutPath, SAMLMetadataPath,
 	discoveryPattern, jwksPattern,
 }
 
@@ -141,6 +142,8 @@ func (h *Handler) routes() *http.ServeMux {
 		mux.HandleFunc("GET "+path, h.idpResponse)
 		mux.HandleFunc("POST "+path, h.idpResponse)
 	}
+	mux.HandleFunc("POST "+SAMLLogoutPath, h.samlLogoutResponse)
+	mux.HandleFunc("GET "+SAMLMetadataPath, h.samlMetadata)
 	mux.Handle("GET "+AssetsPath, assetHandler())
 	mux.HandleFunc(discoveryPattern, h.discovery)
 	mux.HandleFunc(jwksPattern, h.jwks)

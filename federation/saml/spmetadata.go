@@ -11,14 +11,19 @@ import (
 )
 
 // Metadata is the service provider's metadata for p, for the IdP's
-// administrator to register the pool with: the entity id, the ACS and
-// sign-out endpoints (HTTP-POST), the pool's signing certificate and, when
-// EncryptedResponses is true, the provider's encryption certificate.
+// administrator to register the pool with (see Upstream.Metadata).
 func (s *Service) Metadata(ctx context.Context, p federation.Provider) ([]byte, error) {
 	u, err := s.upstream(ctx, p)
 	if err != nil {
 		return nil, err
 	}
+	return u.Metadata(ctx)
+}
+
+// Metadata is the service provider's metadata: the entity id, the ACS and
+// sign-out endpoints (HTTP-POST), the pool's signing certificate and, when
+// EncryptedResponses is true, the provider's encryption certificate.
+func (u *Upstream) Metadata(ctx context.Context) ([]byte, error) {
 	sp, err := u.serviceProvider(ctx, "")
 	if err != nil {
 		return nil, err
