@@ -197,6 +197,7 @@ func operations(s *userpool.Service) map[string]operation {
 	maps.Copy(ops, idpOperations(s))
 	maps.Copy(ops, triggerOperations(s))
 	maps.Copy(ops, mfaOperations(s))
+	maps.Copy(ops, samlOperations(s))
 	return ops
 }
 

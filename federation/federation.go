@@ -175,6 +175,10 @@ func (r *Registry) Supports(providerType string) bool {
 	return ok
 }
 
+// KindOf is the protocol of a provider type, for what a protocol offers
+// beyond Kind (SAML's signing certificate).
+func (r *Registry) KindOf(providerType string) (Kind, error) { return r.kind(providerType) }
+
 func (r *Registry) kind(providerType string) (Kind, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -96,6 +96,18 @@ func (s *samlIdP) put(t *testing.T, path, contentType string, body []byte) {
 	}
 }
 
+// service is the SP metadata the IdP holds for a service provider.
+func (s *samlIdP) service(t *testing.T, id string) string {
+	t.Helper()
+	resp, err := http.Get(s.url + "/services/" + id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
 // addSAMLProvider configures the IdP in the pool under test through the
 // SDK, and registers the pool at the IdP with the metadata Cognate serves.
 func (s *samlIdP) addSAMLProvider(t *testing.T, down *oauthEnv, name string, details map[string]string) {
@@ -146,6 +158,13 @@ func TestFederatedSignInThroughSAML(t *testing.T) {
 	if d := desc.IdentityProvider.ProviderDetails; d["SSORedirectBindingURI"] != idp.url+"/sso" || d["ActiveEncryptionCertificate"] == "" {
 		t.Fatalf("described details %v", d)
 	}
+
+	cert := must(down.api.GetSigningCertificate(down.ctx, &cip.GetSigningCertificateInput{UserPoolId: aws.String(down.pool)}))(t)
+	if c := aws.ToString(cert.Certificate); c == "" || !strings.Contains(idp.service(t, "Corp"), c) {
+		t.Fatalf("GetSigningCertificate %q is not the certificate of the SP metadata", c)
+	}
+	_, err := down.api.GetSigningCertificate(down.ctx, &cip.GetSigningCertificateInput{UserPoolId: aws.String("us-east-1_Nope")})
+	wantErr(t, err, "ResourceNotFoundException")
 
 	b := down.fedBrowser()
 	r := newCodeRequest(conf, oauth2.SetAuthURLParam("identity_provider", "Corp"))

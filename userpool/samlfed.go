@@ -48,3 +48,41 @@ func (s *Service) SAMLIdentity(ctx context.Context, poolID, username string) (p 
 	}
 	return p, "", false, nil
 }
+
+// GetSigningCertificateInput is GetSigningCertificate's request.
+type GetSigningCertificateInput struct {
+	UserPoolId string `json:"UserPoolId"`
+}
+
+// GetSigningCertificateOutput is GetSigningCertificate's answer.
+type GetSigningCertificateOutput struct {
+	Certificate string `json:"Certificate"`
+}
+
+// signingCertificates is what the SAML protocol offers for
+// GetSigningCertificate.
+type signingCertificates interface {
+	SigningCertificate(ctx context.Context, poolID string) (string, error)
+}
+
+// GetSigningCertificate returns the certificate of the key that signs the
+// pool's SAML requests (base64 DER, as Cognito's), made on first use.
+func (s *Service) GetSigningCertificate(ctx context.Context, in GetSigningCertificateInput) (GetSigningCertificateOutput, error) {
+	p, err := s.pool(ctx, in.UserPoolId)
+	if err != nil {
+		return GetSigningCertificateOutput{}, err
+	}
+	if s.federation == nil {
+		return GetSigningCertificateOutput{}, errorf(ErrInvalidParameter, "SAML federation is not configured on this server.")
+	}
+	k, err := s.federation.KindOf(federation.TypeSAML)
+	sc, ok := k.(signingCertificates)
+	if err != nil || !ok {
+		return GetSigningCertificateOutput{}, errorf(ErrInvalidParameter, "SAML federation is not configured on this server.")
+	}
+	cert, err := sc.SigningCertificate(ctx, p.ID)
+	if err != nil {
+		return GetSigningCertificateOutput{}, internal("saml signing certificate", err)
+	}
+	return GetSigningCertificateOutput{Certificate: cert}, nil
+}
