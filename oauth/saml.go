@@ -219,5 +219,7 @@ func (h *Handler) samlLogoutResponse(w http.ResponseWriter, r *http.Request) {
 	}
 	h.count("logout", "saml_ok")
 	w.Header().Set("Cache-Control", "no-store")
-	redirect(w, back.Get("target"))
+	// Like a sign-in's callback, the last hop after the IdP's form post
+	// is a page, not a 302 (continueAfter).
+	redirect(continueAfter(w, r), back.Get("target"))
 }
