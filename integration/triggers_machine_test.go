@@ -77,3 +77,33 @@ func TestPreTokenGenerationV3ClientCredentials(t *testing.T) {
 		t.Fatal("a V2 trigger was asked about a machine token")
 	}
 }
+
+// TestUserMigrationOnLoginPage: a user unknown to the pool signs in on the
+// managed login page; the migration webhook vouches for the password, and
+// the authorization code flow completes for the new user.
+func TestUserMigrationOnLoginPage(t *testing.T) {
+	e := newOAuthEnv(t)
+	client, _ := e.oauthClient(clientSpec{})
+	hooks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var ev map[string]any
+		json.NewDecoder(r.Body).Decode(&ev)
+		if path(ev, "request", "password") != "Old-Password-9" || ev["triggerSource"] != "UserMigration_Authentication" {
+			w.WriteHeader(http.StatusBadRequest)
+			w.Write([]byte(`{"errorMessage":"Bad password"}`))
+			return
+		}
+		ev["response"] = map[string]any{"userAttributes": map[string]any{"email": ev["userName"], "email_verified": "true"}, "finalUserStatus": "CONFIRMED"}
+		json.NewEncoder(w).Encode(ev)
+	}))
+	defer hooks.Close()
+	must(e.api.UpdateUserPool(e.ctx, &cip.UpdateUserPoolInput{UserPoolId: aws.String(e.pool),
+		AutoVerifiedAttributes: []types.VerifiedAttributeType{types.VerifiedAttributeTypeEmail},
+		LambdaConfig:           &types.LambdaConfigType{UserMigration: aws.String(hooks.URL + "/migrate")}}))(t)
+	conf := e.rpConfig(client, "")
+	b := e.newBrowser()
+	r, code := b.login(conf, "moved@example.com", "Old-Password-9")
+	tok := e.exchange(conf, r, code)
+	if idc := e.verifyID(client, idToken(tok), tok.AccessToken, r.nonce); idc.Email != "moved@example.com" {
+		t.Fatalf("migrated user's id token email %q", idc.Email)
+	}
+}
