@@ -79,8 +79,16 @@ func (e *env) deviceSignIn(pool, client, user string, d device) (*types.Authenti
 	if err != nil {
 		return nil, err
 	}
+	return e.completeDeviceSRP(client, user, d, out)
+}
+
+// completeDeviceSRP answers DEVICE_SRP_AUTH (out) and
+// DEVICE_PASSWORD_VERIFIER with the device's secret, checks that the
+// right answer is refused a second time, and returns the tokens.
+func (e *env) completeDeviceSRP(client, user string, d device, out *cip.RespondToAuthChallengeOutput) (*types.AuthenticationResultType, error) {
+	e.t.Helper()
 	if out.ChallengeName != types.ChallengeNameTypeDeviceSrpAuth || out.Session == nil {
-		e.t.Fatalf("after the password on a device: challenge %q, want DEVICE_SRP_AUTH with a Session", out.ChallengeName)
+		e.t.Fatalf("challenge %q, want DEVICE_SRP_AUTH with a Session", out.ChallengeName)
 	}
 	dc, err := srp.NewDeviceClient(d.group)
 	if err != nil {
@@ -458,4 +466,67 @@ func TestDeviceTrackingByUpdateUserPool(t *testing.T) {
 	if len(listed.Devices) != 1 || aws.ToString(listed.Devices[0].DeviceKey) != d.key {
 		t.Errorf("devices after tracking was turned off: %+v", listed.Devices)
 	}
+}
+
+// TestRememberedDeviceSkipsMFA: in a pool with MFA on and
+// ChallengeRequiredOnNewDevice, a remembered device proves itself instead
+// of MFA; a device that is not remembered, or any device in a pool
+// without ChallengeRequiredOnNewDevice, does MFA first and then proves
+// itself.
+func TestRememberedDeviceSkipsMFA(t *testing.T) {
+	e := newEnv(t)
+	pool, client := e.mfaPool(types.UserPoolMfaTypeOn, true, false, false)
+	e.mfaUser(pool, "ann", attrT("phone_number", "+15555550142"))
+	devices := func(challengeOnNew bool) {
+		must(e.api.UpdateUserPool(e.ctx, &cip.UpdateUserPoolInput{UserPoolId: aws.String(pool), MfaConfiguration: types.UserPoolMfaTypeOn,
+			DeviceConfiguration: &types.DeviceConfigurationType{ChallengeRequiredOnNewDevice: challengeOnNew}}))(t)
+	}
+	devices(true)
+	signIn := func(deviceKey string) *cip.InitiateAuthOutput {
+		params := map[string]string{"USERNAME": "ann", "PASSWORD": password}
+		if deviceKey != "" {
+			params["DEVICE_KEY"] = deviceKey
+		}
+		return must(e.api.InitiateAuth(e.ctx, &cip.InitiateAuthInput{
+			ClientId: aws.String(client), AuthFlow: types.AuthFlowTypeUserPasswordAuth, AuthParameters: params,
+		}))(t)
+	}
+	sms := func(ch *cip.InitiateAuthOutput, deviceKey string) *cip.RespondToAuthChallengeOutput {
+		t.Helper()
+		if ch.ChallengeName != types.ChallengeNameTypeSmsMfa {
+			t.Fatalf("challenge %q, want SMS_MFA", ch.ChallengeName)
+		}
+		resp := map[string]string{"USERNAME": "ann", "SMS_MFA_CODE": e.code("+15555550142", "mfa_sms")}
+		if deviceKey != "" {
+			resp["DEVICE_KEY"] = deviceKey
+		}
+		return must(e.respond(client, types.ChallengeNameTypeSmsMfa, ch.Session, resp))(t)
+	}
+
+	// A new device: MFA, then tokens naming the device, confirmed and
+	// remembered (the pool does not ask the user).
+	first := sms(signIn(""), "").AuthenticationResult
+	d, _ := e.confirmDevice(first, "ann's phone")
+
+	// The remembered device: no MFA, the device proves itself.
+	ch := signIn(d.key)
+	tok := must(e.completeDeviceSRP(client, "ann", d, &cip.RespondToAuthChallengeOutput{ChallengeName: ch.ChallengeName, Session: ch.Session}))(t)
+	if got := claims(t, aws.ToString(tok.AccessToken))["device_key"]; got != d.key || tok.NewDeviceMetadata != nil {
+		t.Fatalf("remembered device: device_key %v, NewDeviceMetadata %+v", got, tok.NewDeviceMetadata)
+	}
+
+	// Not remembered: MFA first, then the device proves itself.
+	must(e.api.AdminUpdateDeviceStatus(e.ctx, &cip.AdminUpdateDeviceStatusInput{UserPoolId: aws.String(pool), Username: aws.String("ann"),
+		DeviceKey: aws.String(d.key), DeviceRememberedStatus: types.DeviceRememberedStatusTypeNotRemembered}))(t)
+	tok = must(e.completeDeviceSRP(client, "ann", d, sms(signIn(d.key), d.key)))(t)
+	if got := claims(t, aws.ToString(tok.AccessToken))["device_key"]; got != d.key {
+		t.Fatalf("device not remembered: device_key %v", got)
+	}
+
+	// Remembered again, in a pool without ChallengeRequiredOnNewDevice:
+	// MFA all the same.
+	must(e.api.AdminUpdateDeviceStatus(e.ctx, &cip.AdminUpdateDeviceStatusInput{UserPoolId: aws.String(pool), Username: aws.String("ann"),
+		DeviceKey: aws.String(d.key), DeviceRememberedStatus: types.DeviceRememberedStatusTypeRemembered}))(t)
+	devices(false)
+	must(e.completeDeviceSRP(client, "ann", d, sms(signIn(d.key), d.key)))(t)
 }
