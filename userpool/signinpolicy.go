@@ -49,11 +49,11 @@ type passkeyFactor interface {
 	startWebAuthn(ctx context.Context, c storage.Client, p storage.Pool, u storage.User) (AuthOutput, error)
 }
 
-// userFactors are the first factors u can use in p: those the pool
+// firstFactors are the first factors u can use in p: those the pool
 // allows that the user is set up for — a password (offered as PASSWORD
 // and PASSWORD_SRP), a verified email, a verified phone number, a
 // registered passkey — in the order Cognito lists them.
-func (s *Service) userFactors(ctx context.Context, p storage.Pool, u storage.User) ([]string, error) {
+func (s *Service) firstFactors(ctx context.Context, p storage.Pool, u storage.User) ([]string, error) {
 	allowed := allowedFirstFactors(p)
 	var out []string
 	if contains(allowed, factorWebAuthn) && s.passkeys != nil {
@@ -110,11 +110,12 @@ func (s *Service) GetUserAuthFactors(ctx context.Context, in AccessTokenInput) (
 	if err != nil {
 		return GetUserAuthFactorsOutput{}, err
 	}
-	fs, err := s.userFactors(ctx, ts.pool, ts.user)
+	fs, err := s.firstFactors(ctx, ts.pool, ts.user)
 	if err != nil {
 		return GetUserAuthFactorsOutput{}, err
 	}
-	out := GetUserAuthFactorsOutput{Username: ts.user.Username, ConfiguredUserAuthFactors: []string{}}
+	v := viewMFA(ts.pool, ts.user)
+	out := GetUserAuthFactorsOutput{Username: ts.user.Username, PreferredMfaSetting: v.preferred, UserMFASettingList: v.list, ConfiguredUserAuthFactors: []string{}}
 	for _, f := range fs {
 		if f != challengePasswordSRP {
 			out.ConfiguredUserAuthFactors = append(out.ConfiguredUserAuthFactors, f)

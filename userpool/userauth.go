@@ -118,7 +118,7 @@ func (s *Service) startUserAuth(ctx context.Context, c storage.Client, p storage
 	case err != nil:
 		return AuthOutput{}, err
 	default:
-		if avail, err = s.userFactors(ctx, p, u); err != nil {
+		if avail, err = s.firstFactors(ctx, p, u); err != nil {
 			return AuthOutput{}, err
 		}
 	}
@@ -247,7 +247,7 @@ func (s *Service) selectFactor(ctx context.Context, c storage.Client, p storage.
 	avail := decoyFactors(p)
 	if !st.Fake {
 		var err error
-		if avail, err = s.userFactors(ctx, p, u); err != nil {
+		if avail, err = s.firstFactors(ctx, p, u); err != nil {
 			return AuthOutput{}, err
 		}
 	}
