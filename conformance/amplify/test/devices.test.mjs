@@ -6,8 +6,8 @@
 // refresh that names the device, forgetDevice, and Amplify's retry when the
 // server no longer knows its device ("Device does not exist.").
 //
-// MFA is not on the pool: the MFA work is not on main yet, so this shows
-// device SRP sign-in without an MFA challenge to skip.
+// Last, with MFA on (email codes): a remembered device signs in without
+// the code, a new device is asked for it.
 
 import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,6 +15,7 @@ import assert from 'node:assert/strict';
 import { Amplify } from 'aws-amplify';
 import {
   fetchAuthSession,
+  confirmSignIn,
   fetchDevices,
   forgetDevice,
   rememberDevice,
@@ -29,6 +30,7 @@ import {
   AdminSetUserPasswordCommand,
   CreateUserPoolClientCommand,
   CreateUserPoolCommand,
+  SetUserPoolMfaConfigCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 
 import {
@@ -37,9 +39,11 @@ import {
   callsSince,
   decodeJwt,
   mark,
+  outboxSnapshot,
   scenario,
   startServer,
   strongPassword,
+  waitForCode,
 } from './harness.mjs';
 
 let server;
@@ -85,7 +89,11 @@ step('a pool that tracks devices, remembered on the user\'s prompt, and a user',
   s.clientId = client.UserPoolClient.ClientId;
   s.username = 'dana';
   s.password = strongPassword();
-  await admin.send(new AdminCreateUserCommand({ UserPoolId: s.poolId, Username: s.username, MessageAction: 'SUPPRESS' }));
+  s.email = 'dana@example.com';
+  await admin.send(new AdminCreateUserCommand({
+    UserPoolId: s.poolId, Username: s.username, MessageAction: 'SUPPRESS',
+    UserAttributes: [{ Name: 'email', Value: s.email }, { Name: 'email_verified', Value: 'true' }],
+  }));
   await admin.send(new AdminSetUserPasswordCommand({
     UserPoolId: s.poolId, Username: s.username, Password: s.password, Permanent: true,
   }));
@@ -183,4 +191,24 @@ step('forgetDevice forgets the current device: fetchDevices is empty, the next s
   assert.equal(sent.DEVICE_KEY, undefined, 'Amplify forgot the device key');
   oneCall(again, 'ConfirmDevice');
   assert.equal((await fetchDevices()).length, 1);
+});
+
+step('with MFA on, the remembered device signs in without a code; a new device is asked for one', async () => {
+  await admin.send(new SetUserPoolMfaConfigCommand({ UserPoolId: s.poolId, MfaConfiguration: 'ON', EmailMfaConfiguration: {} }));
+  await rememberDevice();
+  await signOut();
+  const m = mark();
+  const r = await signIn({ username: s.username, password: s.password });
+  assert.equal(r.nextStep.signInStep, 'DONE', 'no MFA step on the remembered device');
+  assert.deepEqual(callsSince(m, 'RespondToAuthChallenge').map((c) => c.response.ChallengeName ?? 'tokens'),
+    ['DEVICE_SRP_AUTH', 'DEVICE_PASSWORD_VERIFIER', 'tokens']);
+  await forgetDevice();
+  await signOut();
+  const seen = await outboxSnapshot(server);
+  const onNew = await signIn({ username: s.username, password: s.password });
+  assert.equal(onNew.nextStep.signInStep, 'CONFIRM_SIGN_IN_WITH_EMAIL_CODE', 'a new device is asked for the code');
+  const code = await waitForCode(server, { destination: s.email, kind: 'mfa_email', exclude: seen });
+  const done = await confirmSignIn({ challengeResponse: code });
+  assert.equal(done.nextStep.signInStep, 'DONE');
+  assert.ok((await accessClaims()).device_key, 'the new device is named');
 });
