@@ -3,7 +3,9 @@
 // testdata/samlidp) configured through the AWS SDK; the managed login
 // page's provider button, the IdP's own login form, its form posting the
 // response back, the callback with a code and tokens for the federated
-// user; then sign-out at the IdP through /logout.
+// user; then sign-out at the IdP through /logout. Then the same sign-in
+// from an app page through Amplify's
+// signInWithRedirect({ provider: { custom: 'Corp' } }).
 
 import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -18,8 +20,8 @@ import {
 } from '@aws-sdk/client-cognito-identity-provider';
 
 import {
-  POOL_ID, SUITE_ROOT, adminClient, authorizeURL, decodeJwt, exchangeCode, launchBrowser, newContext, pkce, request,
-  scenario, screenshotPrefix, serveHttps, shot, startServer, waitForPath,
+  POOL_ID, SUITE_ROOT, adminClient, authorizeURL, bundleForBrowser, decodeJwt, exchangeCode, launchBrowser, newContext,
+  pkce, request, scenario, screenshotPrefix, serveHttps, shot, startServer, waitForPath,
 } from './harness.mjs';
 
 screenshotPrefix('saml');
@@ -36,9 +38,59 @@ let rp;
 let idp; // { url, child, dir }
 let browser;
 let page;
+let bundle = '';
 
 const callback = () => `${rp.url}/callback`;
 const signedOut = () => `${rp.url}/signed-out`;
+const SCOPES = ['openid', 'email', 'profile', 'aws.cognito.signin.user.admin'];
+
+// The app page: Amplify configured for the pool, a button calling
+// signInWithRedirect with the SAML provider's name.
+const ENTRY = `
+import { Amplify } from 'aws-amplify';
+import { fetchAuthSession, signInWithRedirect } from 'aws-amplify/auth';
+import 'aws-amplify/auth/enable-oauth-listener';
+import { Hub } from 'aws-amplify/utils';
+
+window.__hub = [];
+Hub.listen('auth', ({ payload }) => {
+  const error = payload.data && payload.data.error;
+  window.__hub.push({ event: payload.event, error: error ? String(error.name || '') + ': ' + String(error.message || error) : null });
+});
+Amplify.configure(window.__AMPLIFY_CONFIG__);
+window.__api = {
+  session: async () => {
+    const s = await fetchAuthSession();
+    return s.tokens ? { accessPayload: s.tokens.accessToken.payload, idPayload: s.tokens.idToken ? s.tokens.idToken.payload : null } : null;
+  },
+};
+document.getElementById('login').addEventListener('click', () => {
+  signInWithRedirect({ provider: { custom: '${PROVIDER}' } }).catch((e) => { window.__error = String(e); });
+});
+window.__ready = true;
+`;
+
+function indexHTML() {
+  const config = {
+    Auth: {
+      Cognito: {
+        userPoolId: POOL_ID,
+        userPoolClientId: CLIENT,
+        userPoolEndpoint: server.https,
+        loginWith: {
+          oauth: {
+            domain: `localhost:${server.tlsPort}`, scopes: SCOPES, responseType: 'code',
+            redirectSignIn: [`${rp.url}/`], redirectSignOut: [`${rp.url}/`],
+          },
+        },
+      },
+    },
+  };
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>SAML app</title>
+<script>window.__AMPLIFY_CONFIG__ = ${JSON.stringify(config)};</script>
+<script type="module" src="/app.js"></script></head>
+<body><h1>SAML app</h1><button id="login">Sign in with ${PROVIDER}</button></body></html>`;
+}
 
 /** Builds and starts the test IdP; resolves with its base URL. */
 async function startIdP() {
@@ -84,8 +136,17 @@ before(async () => {
     cert: server.cert,
     key: server.key,
     handler: (req, res) => {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      res.end('<!doctype html><title>Relying party</title><h1>ok</h1>');
+      const { pathname } = new URL(req.url, 'https://localhost');
+      if (pathname === '/app.js') {
+        res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-store' });
+        res.end(bundle);
+      } else if (pathname === '/') {
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+        res.end(indexHTML());
+      } else {
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+        res.end('<!doctype html><title>Relying party</title><h1>ok</h1>');
+      }
     },
   });
   idp = await startIdP();
@@ -99,8 +160,8 @@ before(async () => {
   await api.send(new UpdateUserPoolClientCommand({
     UserPoolId: POOL_ID, ClientId: CLIENT, ClientName: 'SAML app',
     AllowedOAuthFlowsUserPoolClient: true, AllowedOAuthFlows: ['code'],
-    AllowedOAuthScopes: ['openid', 'email', 'profile'],
-    CallbackURLs: [callback()], LogoutURLs: [signedOut()],
+    AllowedOAuthScopes: SCOPES,
+    CallbackURLs: [callback(), `${rp.url}/`], LogoutURLs: [signedOut(), `${rp.url}/`],
     ExplicitAuthFlows: ['ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
     SupportedIdentityProviders: ['COGNITO', PROVIDER],
   }));
@@ -177,4 +238,40 @@ step('sign-out goes through the IdP and on to the sign-out URL', async () => {
   await page.waitForURL((u) => u.href.startsWith(`${idp.url}/sso`), { timeout: 15_000 });
   assert.equal(await page.locator('input[name=password]').count(), 1, 'the IdP asks for the password again');
   await shot(page, 'idp-login-after-signout');
+});
+
+step('bundle aws-amplify for the browser with esbuild', async () => {
+  bundle = await bundleForBrowser(ENTRY);
+  assert.ok(bundle.length > 10_000);
+}, { timeout: 120_000 });
+
+step('Amplify signInWithRedirect({provider: {custom}}) signs in through the SAML IdP', async () => {
+  page = await (await newContext(browser)).newPage();
+  page.on('pageerror', (err) => process.stderr.write(`[page error] ${err.message}\n`));
+  await page.goto(`${rp.url}/`);
+  await page.waitForFunction(() => window.__ready === true, null, { timeout: 15_000 });
+  await Promise.all([
+    page.waitForURL((u) => u.href.startsWith(`${idp.url}/sso`), { timeout: 15_000 }),
+    page.click('#login'),
+  ]);
+  await page.fill('input[name=user]', IDP_USER);
+  await page.fill('input[name=password]', IDP_PASSWORD);
+  await Promise.all([page.waitForURL((u) => u.origin === rp.url, { timeout: 30_000 }), page.click('input[type=submit]')]);
+  await page.waitForFunction(
+    () => (window.__hub || []).some((e) => e.event === 'signInWithRedirect' || e.event === 'signInWithRedirect_failure'),
+    null, { timeout: 20_000 },
+  );
+  await shot(page, 'amplify-signed-in');
+  const hub = await page.evaluate(() => window.__hub);
+  assert.equal(hub.find((e) => e.event === 'signInWithRedirect_failure'), undefined, JSON.stringify(hub));
+  const s = await page.evaluate(() => window.__api.session());
+  assert.ok(s, 'no tokens');
+  const id = s.idPayload;
+  assert.equal(id['cognito:username'], `${PROVIDER}_${IDP_EMAIL}`);
+  assert.equal(s.accessPayload.username, `${PROVIDER}_${IDP_EMAIL}`);
+  assert.equal(id.email, IDP_EMAIL);
+  assert.equal(id.identities.length, 1, JSON.stringify(id.identities));
+  assert.equal(id.identities[0].providerName, PROVIDER);
+  assert.equal(id.identities[0].providerType, 'SAML');
+  assert.equal(id.identities[0].userId, IDP_EMAIL);
 });
