@@ -107,6 +107,12 @@ type Config struct {
 	// WebhookTimeout bounds one trigger webhook call; zero means
 	// Cognito's 5 s.
 	WebhookTimeout time.Duration
+	// SMSWebhookURL, when set, receives every text message (SMS codes),
+	// signed with SMSWebhookSecret like the trigger webhooks; without
+	// it, text messages go to the development outbox (or, with SMTP
+	// delivery, wait undelivered).
+	SMSWebhookURL    string
+	SMSWebhookSecret []byte
 	// EventsKeepAlive is the events WebSocket's ka interval; zero means
 	// 60 s.
 	EventsKeepAlive time.Duration

@@ -127,12 +127,20 @@ func (s *Server) init(ctx context.Context, fc *FileConfig) error {
 	if err != nil {
 		return err
 	}
-	svc, err := userpool.New(ctx, userpool.Options{
+	hooks := triggers.New(triggers.Options{Timeout: cfg.WebhookTimeout, AllowPrivate: cfg.WebhookAllowPrivate, Production: cfg.Production})
+	sms, err := newSMSWebhook(hooks, cfg.SMSWebhookURL, cfg.SMSWebhookSecret)
+	if err != nil {
+		return err
+	}
+	opts := userpool.Options{
 		Storage: s.store, Keys: km, Sender: sender, Logger: cfg.Logger, IssuerBase: cfg.PublicURL,
 		TokenLifetime: cfg.TokenLifetime, Region: defaultRegion, Lockout: cfg.Lockout, Federation: fed,
-		PasskeyLocalHTTP: !cfg.Production,
-		Invoker:          triggers.New(triggers.Options{Timeout: cfg.WebhookTimeout, AllowPrivate: cfg.WebhookAllowPrivate, Production: cfg.Production}),
-	})
+		PasskeyLocalHTTP: !cfg.Production, Invoker: hooks,
+	}
+	if sms != nil {
+		opts.SMSSender = sms
+	}
+	svc, err := userpool.New(ctx, opts)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"io"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/cognate-auth/cognate/events"
@@ -41,6 +42,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.DemoClientBundle, "demo-client-bundle", "", "directory whose app.js (an aws-amplify bundle) the demo serves at /amplify/app.js")
 	fs.BoolVar(&cfg.WebhookAllowPrivate, "webhook-allow-private", false, "let trigger webhooks live at private and link-local addresses (and loopback with --production)")
 	fs.DurationVar(&cfg.WebhookTimeout, "webhook-timeout", 0, "longest a trigger webhook call may take (0: Cognito's 5s)")
+	fs.StringVar(&cfg.SMSWebhookURL, "sms-webhook-url", "", "send text messages (SMS codes) to this webhook, signed with the key in COGNATE_SMS_WEBHOOK_SECRET")
 	fs.DurationVar(&cfg.TokenLifetime, "token-lifetime", 0, "development: every access and id token lives this long (e.g. 30s), to exercise expiry")
 	fs.DurationVar(&cfg.EventsKeepAlive, "events-keepalive", 60*time.Second, "interval of the events WebSocket keep-alive (ka) message")
 	fs.StringVar(&cfg.EventsOrigins, "events-origins", "*", "origins allowed to open events WebSockets (comma-separated host patterns)")
@@ -70,6 +72,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	cfg.Logger = slog.New(reqid.Handler{Handler: h})
 	cfg.Out = stdout
+	// A key, unlike the other settings, never goes on the command line.
+	cfg.SMSWebhookSecret = []byte(os.Getenv("COGNATE_SMS_WEBHOOK_SECRET"))
 	srv, err := server.New(ctx, cfg)
 	if err != nil {
 		return err
