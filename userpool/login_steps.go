@@ -43,12 +43,16 @@ func (s *Service) loginNext(ctx context.Context, c storage.Client, p storage.Poo
 
 // LoginRespond answers a managed-login step (responses as
 // RespondToAuthChallenge's ChallengeResponses: SOFTWARE_TOKEN_MFA_CODE,
-// SMS_MFA_CODE, EMAIL_OTP_CODE, ANSWER, EMAIL). The result names the
-// user once signed in, or the next step.
+// SMS_MFA_CODE, EMAIL_OTP_CODE, ANSWER, EMAIL; a passkey step's
+// CREDENTIAL). The result names the user once signed in, or the next
+// step.
 func (s *Service) LoginRespond(ctx context.Context, clientID, challenge, session string, responses map[string]string) (LoginResult, error) {
 	c, p, err := s.client(ctx, clientID)
 	if err != nil {
 		return LoginResult{}, err
+	}
+	if challenge == factorWebAuthn {
+		return s.loginPasskey(ctx, c, p, session, responses["CREDENTIAL"])
 	}
 	st, err := s.openMFAState(p, c, session, challenge)
 	if err != nil {

@@ -24,6 +24,10 @@ type webAuthnState struct {
 	Sub      string `json:"s"`
 	// Challenge is the base64url challenge the assertion must sign.
 	Challenge string `json:"c"`
+	// Hosted marks a managed-login step (login_passkey.go): it ends in
+	// the browser's login session, never in API tokens, and the other
+	// way round.
+	Hosted bool `json:"h,omitempty"`
 }
 
 // requestOptions is the JSON form of PublicKeyCredentialRequestOptions,
@@ -52,30 +56,35 @@ func (ps passkeySignIn) hasCredential(ctx context.Context, u storage.User) (bool
 // startWebAuthn is the WEB_AUTHN challenge: request options naming the
 // user's passkeys and a fresh challenge, which the Session carries.
 func (ps passkeySignIn) startWebAuthn(ctx context.Context, c storage.Client, p storage.Pool, u storage.User) (AuthOutput, error) {
-	s := ps.s
-	rp, err := s.relyingParty(p)
-	if err != nil {
-		return AuthOutput{}, err
-	}
-	creds, err := s.store.ListWebAuthnCredentials(ctx, p.ID, u.Username, nil, 0)
+	creds, err := ps.s.store.ListWebAuthnCredentials(ctx, p.ID, u.Username, nil, 0)
 	if err != nil {
 		return AuthOutput{}, internal("list passkeys", err)
 	}
 	if len(creds) == 0 {
 		return AuthOutput{}, errorf(ErrNotAuthorized, "The user has no passkey.")
 	}
+	return ps.s.webAuthnChallenge(c, p, webAuthnState{Username: u.Username, Sub: u.Sub}, descriptors(creds))
+}
+
+// webAuthnChallenge seals st with a fresh challenge into the WEB_AUTHN
+// step's Session, with request options allowing creds.
+func (s *Service) webAuthnChallenge(c storage.Client, p storage.Pool, st webAuthnState, creds []credentialDescriptor) (AuthOutput, error) {
+	rp, err := s.relyingParty(p)
+	if err != nil {
+		return AuthOutput{}, err
+	}
 	challenge := make([]byte, 32)
 	if _, err := rand.Read(challenge); err != nil {
 		return AuthOutput{}, internal("challenge", err)
 	}
-	st := webAuthnState{Username: u.Username, Sub: u.Sub, Challenge: b64url.EncodeToString(challenge)}
+	st.Challenge = b64url.EncodeToString(challenge)
 	sess, err := s.sealer.seal(sealWebAuthnSignIn, p.ID+"|"+c.ClientID, s.now(), st)
 	if err != nil {
 		return AuthOutput{}, internal("seal session", err)
 	}
 	opts, err := json.Marshal(requestOptions{
 		Challenge: st.Challenge, Timeout: sessionTTL(c).Milliseconds(), RPID: rp.id,
-		AllowCredentials: descriptors(creds), UserVerification: rp.uv,
+		AllowCredentials: creds, UserVerification: rp.uv,
 	})
 	if err != nil {
 		return AuthOutput{}, internal("request options", err)
@@ -94,36 +103,8 @@ func (ps passkeySignIn) startWebAuthn(ctx context.Context, c storage.Client, p s
 // used once, and the new count stored, in one transaction before tokens
 // are issued; a refused assertion writes nothing.
 func (s *Service) respondWebAuthn(ctx context.Context, c storage.Client, p storage.Pool, session string, cr map[string]string) (AuthOutput, error) {
-	var st webAuthnState
-	if err := s.sealer.open(sealWebAuthnSignIn, p.ID+"|"+c.ClientID, session, sessionTTL(c), s.now(), &st); err != nil {
-		return AuthOutput{}, errReplayed
-	}
-	rp, err := s.relyingParty(p)
+	u, err := s.proveWebAuthn(ctx, c, p, session, cr["CREDENTIAL"], false)
 	if err != nil {
-		return AuthOutput{}, err
-	}
-	raw := cr["CREDENTIAL"]
-	if raw == "" {
-		return AuthOutput{}, invalidParam("Missing required parameter CREDENTIAL")
-	}
-	par, err := protocol.ParseCredentialRequestResponseBytes([]byte(raw))
-	if err != nil {
-		return AuthOutput{}, invalidParam("Invalid CREDENTIAL: %s", protocolReason(err))
-	}
-	u, cred, err := s.assertionSubject(ctx, p, st, par)
-	if err != nil {
-		return AuthOutput{}, err
-	}
-	if err := s.verifyAssertion(rp, st, par, cred); err != nil {
-		return AuthOutput{}, err
-	}
-	switch err := s.gate(u); {
-	case errors.Is(err, errNewPasswordRequired):
-		return AuthOutput{}, errWebAuthnRefused
-	case err != nil:
-		return AuthOutput{}, err
-	}
-	if err := s.useAssertion(ctx, c, p, st, cred, par.Response.AuthenticatorData.Counter); err != nil {
 		return AuthOutput{}, err
 	}
 	res, err := s.signIn(ctx, c, p, u, grant{scope: ScopeSignInUserAdmin, newDevice: tracksDevices(p)})
@@ -131,6 +112,44 @@ func (s *Service) respondWebAuthn(ctx context.Context, c storage.Client, p stora
 		return AuthOutput{}, err
 	}
 	return AuthOutput{AuthenticationResult: res}, nil
+}
+
+// proveWebAuthn runs respondWebAuthn's checks on the assertion raw
+// against a Session of the same kind (hosted or API) and returns the user
+// it proves.
+func (s *Service) proveWebAuthn(ctx context.Context, c storage.Client, p storage.Pool, session, raw string, hosted bool) (storage.User, error) {
+	var st webAuthnState
+	if err := s.sealer.open(sealWebAuthnSignIn, p.ID+"|"+c.ClientID, session, sessionTTL(c), s.now(), &st); err != nil || st.Hosted != hosted {
+		return storage.User{}, errReplayed
+	}
+	rp, err := s.relyingParty(p)
+	if err != nil {
+		return storage.User{}, err
+	}
+	if raw == "" {
+		return storage.User{}, invalidParam("Missing required parameter CREDENTIAL")
+	}
+	par, err := protocol.ParseCredentialRequestResponseBytes([]byte(raw))
+	if err != nil {
+		return storage.User{}, invalidParam("Invalid CREDENTIAL: %s", protocolReason(err))
+	}
+	u, cred, err := s.assertionSubject(ctx, p, st, par)
+	if err != nil {
+		return storage.User{}, err
+	}
+	if err := s.verifyAssertion(rp, st, par, cred); err != nil {
+		return storage.User{}, err
+	}
+	switch err := s.gate(u); {
+	case errors.Is(err, errNewPasswordRequired):
+		return storage.User{}, errWebAuthnRefused
+	case err != nil:
+		return storage.User{}, err
+	}
+	if err := s.useAssertion(ctx, c, p, st, cred, par.Response.AuthenticatorData.Counter); err != nil {
+		return storage.User{}, err
+	}
+	return u, nil
 }
 
 // assertionSubject finds the Session's user and the passkey the assertion

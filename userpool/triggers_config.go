@@ -172,6 +172,9 @@ func (s *Service) UpdateUserPool(ctx context.Context, in UpdateUserPoolInput) (E
 		if in.MfaConfiguration != "" {
 			p.Settings.MFAConfiguration = set.MFAConfiguration
 		}
+		if in.Policies != nil && in.Policies.SignInPolicy != nil {
+			p.Settings.AllowedFirstAuthFactors = set.AllowedFirstAuthFactors
+		}
 		p.Settings.DeletionProtection = set.DeletionProtection
 		p.Settings.AllowAdminCreateUserOnly = set.AllowAdminCreateUserOnly
 		p.Settings.AttributesRequireVerificationBeforeUpdate = set.AttributesRequireVerificationBeforeUpdate
