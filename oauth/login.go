@@ -99,6 +99,9 @@ func (h *Handler) loginView(r *http.Request, ar *authzRequest, username string) 
 		Fields: []*field{usernameField(v, ar.client, username), pw},
 		Submit: button{ID: "signin", Label: v.T("login.submit")},
 	}
+	if h.svc.PasskeySignInAllowed(r.Context(), ar.client.ClientID) {
+		v.Form.Extra = &button{ID: actionPasskey, Label: v.T("login.passkey")}
+	}
 	v.formOrigins = h.loginProviders(r.Context(), v, ar)
 	if ar.client.SignUpAllowed {
 		v.Links = append(v.Links, link{Prefix: v.T("login.no_account"), Label: v.T("login.signup"), URL: pageURL("/signup", ar)})
@@ -133,6 +136,10 @@ func (h *Handler) loginPOST(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	username := strings.TrimSpace(r.PostForm.Get("username"))
 	v := h.loginView(r, ar, username)
+	if r.PostForm.Get("action") == actionPasskey && v.Form.Extra != nil {
+		h.passkeyStart(w, r, ar, v, username)
+		return
+	}
 	if !required(v, ar, r, "username", "password") {
 		h.render(w, r, http.StatusBadRequest, v, ar.redirect)
 		return

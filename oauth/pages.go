@@ -74,6 +74,9 @@ type view struct {
 	// An authenticator app's setup: its QR code and secret.
 	QR     template.HTML
 	Secret string
+	// PasskeyOptions are a passkey step's request options (JSON), which
+	// assets/passkey.js hands to navigator.credentials.get.
+	PasskeyOptions string
 	// Error page only.
 	Detail string
 	Retry  string
