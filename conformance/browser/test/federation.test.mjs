@@ -4,14 +4,15 @@
 // there). Once through the managed login page's provider button (the app's
 // code redeemed by this test), once through Amplify's
 // signInWithRedirect({ provider: { custom: 'Upstream' } }), then Amplify's
-// signOut.
+// signOut. Last, a second provider user linked to an existing local user
+// (AdminLinkProviderForUser) signs in as that local user.
 
 import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
-  AdminCreateUserCommand, AdminSetUserPasswordCommand, CognitoIdentityProviderClient, CreateIdentityProviderCommand,
-  CreateUserPoolClientCommand,
+  AdminCreateUserCommand, AdminLinkProviderForUserCommand, AdminSetUserPasswordCommand, CognitoIdentityProviderClient,
+  CreateIdentityProviderCommand, CreateUserPoolClientCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 
 import { startCognate } from '../../lib/cognate.mjs';
@@ -25,6 +26,8 @@ screenshotPrefix('federation');
 const CLIENT = 'fedapp';
 const PROVIDER = 'Upstream';
 const EMAIL = 'federated-user@example.com';
+const LINKED_EMAIL = 'linked-upstream@example.com';
+const LOCAL_EMAIL = 'local-user@example.com';
 const SCOPES = ['openid', 'email', 'profile', 'aws.cognito.signin.user.admin'];
 
 let server; // the pool under test
@@ -223,26 +226,31 @@ step('the managed login page\'s provider button signs in through the provider', 
   await page.context().close();
 });
 
-step('Amplify signInWithRedirect({provider: {custom}}) signs in through the provider', async () => {
-  page = await (await newContext(browser)).newPage();
-  page.on('pageerror', (err) => process.stderr.write(`[page error] ${err.message}\n`));
+/** Signs in through the provider from the Amplify page; resolves with the session. */
+async function amplifySignIn(email) {
   await page.goto(`${app.url}/`);
   await page.waitForFunction(() => window.__ready === true, null, { timeout: 15_000 });
   await Promise.all([
     page.waitForURL((u) => u.origin === upstream.cognate.http && u.pathname === '/login', { timeout: 15_000 }),
     page.click('#login'),
   ]);
-  await page.fill('input[name=username]', EMAIL);
+  await page.fill('input[name=username]', email);
   await page.fill('input[name=password]', PASSWORD);
   await Promise.all([page.waitForURL((u) => u.origin === app.url, { timeout: 20_000 }), page.click('#signin')]);
   await page.waitForFunction(
     () => (window.__hub || []).some((e) => e.event === 'signInWithRedirect' || e.event === 'signInWithRedirect_failure'),
     null, { timeout: 20_000 },
   );
-  await shot(page, 'amplify-signed-in');
   const hub = await page.evaluate(() => window.__hub);
   assert.equal(hub.find((e) => e.event === 'signInWithRedirect_failure'), undefined, JSON.stringify(hub));
-  const s = await page.evaluate(() => window.__api.session());
+  return page.evaluate(() => window.__api.session());
+}
+
+step('Amplify signInWithRedirect({provider: {custom}}) signs in through the provider', async () => {
+  page = await (await newContext(browser)).newPage();
+  page.on('pageerror', (err) => process.stderr.write(`[page error] ${err.message}\n`));
+  const s = await amplifySignIn(EMAIL);
+  await shot(page, 'amplify-signed-in');
   assert.ok(s, 'no tokens');
   checkClaims(s.idPayload);
   assert.equal(s.accessPayload.username, `${PROVIDER}_${upstream.sub}`);
@@ -254,6 +262,53 @@ step('Amplify signOut goes through /logout; the tokens are gone', async () => {
     page.click('#logout'),
   ]);
   await page.waitForURL((u) => u.origin === app.url, { timeout: 15_000 });
+  await page.waitForFunction(() => window.__ready === true, null, { timeout: 15_000 });
+  assert.equal(await page.evaluate(() => window.__api.session()), null);
+});
+
+let local; // the local user: { username, sub }
+let linkedSub;
+
+step('AdminLinkProviderForUser links a new provider user to an existing local user', async () => {
+  const up = await upstream.api.send(new AdminCreateUserCommand({
+    UserPoolId: upstream.pool, Username: LINKED_EMAIL, MessageAction: 'SUPPRESS',
+    UserAttributes: [{ Name: 'email', Value: LINKED_EMAIL }, { Name: 'email_verified', Value: 'true' }],
+  }));
+  await upstream.api.send(new AdminSetUserPasswordCommand({ UserPoolId: upstream.pool, Username: LINKED_EMAIL, Password: PASSWORD, Permanent: true }));
+  linkedSub = up.User.Attributes.find((a) => a.Name === 'sub').Value;
+  const api = adminClient(server);
+  const u = await api.send(new AdminCreateUserCommand({
+    UserPoolId: POOL_ID, Username: LOCAL_EMAIL, MessageAction: 'SUPPRESS',
+    UserAttributes: [{ Name: 'email', Value: LOCAL_EMAIL }, { Name: 'email_verified', Value: 'true' }],
+  }));
+  local = { username: u.User.Username, sub: u.User.Attributes.find((a) => a.Name === 'sub').Value };
+  await api.send(new AdminLinkProviderForUserCommand({
+    UserPoolId: POOL_ID,
+    DestinationUser: { ProviderName: 'Cognito', ProviderAttributeValue: local.username },
+    SourceUser: { ProviderName: PROVIDER, ProviderAttributeName: 'Cognito_Subject', ProviderAttributeValue: linkedSub },
+  }));
+});
+
+step('signing in through the provider as the linked user gives the local user\'s tokens', async () => {
+  page = await (await newContext(browser)).newPage();
+  page.on('pageerror', (err) => process.stderr.write(`[page error] ${err.message}\n`));
+  const s = await amplifySignIn(LINKED_EMAIL);
+  await shot(page, 'amplify-linked-signed-in');
+  assert.ok(s, 'no tokens');
+  assert.equal(s.idPayload['cognito:username'], local.username);
+  assert.equal(s.idPayload.sub, local.sub);
+  assert.equal(s.accessPayload.username, local.username);
+  assert.equal(s.accessPayload.sub, local.sub);
+  const ids = s.idPayload.identities ?? [];
+  assert.ok(ids.some((i) => i.providerName === PROVIDER && i.userId === linkedSub), JSON.stringify(ids));
+});
+
+step('the linked user signs out through Amplify; the tokens are gone', async () => {
+  // Back at the app only once /logout redirected there: the next document.
+  await Promise.all([
+    page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame() && f.url().startsWith(app.url), timeout: 15_000 }),
+    page.click('#logout'),
+  ]);
   await page.waitForFunction(() => window.__ready === true, null, { timeout: 15_000 });
   assert.equal(await page.evaluate(() => window.__api.session()), null);
 });
