@@ -10,11 +10,12 @@ import (
 	"github.com/cognate-auth/cognate/session"
 )
 
-// The sign-in forms are protected from cross-site posts by package csrf: a
-// random value in the demo_csrf cookie (SameSite=Strict, HttpOnly, only
-// under /sign-in), HMAC(key, value) in each form's csrf_token field, and a
-// Sec-Fetch-Site / Origin / Referer check naming this site: the session
-// manager's Origin, or the request's own.
+// The sign-in and account-security forms are protected from cross-site
+// posts by package csrf: a random value in the demo_csrf cookie
+// (SameSite=Strict, HttpOnly, Path=/ so that both /sign-in and
+// /account/security get it), HMAC(key, value) in each form's csrf_token
+// field, and a Sec-Fetch-Site / Origin / Referer check naming this site:
+// the session manager's Origin, or the request's own.
 //
 // The key lives in the process: the demo runs on one node, and a restart
 // only makes an open form ask to be submitted again.
@@ -27,7 +28,7 @@ const (
 
 func newCSRF(s *session.Manager) *csrf.Protector {
 	return csrf.New(csrf.Options{
-		CookieName: csrfCookie, CookiePath: signInPath, FieldName: csrfField,
+		CookieName: csrfCookie, CookiePath: "/", FieldName: csrfField,
 		Origins: []string{s.Config().Origin},
 	})
 }

@@ -9,7 +9,8 @@
     button.disabled = true;
     try {
       const body = new URLSearchParams({ csrf_token: form.csrf_token.value, action: 'passkey-options' });
-      const res = await fetch(form.action, { method: 'POST', body, credentials: 'same-origin' });
+      // form.action is the input named "action", not the form's URL.
+      const res = await fetch(form.getAttribute('action'), { method: 'POST', body, credentials: 'same-origin' });
       if (!res.ok) throw new Error('The user pool did not start the registration.');
       const publicKey = PublicKeyCredential.parseCreationOptionsFromJSON(await res.json());
       const credential = await navigator.credentials.create({ publicKey });
