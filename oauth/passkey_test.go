@@ -87,6 +87,7 @@ func TestLoginPasskey(t *testing.T) {
 	mia, leo := e.passkey("mia@example.com"), e.passkey("leo@example.com")
 	e.user("ann@example.com", "Passw0rd!")
 	q := e.authorizeQuery("")
+	stale := uint32(1) // the first sign-in below stores a count of at least 1
 	tests := []struct {
 		name, user string
 		key        *passkeytest.Authenticator
@@ -97,6 +98,7 @@ func TestLoginPasskey(t *testing.T) {
 		{name: "the user's passkey", user: "mia@example.com", key: mia, want: http.StatusFound},
 		{name: "a forged signature", user: "mia@example.com", key: mia, forge: passkeytest.Forge{BadSignature: true}, want: http.StatusBadRequest},
 		{name: "another page's origin", user: "mia@example.com", key: mia, forge: passkeytest.Forge{Origin: "https://evil.example"}, want: http.StatusBadRequest},
+		{name: "a sign count not above the stored one", user: "mia@example.com", key: mia, forge: passkeytest.Forge{Count: &stale}, want: http.StatusBadRequest},
 		{name: "a replayed assertion", user: "mia@example.com", key: mia, replay: true, want: http.StatusBadRequest},
 		{name: "another user's passkey", user: "mia@example.com", key: leo, want: http.StatusBadRequest},
 		{name: "a user without a passkey", user: "ann@example.com", key: mia, want: http.StatusBadRequest},
