@@ -275,6 +275,11 @@ type Message struct {
 	Attempts      int
 	NextAttemptAt time.Time
 	LastError     string
+	// Subject and Body are the CustomMessage trigger's text, with the
+	// code and username still as placeholders ({####}, {username});
+	// empty means the default text.
+	Subject string
+	Body    string
 }
 
 // AttemptCount counts failed attempts at a secret a caller must prove under

@@ -13,7 +13,7 @@ import (
 )
 
 const messageColumns = `id, pool_id, username, destination, kind, code, created_at,
-	done_at, attempts, next_attempt_at, last_error`
+	done_at, attempts, next_attempt_at, last_error, COALESCE(custom_subject, ''), COALESCE(custom_body, '')`
 
 func scanMessage(r pgx.Row) (storage.Message, error) {
 	var (
@@ -21,7 +21,7 @@ func scanMessage(r pgx.Row) (storage.Message, error) {
 		created, done, nextTry int64
 	)
 	if err := r.Scan(&m.ID, &m.PoolID, &m.Username, &m.Destination, &m.Kind, &m.Code, &created,
-		&done, &m.Attempts, &nextTry, &m.LastError); err != nil {
+		&done, &m.Attempts, &nextTry, &m.LastError, &m.Subject, &m.Body); err != nil {
 		return storage.Message{}, err
 	}
 	m.CreatedAt, m.DoneAt, m.NextAttemptAt = fromMicros(created), fromMicros(done), fromMicros(nextTry)
@@ -33,9 +33,10 @@ func scanMessage(r pgx.Row) (storage.Message, error) {
 func (s *Store) AddMessage(ctx context.Context, m storage.Message) error {
 	_, err := execRows(ctx, s.q(), "add message",
 		`INSERT INTO messages (pool_id, username, destination, kind, code, created_at,
-			done_at, attempts, next_attempt_at, last_error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+			done_at, attempts, next_attempt_at, last_error, custom_subject, custom_body)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		m.PoolID, m.Username, m.Destination, m.Kind, m.Code, micros(m.CreatedAt),
-		micros(m.DoneAt), m.Attempts, micros(m.NextAttemptAt), m.LastError)
+		micros(m.DoneAt), m.Attempts, micros(m.NextAttemptAt), m.LastError, nullText(m.Subject), nullText(m.Body))
 	return err
 }
 
@@ -116,4 +117,12 @@ func (s *Store) UpdateMessage(ctx context.Context, id int64, fn func(storage.Mes
 			WHERE id = $1`,
 			id, m.Code, micros(m.DoneAt), m.Attempts, micros(m.NextAttemptAt), m.LastError)
 	})
+}
+
+// nullText stores an empty custom text as NULL.
+func nullText(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }

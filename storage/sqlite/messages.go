@@ -9,11 +9,12 @@ import (
 )
 
 const messageColumns = `id, pool_id, username, destination, kind, code, created_at,
-	done_at, attempts, next_attempt_at, last_error`
+	done_at, attempts, next_attempt_at, last_error, COALESCE(custom_subject, ''), COALESCE(custom_body, '')`
 
 const (
 	sqlAddMessage = `INSERT INTO messages (pool_id, username, destination, kind, code, created_at,
-	done_at, attempts, next_attempt_at, last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	done_at, attempts, next_attempt_at, last_error, custom_subject, custom_body)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	sqlGetMessage    = `SELECT ` + messageColumns + ` FROM messages WHERE id = ?`
 	sqlUpdateMessage = `UPDATE messages SET code = ?, done_at = ?, attempts = ?, next_attempt_at = ?, last_error = ?
 	WHERE id = ?`
@@ -25,7 +26,7 @@ func scanMessage(sc scanner) (storage.Message, error) {
 		created, done, nextTry int64
 	)
 	if err := sc.Scan(&m.ID, &m.PoolID, &m.Username, &m.Destination, &m.Kind, &m.Code, &created,
-		&done, &m.Attempts, &nextTry, &m.LastError); err != nil {
+		&done, &m.Attempts, &nextTry, &m.LastError, &m.Subject, &m.Body); err != nil {
 		return m, err
 	}
 	m.CreatedAt, m.DoneAt, m.NextAttemptAt = fromMicros(created), fromMicros(done), fromMicros(nextTry)
@@ -37,7 +38,7 @@ func scanMessage(sc scanner) (storage.Message, error) {
 func (s *Store) AddMessage(ctx context.Context, m storage.Message) error {
 	_, err := execRowsStmt(ctx, s.stmt(ctx, stAddMessage), "add message",
 		m.PoolID, m.Username, m.Destination, m.Kind, m.Code, micros(m.CreatedAt),
-		micros(m.DoneAt), m.Attempts, micros(m.NextAttemptAt), m.LastError)
+		micros(m.DoneAt), m.Attempts, micros(m.NextAttemptAt), m.LastError, nullText(m.Subject), nullText(m.Body))
 	return err
 }
 
@@ -94,4 +95,12 @@ func (s *Store) UpdateMessage(ctx context.Context, id int64, fn func(storage.Mes
 		return execOne(ctx, tx.tx, "update message", sqlUpdateMessage,
 			m.Code, micros(m.DoneAt), m.Attempts, micros(m.NextAttemptAt), m.LastError, id)
 	})
+}
+
+// nullText stores an empty custom text as NULL.
+func nullText(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }

@@ -38,6 +38,9 @@ func testListMessages(t *testing.T, s storage.Storage) {
 		if i == 4 {
 			m.CreatedAt = time.Time{}
 		}
+		if i == 2 {
+			m.Subject, m.Body = "Welcome, {username}", "Your code is {####} — ünïcode\nsecond line"
+		}
 		must(t, s.AddMessage(ctx, m))
 		sent = append(sent, m)
 	}
