@@ -167,6 +167,8 @@ type outboxEntry struct {
 	Kind        string `json:"kind"`
 	Code        string `json:"code"`
 	Status      string `json:"status"`
+	Subject     string `json:"subject"`
+	Message     string `json:"message"`
 }
 
 // outbox reads the development outbox, newest message first.

@@ -4,15 +4,21 @@ import (
 	"html/template"
 	"net/http"
 	"time"
+
+	"github.com/cognate-auth/cognate/userpool"
 )
 
 type outboxEntry struct {
-	PoolID      string    `json:"pool_id"`
-	Username    string    `json:"username"`
-	Destination string    `json:"destination"`
-	Kind        string    `json:"kind"`
-	Code        string    `json:"code"`
-	CreatedAt   time.Time `json:"created_at"`
+	PoolID      string `json:"pool_id"`
+	Username    string `json:"username"`
+	Destination string `json:"destination"`
+	Kind        string `json:"kind"`
+	Code        string `json:"code"`
+	// Subject and Message are the CustomMessage trigger's text, the code
+	// substituted; absent for the default text.
+	Subject   string    `json:"subject,omitempty"`
+	Message   string    `json:"message,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
 	// Status is "queued" (waiting for the mail relay), "sent" (or kept
 	// here, with no relay) or "failed" (given up; LastError says why).
 	Status    string `json:"status"`
@@ -36,7 +42,8 @@ func (s *Server) outbox(r *http.Request) ([]outboxEntry, error) {
 		case !m.DoneAt.IsZero():
 			status = "sent"
 		}
-		out = append(out, outboxEntry{m.PoolID, m.Username, m.Destination, m.Kind, m.Code, m.CreatedAt.UTC(),
+		subject, body := userpool.RenderMessage(m)
+		out = append(out, outboxEntry{m.PoolID, m.Username, m.Destination, m.Kind, m.Code, subject, body, m.CreatedAt.UTC(),
 			status, m.Attempts, m.LastError})
 	}
 	return out, nil
@@ -64,7 +71,7 @@ code{font:600 1.05rem ui-monospace,monospace;background:#eef2ff;padding:.1rem .4
 <h1>Development outbox</h1>
 <p>Codes Cognate sent (with <code>--smtp-url</code>, the relay has them and the codes are wiped here once sent) or would have sent, newest first. This page refreshes every 5 seconds and is served only to requests made directly from this machine with the key in <code>&lt;data&gt;/dev-outbox-key</code>; it does not exist with <code>--production</code>.</p>
 {{if .}}<table><thead><tr><th scope="col">When (UTC)</th><th scope="col">To</th><th scope="col">Kind</th><th scope="col">Code</th><th scope="col">Pool</th><th scope="col">Status</th></tr></thead><tbody>
-{{range .}}<tr><td>{{.CreatedAt.Format "2006-01-02 15:04:05"}}</td><td>{{.Destination}}</td><td>{{.Kind}}</td><td><code>{{.Code}}</code></td><td>{{.PoolID}}</td><td>{{.Status}}{{if .LastError}}: {{.LastError}}{{end}}</td></tr>
+{{range .}}<tr><td>{{.CreatedAt.Format "2006-01-02 15:04:05"}}</td><td>{{.Destination}}</td><td>{{.Kind}}</td><td><code>{{.Code}}</code>{{if or .Subject .Message}}<br><strong>{{.Subject}}</strong><pre>{{.Message}}</pre>{{end}}</td><td>{{.PoolID}}</td><td>{{.Status}}{{if .LastError}}: {{.LastError}}{{end}}</td></tr>
 {{end}}</tbody></table>{{else}}<p>No messages yet.</p>{{end}}
 </body></html>`))
 

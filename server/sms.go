@@ -39,7 +39,7 @@ var errSMSWebhook = errors.New("SMS webhook")
 // SendSMS posts d. A 200 answer means the receiver took the message.
 func (w *smsWebhook) SendSMS(ctx context.Context, d userpool.Delivery) error {
 	body, err := json.Marshal(smsEvent{
-		To: d.Destination, Message: "Your verification code is " + d.Code, Code: d.Code,
+		To: d.Destination, Message: smsText(d), Code: d.Code,
 		Kind: d.Kind, UserPoolID: d.PoolID, Username: d.Username,
 	})
 	if err != nil {
@@ -63,4 +63,13 @@ func newSMSWebhook(inv *triggers.Client, url string, key []byte) (*smsWebhook, e
 		return nil, errors.New("--sms-webhook-url needs COGNATE_SMS_WEBHOOK_SECRET, a signing key of at least 16 bytes")
 	}
 	return &smsWebhook{inv: inv, url: url, key: key}, nil
+}
+
+// smsText is the text of a message: the CustomMessage trigger's when it
+// gave one.
+func smsText(d userpool.Delivery) string {
+	if d.Body != "" {
+		return d.Body
+	}
+	return "Your verification code is " + d.Code
 }

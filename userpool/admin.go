@@ -64,6 +64,12 @@ func (s *Service) AdminCreateUser(ctx context.Context, in AdminCreateUserInput) 
 	if days := p.Settings.PasswordPolicy.TemporaryPasswordValidityDays; days > 0 {
 		u.PasswordExpiresAt = now.Add(time.Duration(days) * 24 * time.Hour)
 	}
+	var text customText
+	if in.MessageAction != "SUPPRESS" {
+		if text, err = s.customMessage(withClientMetadata(ctx, in.ClientMetadata), p, "", sourceMessageAdminCreate, u, u.Attributes["email"]); err != nil {
+			return AdminCreateUserOutput{}, err
+		}
+	}
 	err = s.sendAtomic(ctx, func(ctx context.Context, tx storage.Storage) error {
 		if err := tx.CreateUser(ctx, u); err != nil {
 			return err
@@ -71,7 +77,7 @@ func (s *Service) AdminCreateUser(ctx context.Context, in AdminCreateUserInput) 
 		if in.MessageAction == "SUPPRESS" || u.Attributes["email"] == "" {
 			return nil
 		}
-		_, err := s.queue(ctx, tx, u, KindAdminCreateUser, "email", u.Attributes["email"], temp)
+		_, err := s.queue(ctx, tx, u, KindAdminCreateUser, "email", u.Attributes["email"], temp, text)
 		return err
 	})
 	if errors.Is(err, storage.ErrAlreadyExists) {
@@ -98,6 +104,10 @@ func (s *Service) resendTemporaryPassword(ctx context.Context, p storage.Pool, i
 	} else if err := checkPassword(p.Settings.PasswordPolicy, temp); err != nil {
 		return AdminCreateUserOutput{}, err
 	}
+	text, err := s.customMessage(withClientMetadata(ctx, in.ClientMetadata), p, "", sourceMessageAdminCreate, u, u.Attributes["email"])
+	if err != nil {
+		return AdminCreateUserOutput{}, err
+	}
 	err = s.sendAtomic(ctx, func(ctx context.Context, tx storage.Storage) error {
 		err := tx.UpdateUser(ctx, p.ID, u.Username, func(x storage.User) (storage.User, error) {
 			setPassword(&x, p, temp)
@@ -111,7 +121,7 @@ func (s *Service) resendTemporaryPassword(ctx context.Context, p storage.Pool, i
 		if err != nil {
 			return err
 		}
-		_, err = s.queue(ctx, tx, u, KindAdminCreateUser, "email", u.Attributes["email"], temp)
+		_, err = s.queue(ctx, tx, u, KindAdminCreateUser, "email", u.Attributes["email"], temp, text)
 		return err
 	})
 	if err != nil {
@@ -297,6 +307,12 @@ func (s *Service) AdminResetUserPassword(ctx context.Context, in AdminUserInput)
 	}
 	email := u.Attributes["email"]
 	send := email != "" && u.Attributes["email_verified"] == "true"
+	var text customText
+	if send {
+		if text, err = s.customMessage(ctx, p, "", sourceMessageForgot, u, email); err != nil {
+			return Empty{}, err
+		}
+	}
 	err = s.sendAtomic(ctx, func(ctx context.Context, tx storage.Storage) error {
 		err := tx.UpdateUser(ctx, p.ID, u.Username, func(u storage.User) (storage.User, error) {
 			u.Status = storage.StatusResetRequired
@@ -310,7 +326,7 @@ func (s *Service) AdminResetUserPassword(ctx context.Context, in AdminUserInput)
 		if err != nil {
 			return err
 		}
-		_, err = s.queue(ctx, tx, u, KindForgotPassword, "email", email, code)
+		_, err = s.queue(ctx, tx, u, KindForgotPassword, "email", email, code, text)
 		return err
 	})
 	switch {

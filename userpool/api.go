@@ -114,9 +114,10 @@ type ConfirmSignUpInput struct {
 
 // ResendConfirmationCodeInput is ResendConfirmationCode's request.
 type ResendConfirmationCodeInput struct {
-	ClientId   string `json:"ClientId"`
-	SecretHash string `json:"SecretHash"`
-	Username   string `json:"Username"`
+	ClientId       string            `json:"ClientId"`
+	SecretHash     string            `json:"SecretHash"`
+	Username       string            `json:"Username"`
+	ClientMetadata map[string]string `json:"ClientMetadata"`
 }
 
 // CodeDeliveryOutput is the response of operations that send one code.
@@ -182,8 +183,9 @@ type GetUserOutput struct {
 
 // UpdateUserAttributesInput is UpdateUserAttributes' request.
 type UpdateUserAttributesInput struct {
-	AccessToken    string          `json:"AccessToken"`
-	UserAttributes []AttributeType `json:"UserAttributes"`
+	AccessToken    string            `json:"AccessToken"`
+	UserAttributes []AttributeType   `json:"UserAttributes"`
+	ClientMetadata map[string]string `json:"ClientMetadata"`
 }
 
 // UpdateUserAttributesOutput is UpdateUserAttributes' response.
@@ -199,8 +201,9 @@ type DeleteUserAttributesInput struct {
 
 // GetUserAttributeVerificationCodeInput is its operation's request.
 type GetUserAttributeVerificationCodeInput struct {
-	AccessToken   string `json:"AccessToken"`
-	AttributeName string `json:"AttributeName"`
+	AccessToken    string            `json:"AccessToken"`
+	AttributeName  string            `json:"AttributeName"`
+	ClientMetadata map[string]string `json:"ClientMetadata"`
 }
 
 // VerifyUserAttributeInput is VerifyUserAttribute's request.

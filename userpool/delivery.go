@@ -33,6 +33,10 @@ type Delivery struct {
 	Destination string // an email address, or a phone number ("+…") for SMSSender
 	Kind        string
 	Code        string
+	// Subject and Body are the CustomMessage trigger's text, the code
+	// substituted; empty means the sender's default text.
+	Subject string
+	Body    string
 }
 
 // Sender delivers codes. Send must not return before the message is
@@ -74,15 +78,16 @@ const (
 
 // queue adds a message for dest to tx, which must be the transaction that
 // stores what the message carries, and describes where it goes, masked as
-// Cognito masks it (a***@e***). Callers wake the dispatcher after the
-// commit (see sendAtomic).
-func (s *Service) queue(ctx context.Context, tx storage.Storage, u storage.User, kind, attr, dest, code string) (*CodeDeliveryDetails, error) {
+// Cognito masks it (a***@e***). text is what the CustomMessage trigger
+// answered (see customMessage), kept as templates. Callers wake the
+// dispatcher after the commit (see sendAtomic).
+func (s *Service) queue(ctx context.Context, tx storage.Storage, u storage.User, kind, attr, dest, code string, text customText) (*CodeDeliveryDetails, error) {
 	if dest == "" {
 		return nil, errorf(ErrInvalidParameter, "User has no value for %s to send a code to.", attr)
 	}
 	now := s.now()
 	m := storage.Message{PoolID: u.PoolID, Username: u.Username, Destination: dest, Kind: kind, Code: code,
-		CreatedAt: now, NextAttemptAt: now}
+		CreatedAt: now, NextAttemptAt: now, Subject: text.subject, Body: text.body}
 	if s.sender == nil {
 		m.DoneAt = now // the outbox is the destination
 	}
@@ -148,6 +153,7 @@ func (s *Service) deliverBatch(ctx context.Context) int {
 
 func (s *Service) deliverOne(ctx context.Context, m storage.Message) {
 	d := Delivery{PoolID: m.PoolID, Username: m.Username, Destination: m.Destination, Kind: m.Kind, Code: m.Code}
+	d.Subject, d.Body = RenderMessage(m)
 	var err error
 	switch {
 	case !strings.HasPrefix(m.Destination, "+"): // an email address

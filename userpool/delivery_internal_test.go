@@ -68,7 +68,7 @@ func deliveryService(t *testing.T, store storage.Storage, sender Sender, clk *fa
 func enqueue(t *testing.T, s *Service, code string) {
 	t.Helper()
 	err := s.sendAtomic(t.Context(), func(ctx context.Context, tx storage.Storage) error {
-		_, err := s.queue(ctx, tx, storage.User{PoolID: "p", Username: "u"}, KindSignUp, "email", "u@example.com", code)
+		_, err := s.queue(ctx, tx, storage.User{PoolID: "p", Username: "u"}, KindSignUp, "email", "u@example.com", code, customText{})
 		return err
 	})
 	if err != nil {

@@ -141,8 +141,12 @@ func (s *Service) sendMFACode(ctx context.Context, p storage.Pool, u storage.Use
 	if factor == factorSMS {
 		kind, attr, dest = KindMFASMS, "phone_number", u.Attributes["phone_number"]
 	}
+	text, err := s.customMessage(ctx, p, "", sourceMessageAuth, u, dest)
+	if err != nil {
+		return nil, err
+	}
 	var d *CodeDeliveryDetails
-	err := s.sendAtomic(ctx, func(ctx context.Context, tx storage.Storage) error {
+	err = s.sendAtomic(ctx, func(ctx context.Context, tx storage.Storage) error {
 		if err := s.countSend(ctx, tx, p.ID, purposeMFA, u.Username); err != nil {
 			return err
 		}
@@ -150,7 +154,7 @@ func (s *Service) sendMFACode(ctx context.Context, p storage.Pool, u storage.Use
 		if err != nil {
 			return err
 		}
-		d, err = s.queue(ctx, tx, u, kind, attr, dest, code)
+		d, err = s.queue(ctx, tx, u, kind, attr, dest, code, text)
 		return err
 	})
 	return d, err

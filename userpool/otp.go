@@ -49,6 +49,13 @@ func (s *Service) sendSignInCode(ctx context.Context, c storage.Client, p storag
 	if factor == factorSMSOTP {
 		details = s.fakePhoneDelivery(p, st.Username)
 	}
+	var text customText
+	if !st.Fake {
+		var err error
+		if text, err = s.customMessage(ctx, p, c.ClientID, sourceMessageAuth, u, u.Attributes[attr]); err != nil {
+			return AuthOutput{}, err
+		}
+	}
 	err := s.sendAtomic(ctx, func(ctx context.Context, tx storage.Storage) error {
 		if err := s.countSend(ctx, tx, p.ID, purpose, st.subject()); err != nil {
 			return err
@@ -62,7 +69,7 @@ func (s *Service) sendSignInCode(ctx context.Context, c storage.Client, p storag
 			return err
 		}
 		st.Code = fingerprint(hash)
-		details, err = s.queue(ctx, tx, u, KindSignInCode, attr, dest, code)
+		details, err = s.queue(ctx, tx, u, KindSignInCode, attr, dest, code, text)
 		return err
 	})
 	if err != nil {

@@ -94,6 +94,12 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (SignUpOutput, err
 	confirmed := u.Status == storage.StatusConfirmed
 	verify := !confirmed && contains(p.Settings.AutoVerifiedAttributes, "email") && u.Attributes["email"] != ""
 	out := SignUpOutput{UserSub: u.Sub, UserConfirmed: confirmed}
+	var text customText
+	if verify {
+		if text, err = s.customMessage(ctx, p, c.ClientID, sourceMessageSignUp, u, u.Attributes["email"]); err != nil {
+			return SignUpOutput{}, err
+		}
+	}
 	err = s.sendAtomic(ctx, func(ctx context.Context, tx storage.Storage) error {
 		if err := tx.CreateUser(ctx, u); err != nil {
 			return err
@@ -105,7 +111,7 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (SignUpOutput, err
 		if err != nil {
 			return err
 		}
-		out.CodeDeliveryDetails, err = s.queue(ctx, tx, u, KindSignUp, "email", u.Attributes["email"], code)
+		out.CodeDeliveryDetails, err = s.queue(ctx, tx, u, KindSignUp, "email", u.Attributes["email"], code, text)
 		return err
 	})
 	if errors.Is(err, storage.ErrAlreadyExists) {
@@ -204,12 +210,19 @@ func (s *Service) ResendConfirmationCode(ctx context.Context, in ResendConfirmat
 	case email == "":
 		refusal = invalidParam("User has no value for email to send a code to.")
 	}
+	ctx = withClientMetadata(ctx, in.ClientMetadata)
+	var text customText
+	if u.Username != "" && refusal == nil {
+		if text, err = s.customMessage(ctx, p, c.ClientID, sourceMessageResend, u, email); err != nil {
+			return CodeDeliveryOutput{}, err
+		}
+	}
 	return s.sendCode(ctx, c, p, purposeSignUp, in.Username, u, subject, refusal, func(ctx context.Context, tx storage.Storage) (*CodeDeliveryDetails, error) {
 		code, err := s.issueCode(ctx, tx, u, purposeSignUp, email, signUpCodeTTL)
 		if err != nil {
 			return nil, err
 		}
-		return s.queue(ctx, tx, u, KindSignUp, "email", email, code)
+		return s.queue(ctx, tx, u, KindSignUp, "email", email, code, text)
 	})
 }
 

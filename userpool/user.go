@@ -52,6 +52,13 @@ func (s *Service) UpdateUserAttributes(ctx context.Context, in UpdateUserAttribu
 			now = append(now, a)
 		}
 	}
+	var text customText
+	if len(pending) != 0 {
+		text, err = s.customMessage(withClientMetadata(ctx, in.ClientMetadata), p, ts.claims.ClientID, sourceMessageUpdateAttr, ts.user, pending[0].Value)
+		if err != nil {
+			return UpdateUserAttributesOutput{}, err
+		}
+	}
 	var updated storage.User
 	var out UpdateUserAttributesOutput
 	err = s.sendAtomic(ctx, func(ctx context.Context, tx storage.Storage) error {
@@ -79,7 +86,7 @@ func (s *Service) UpdateUserAttributes(ctx context.Context, in UpdateUserAttribu
 		if err != nil {
 			return err
 		}
-		d, err := s.queue(ctx, tx, updated, KindVerifyAttribute, "email", pending[0].Value, code)
+		d, err := s.queue(ctx, tx, updated, KindVerifyAttribute, "email", pending[0].Value, code, text)
 		if err != nil {
 			return err
 		}
@@ -145,13 +152,17 @@ func (s *Service) GetUserAttributeVerificationCode(ctx context.Context, in GetUs
 	if value == "" {
 		value = ts.user.Attributes["email"]
 	}
+	text, err := s.customMessage(withClientMetadata(ctx, in.ClientMetadata), ts.pool, ts.claims.ClientID, sourceMessageVerifyAttr, ts.user, value)
+	if err != nil {
+		return CodeDeliveryOutput{}, err
+	}
 	var out CodeDeliveryOutput
 	err = s.sendAtomic(ctx, func(ctx context.Context, tx storage.Storage) error {
 		code, err := s.issueCode(ctx, tx, ts.user, purposeVerifyPrefix+"email", value, verifyCodeTTL)
 		if err != nil {
 			return err
 		}
-		out.CodeDeliveryDetails, err = s.queue(ctx, tx, ts.user, KindVerifyAttribute, "email", value, code)
+		out.CodeDeliveryDetails, err = s.queue(ctx, tx, ts.user, KindVerifyAttribute, "email", value, code, text)
 		return err
 	})
 	return out, err
@@ -273,12 +284,19 @@ func (s *Service) ForgotPassword(ctx context.Context, in ForgotPasswordInput) (C
 	if u.Username != "" {
 		refusal = resetRefusal(u)
 	}
+	ctx = withClientMetadata(ctx, in.ClientMetadata)
+	var text customText
+	if u.Username != "" && refusal == nil {
+		if text, err = s.customMessage(ctx, p, c.ClientID, sourceMessageForgot, u, u.Attributes["email"]); err != nil {
+			return CodeDeliveryOutput{}, err
+		}
+	}
 	return s.sendCode(ctx, c, p, purposeForgotPassword, in.Username, u, subject, refusal, func(ctx context.Context, tx storage.Storage) (*CodeDeliveryDetails, error) {
 		code, err := s.issueCode(ctx, tx, u, purposeForgotPassword, "", forgotCodeTTL)
 		if err != nil {
 			return nil, err
 		}
-		return s.queue(ctx, tx, u, KindForgotPassword, "email", u.Attributes["email"], code)
+		return s.queue(ctx, tx, u, KindForgotPassword, "email", u.Attributes["email"], code, text)
 	})
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"mime"
 	"net"
 	"net/mail"
 	"net/smtp"
@@ -159,6 +160,14 @@ func message(from, to string, d userpool.Delivery) []byte {
 	body := fmt.Sprintf("Your code is %s\r\n", d.Code)
 	if d.Kind == userpool.KindAdminCreateUser {
 		body = fmt.Sprintf("An account was created for you. Your temporary password is %s\r\nYou will choose a new password when you first sign in.\r\n", d.Code)
+	}
+	// The CustomMessage trigger's text, checked by userpool: a subject
+	// of one line, valid UTF-8.
+	if d.Subject != "" {
+		subject = mime.QEncoding.Encode("utf-8", d.Subject)
+	}
+	if d.Body != "" {
+		body = d.Body
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n%s",
