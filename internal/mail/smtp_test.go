@@ -136,3 +136,44 @@ func TestHeaderInjectionImpossible(t *testing.T) {
 		t.Fatalf("injected recipient accepted: %v", err)
 	}
 }
+
+// TestSendCustomMessage: the CustomMessage trigger's subject and body
+// replace the defaults, a non-ASCII subject MIME-encoded.
+func TestSendCustomMessage(t *testing.T) {
+	r := startRelay(t, false)
+	m, err := NewSMTP("smtp://"+r.ln.Addr().String()+"?from=no-reply@example.com", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name        string
+		d           userpool.Delivery
+		want, avoid []string
+	}{
+		{"ASCII", userpool.Delivery{Destination: "ann@example.com", Kind: userpool.KindSignUp, Code: "123456",
+			Subject: "Welcome to Acme", Body: "Hello,\nyour Acme code is 123456."},
+			[]string{"Subject: Welcome to Acme\r\n", "Hello,\r\nyour Acme code is 123456."}, []string{"Your code is"}},
+		{"UTF-8 subject", userpool.Delivery{Destination: "ann@example.com", Kind: userpool.KindAdminCreateUser, Code: "Tmp-pass1",
+			Subject: "Bienvenue chez Acme ✓", Body: "Bonjour ann, mot de passe : Tmp-pass1"},
+			[]string{"Subject: =?utf-8?q?Bienvenue_chez_Acme_=E2=9C=93?=", "Bonjour ann, mot de passe : Tmp-pass1"},
+			[]string{"temporary password is"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := m.Send(t.Context(), tc.d); err != nil {
+				t.Fatalf("Send: %v", err)
+			}
+			<-r.rcpt
+			msg := <-r.msgs
+			for _, want := range tc.want {
+				if !strings.Contains(msg, want) {
+					t.Errorf("message lacks %q:\n%s", want, msg)
+				}
+			}
+			for _, avoid := range tc.avoid {
+				if strings.Contains(msg, avoid) {
+					t.Errorf("message has the default %q:\n%s", avoid, msg)
+				}
+			}
+		})
+	}
+}
