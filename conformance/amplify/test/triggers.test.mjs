@@ -5,7 +5,9 @@
 // pre sign-up auto-confirm, a pre token generation V2 claim seen in
 // fetchAuthSession, custom auth with CUSTOM_WITHOUT_SRP and CUSTOM_WITH_SRP
 // through signIn / confirmSignIn, and the lazy migration of a user from a
-// second `cognate serve` with USER_PASSWORD_AUTH, then an SRP sign-in.
+// second `cognate serve` with USER_PASSWORD_AUTH, then an SRP sign-in,
+// and a CustomMessage text whose code, read from the dev outbox, confirms
+// a sign-up.
 
 import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,14 +19,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
-import { confirmSignIn, fetchAuthSession, signIn, signOut, signUp } from 'aws-amplify/auth';
+import { confirmSignIn, confirmSignUp, fetchAuthSession, signIn, signOut, signUp } from 'aws-amplify/auth';
 import {
   AdminCreateUserCommand, AdminGetUserCommand, AdminSetUserPasswordCommand, CognitoIdentityProviderClient,
   CreateUserPoolClientCommand, InitiateAuthCommand, UpdateUserPoolCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 
 import { cognateBinary } from '../../lib/cognate.mjs';
-import { adminClient, configureAmplify, scenario, startServer, strongPassword, uniqueEmail } from './harness.mjs';
+import {
+  adminClient, configureAmplify, outboxSnapshot, scenario, startServer, strongPassword, uniqueEmail, waitForMessage,
+} from './harness.mjs';
 
 // --- docs/TRIGGERS.md: wrapping a Lambda handler as a webhook -------------
 // Serves a Lambda trigger handler (async (event) => event) as a Cognate
@@ -108,6 +112,13 @@ const handlers = {
     event.response.userAttributes = attrs;
     event.response.finalUserStatus = 'CONFIRMED';
     event.response.messageAction = 'SUPPRESS';
+    return event;
+  },
+  customMessage: async (event) => {
+    if (event.triggerSource === 'CustomMessage_SignUp') {
+      event.response.emailSubject = 'Welcome to Acme';
+      event.response.emailMessage = `Hello ${event.request.userAttributes.email},\nyour Acme code is ${event.request.codeParameter}.`;
+    }
     return event;
   },
 };
@@ -217,5 +228,28 @@ step('lazy migration from a second cognate serve: USER_PASSWORD_AUTH, then SRP',
   const srp = await signIn({ username: mover.email, password: mover.password });
   assert.equal(srp.isSignedIn, true);
   assert.equal(seen.filter((e) => e.triggerSource.startsWith('UserMigration')).length, migrations, 'the webhook was asked again');
+  await signOut();
+});
+
+step('custom message: signUp sends the webhook\'s text, and its code from the outbox confirms the sign-up', async () => {
+  // The pool now has only the CustomMessage trigger: no auto-confirm.
+  await adminClient(server).send(new UpdateUserPoolCommand({
+    UserPoolId: server.poolId, AutoVerifiedAttributes: ['email'], LambdaConfig: { CustomMessage: hookURL('customMessage') },
+  }));
+  const fresh = { email: uniqueEmail('custom'), password: strongPassword() };
+  const before = await outboxSnapshot(server);
+  const out = await signUp({ username: fresh.email, password: fresh.password, options: { userAttributes: { email: fresh.email } } });
+  assert.equal(out.nextStep.signUpStep, 'CONFIRM_SIGN_UP', JSON.stringify(out));
+  const ev = seen.findLast((e) => e.triggerSource === 'CustomMessage_SignUp');
+  assert.equal(ev.request.codeParameter, '{####}');
+  assert.equal(ev.callerContext.clientId, clientId);
+  const msg = await waitForMessage(server, { destination: fresh.email, kind: 'sign_up', exclude: before });
+  assert.equal(msg.subject, 'Welcome to Acme');
+  assert.equal(msg.message, `Hello ${fresh.email},\nyour Acme code is ${msg.code}.`);
+  const code = msg.message.match(/code is (\d+)\./)[1];
+  const done = await confirmSignUp({ username: fresh.email, confirmationCode: code });
+  assert.equal(done.isSignUpComplete, true);
+  const signedIn = await signIn({ username: fresh.email, password: fresh.password });
+  assert.equal(signedIn.isSignedIn, true);
   await signOut();
 });
