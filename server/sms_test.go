@@ -44,6 +44,11 @@ func TestSMSWebhook(t *testing.T) {
 		got.Kind != userpool.KindMFASMS || got.UserPoolID != "us-east-1_abc" || got.Username != "ann" {
 		t.Fatalf("received %+v", got)
 	}
+	custom := d
+	custom.Body = "Acme: 123456 is your code"
+	if err := sms.SendSMS(t.Context(), custom); err != nil || got.Message != custom.Body || got.Code != "123456" {
+		t.Fatalf("a CustomMessage text: %v, received %+v", err, got)
+	}
 	status = http.StatusBadGateway
 	if err := sms.SendSMS(t.Context(), d); !errors.Is(err, errSMSWebhook) {
 		t.Fatalf("a failing receiver: %v", err)
