@@ -103,6 +103,9 @@ func (h *Handler) loginView(r *http.Request, ar *authzRequest, username string) 
 		v.Form.Extra = &button{ID: actionPasskey, Label: v.T("login.passkey")}
 	}
 	v.formOrigins = h.loginProviders(r.Context(), v, ar)
+	if h.svc.CodeSignInAllowed(r.Context(), ar.client.ClientID) {
+		v.Links = append(v.Links, link{Label: v.T("login.code"), URL: pageURL("/loginCode", ar)})
+	}
 	if ar.client.SignUpAllowed {
 		v.Links = append(v.Links, link{Prefix: v.T("login.no_account"), Label: v.T("login.signup"), URL: pageURL("/signup", ar)})
 	}

@@ -23,7 +23,11 @@ const (
 	challengeSMS    = "SMS_MFA"
 	challengeEmail  = "EMAIL_OTP"
 	challengeSelect = "SELECT_MFA_TYPE"
-	challengeSetup  = "MFA_SETUP"
+	// challengeFirst is choice-based sign-in's choice of first factor
+	// (/loginCode); challengeSMSCode its code by text.
+	challengeFirst   = "SELECT_CHALLENGE"
+	challengeSMSCode = "SMS_OTP"
+	challengeSetup   = "MFA_SETUP"
 	// setupTOTP and setupEmail mark the second half of an MFA_SETUP
 	// step: the app's first code, or the address for codes.
 	setupTOTP  = "totp"
@@ -45,9 +49,19 @@ func (h *Handler) mfaView(r *http.Request, ar *authzRequest, step *userpool.Logi
 	case step.Challenge == challengeTOTP:
 		v.Subtitle = v.T("mfa.totp")
 		f.Fields = []*field{codeField(v)}
-	case step.Challenge == challengeSMS:
+	case step.Challenge == challengeSMS || step.Challenge == challengeSMSCode:
 		v.Subtitle = v.T("mfa.sms", "destination", dest)
 		f.Fields = []*field{codeField(v)}
+	case step.Challenge == challengeFirst:
+		v.Heading, v.Subtitle = v.T("codelogin.heading"), v.T("codelogin.choose")
+		choices := step.Parameters["AvailableChallenges"]
+		f.Hidden = append(f.Hidden, hidden{Name: "choices", Value: choices})
+		f.Fields = []*field{choiceField(v, "mfa.choose_first", jsonList(choices))}
+		if strings.Contains(choices, `"PASSWORD"`) {
+			f.Fields = append(f.Fields, &field{ID: "password", Type: "password", Label: v.T("field.password"),
+				Optional: v.T("codelogin.password_optional"), Autocomplete: "current-password", MaxLength: 256})
+		}
+		f.Submit.Label = v.T("mfa.continue")
 	case step.Challenge == challengeEmail:
 		v.Subtitle = v.T("mfa.email", "destination", dest)
 		f.Fields = []*field{codeField(v)}
@@ -107,7 +121,7 @@ func (h *Handler) mfaPOST(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	step := &userpool.LoginStep{Challenge: r.PostForm.Get("challenge"), Session: r.PostForm.Get("session"),
-		Parameters: map[string]string{"USER_ID_FOR_SRP": r.PostForm.Get("account")}}
+		Parameters: map[string]string{"USER_ID_FOR_SRP": r.PostForm.Get("account"), "AvailableChallenges": r.PostForm.Get("choices")}}
 	setup, secret := r.PostForm.Get("setup"), r.PostForm.Get("secret")
 	v := h.mfaView(r, ar, step, setup, secret)
 	answer := strings.TrimSpace(r.PostForm.Get("answer"))
@@ -141,6 +155,16 @@ func (h *Handler) mfaPOST(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		res, err = h.svc.LoginRespond(ctx, ar.client.ClientID, challengeSetup, step.Session, map[string]string{"EMAIL": strings.TrimSpace(r.PostForm.Get("email"))})
+	case step.Challenge == challengeFirst:
+		responses := map[string]string{"ANSWER": answer}
+		if answer == "PASSWORD" {
+			if !required(v, ar, r, "password") {
+				h.render(w, r, http.StatusBadRequest, v, ar.redirect)
+				return
+			}
+			responses["PASSWORD"] = r.PostForm.Get("password")
+		}
+		res, err = h.svc.LoginRespond(ctx, ar.client.ClientID, step.Challenge, step.Session, responses)
 	case step.Challenge == challengeSelect || step.Challenge == challengeSetup:
 		res, err = h.svc.LoginRespond(ctx, ar.client.ClientID, step.Challenge, step.Session, map[string]string{"ANSWER": answer})
 	default:
@@ -153,12 +177,21 @@ func (h *Handler) mfaPOST(w http.ResponseWriter, r *http.Request) {
 		})
 	}
 	switch {
+	case err == nil && res.NewPasswordSession != "":
+		h.count("/mfa", "new_password")
+		h.render(w, r, http.StatusOK, h.newPasswordView(r, ar, res.NewPasswordSession), ar.redirect)
 	case err == nil && res.Step != nil:
 		h.count("/mfa", "next")
 		h.render(w, r, http.StatusOK, h.mfaView(r, ar, res.Step, "", ""), ar.redirect)
 	case err == nil:
 		h.count("/mfa", "ok")
 		h.signIn(w, r, ar, res.Username)
+	case step.Challenge == challengeFirst && answer == "PASSWORD" && isType(err, userpool.ErrNotAuthorized):
+		key := "err.credentials_username"
+		if ar.client.EmailSignIn {
+			key = "err.credentials_email"
+		}
+		h.fail(w, r, v, ar, err, problem{key: key, field: "password", status: http.StatusBadRequest})
 	case isType(err, userpool.ErrNotAuthorized):
 		// The Session is spent (expired, answered, or too many wrong
 		// codes): only a new sign-in helps.

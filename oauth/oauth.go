@@ -74,7 +74,7 @@ const AssetsPath = "/_cognate/assets/"
 var Paths = []string{
 	AuthorizePath, TokenPath, RevokePath, UserInfoPath,
 	"/logout", "/login", "/signup", "/confirm", "/forgotPassword", "/confirmForgotPassword",
-	"/newPassword", "/mfa", "/passkey", "/error", AssetsPath, IDPResponsePath, SAMLResponsePath,
+	"/newPassword", "/mfa", "/loginCode", "/passkey", "/error", AssetsPath, IDPResponsePath, SAMLResponsePath,
 	SAMLLogoutPath, SAMLMetadataPath,
 	discoveryPattern, jwksPattern,
 }
@@ -132,8 +132,9 @@ func (h *Handler) routes() *http.ServeMux {
 		"/login": {h.loginGET, h.loginPOST}, "/signup": {h.signupGET, h.signupPOST},
 		"/confirm": {h.confirmGET, h.confirmPOST}, "/forgotPassword": {h.forgotGET, h.forgotPOST},
 		"/confirmForgotPassword": {h.resetGET, h.resetPOST}, "/newPassword": {h.newPasswordGET, h.newPasswordPOST},
-		"/mfa":     {h.mfaGET, h.mfaPOST},
-		"/passkey": {h.passkeyGET, h.passkeyPOST},
+		"/mfa":       {h.mfaGET, h.mfaPOST},
+		"/passkey":   {h.passkeyGET, h.passkeyPOST},
+		"/loginCode": {h.loginCodeGET, h.loginCodePOST},
 	} {
 		mux.HandleFunc("GET "+path, p.get)
 		mux.HandleFunc("POST "+path, h.guardPost(path, p.post))

@@ -81,7 +81,7 @@ func (s *Service) InitiateAuth(ctx context.Context, in InitiateAuthInput) (AuthO
 		return s.startSRP(ctx, c, p, ap["USERNAME"], ap["SRP_A"])
 	}
 	if in.AuthFlow == flowUserAuth {
-		return s.startUserAuth(ctx, c, p, ap, in.Session)
+		return s.startUserAuth(ctx, c, p, ap, in.Session, false)
 	}
 	if in.AuthFlow == flowCustom {
 		return s.startCustom(ctx, c, p, ap)
@@ -100,7 +100,7 @@ func (s *Service) RespondToAuthChallenge(ctx context.Context, in RespondToAuthCh
 	if err := checkSecretHash(c, cr["USERNAME"], cr["SECRET_HASH"]); err != nil {
 		return AuthOutput{}, err
 	}
-	if out, ok, err := s.respondUserAuth(ctx, c, p, in); ok {
+	if out, ok, err := s.respondUserAuth(ctx, c, p, in, false); ok {
 		return out, err
 	}
 	switch in.ChallengeName {

@@ -54,6 +54,9 @@ func (s *Service) LoginRespond(ctx context.Context, clientID, challenge, session
 	if challenge == factorWebAuthn {
 		return s.loginPasskey(ctx, c, p, session, responses["CREDENTIAL"])
 	}
+	if res, ok, err := s.loginChoiceRespond(ctx, c, p, challenge, session, responses); ok {
+		return res, err
+	}
 	st, err := s.openMFAState(p, c, session, challenge)
 	if err != nil {
 		return LoginResult{}, err

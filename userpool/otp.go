@@ -137,6 +137,12 @@ func (s *Service) verifySignInCode(ctx context.Context, c storage.Client, p stor
 	case err != nil:
 		return AuthOutput{}, err
 	}
+	if st.Hosted {
+		if err := s.claimAlone(ctx, claim); err != nil {
+			return AuthOutput{}, err
+		}
+		return AuthOutput{signedIn: u.Username}, nil
+	}
 	res, err := s.signIn(ctx, c, p, u, grant{scope: ScopeSignInUserAdmin, claim: claim, newDevice: tracksDevices(p)})
 	if err != nil {
 		return AuthOutput{}, err

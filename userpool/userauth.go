@@ -37,6 +37,10 @@ type userAuthState struct {
 	// Code fingerprints the one-time code the Session waits for, so that
 	// a Session answers only the code sent with it.
 	Code []byte `json:"k,omitempty"`
+	// Hosted marks a sign-in on the managed login pages (LoginChoose):
+	// it ends in the browser's login session, never in API tokens, and
+	// an API Session is refused by the pages.
+	Hosted bool `json:"h,omitempty"`
 }
 
 // subject is whose guesses and sends the state counts.
@@ -94,7 +98,7 @@ func (s *Service) sessionClaim(c storage.Client, session string) oneTimeClaim {
 }
 
 // startUserAuth answers InitiateAuth USER_AUTH.
-func (s *Service) startUserAuth(ctx context.Context, c storage.Client, p storage.Pool, ap map[string]string, session string) (AuthOutput, error) {
+func (s *Service) startUserAuth(ctx context.Context, c storage.Client, p storage.Pool, ap map[string]string, session string, hosted bool) (AuthOutput, error) {
 	name := ap["USERNAME"]
 	if name == "" {
 		return AuthOutput{}, invalidParam("Missing required parameter USERNAME")
@@ -109,11 +113,11 @@ func (s *Service) startUserAuth(ctx context.Context, c storage.Client, p storage
 		return AuthOutput{}, invalidParam("Invalid PREFERRED_CHALLENGE %.64q: must be one of PASSWORD, PASSWORD_SRP, EMAIL_OTP, SMS_OTP, WEB_AUTHN", pref)
 	}
 	u, err := s.findUser(ctx, p, name)
-	st := userAuthState{Username: u.Username, Sub: u.Sub}
+	st := userAuthState{Username: u.Username, Sub: u.Sub, Hosted: hosted}
 	var avail []string
 	switch {
 	case errors.Is(err, ErrUserNotFound) && preventsExistenceErrors(c):
-		st = userAuthState{Username: name, Name: lookupName(p, name), Fake: true}
+		st = userAuthState{Username: name, Name: lookupName(p, name), Fake: true, Hosted: hosted}
 		avail = decoyFactors(p)
 	case err != nil:
 		return AuthOutput{}, err
@@ -159,7 +163,7 @@ func (s *Service) startFactor(ctx context.Context, c storage.Client, p storage.P
 		}
 		return s.sendSignInCode(ctx, c, p, st, u, f)
 	case factorWebAuthn:
-		if st.Fake || s.passkeys == nil {
+		if st.Fake || s.passkeys == nil || st.Hosted {
 			return AuthOutput{}, errSessionExpired
 		}
 		if err := s.claimAlone(ctx, prev); err != nil {
@@ -192,6 +196,9 @@ func (s *Service) userAuthPassword(ctx context.Context, c storage.Client, p stor
 	if u.Sub != st.Sub {
 		return AuthOutput{}, errSessionExpired
 	}
+	if st.Hosted {
+		return s.hostedAfterPassword(ctx, c, p, u, claim)
+	}
 	return s.afterPassword(ctx, c, p, u, deviceKey, claim)
 }
 
@@ -199,7 +206,7 @@ func (s *Service) userAuthPassword(ctx context.Context, c storage.Client, p stor
 // reports false for a challenge that is not one of its steps: EMAIL_OTP
 // and SMS_OTP are also MFA challenges, which a Session not sealed here
 // belongs to.
-func (s *Service) respondUserAuth(ctx context.Context, c storage.Client, p storage.Pool, in RespondToAuthChallengeInput) (AuthOutput, bool, error) {
+func (s *Service) respondUserAuth(ctx context.Context, c storage.Client, p storage.Pool, in RespondToAuthChallengeInput, hosted bool) (AuthOutput, bool, error) {
 	cr := in.ChallengeResponses
 	switch in.ChallengeName {
 	case challengeSelect, factorPassword, challengePasswordSRP:
@@ -214,6 +221,9 @@ func (s *Service) respondUserAuth(ctx context.Context, c storage.Client, p stora
 	st, u, err := s.openUserAuth(ctx, c, p, in.Session, in.ChallengeName, cr["USERNAME"])
 	if err != nil {
 		return AuthOutput{}, true, err
+	}
+	if st.Hosted != hosted {
+		return AuthOutput{}, true, errSessionExpired
 	}
 	claim := s.sessionClaim(c, in.Session)
 	switch in.ChallengeName {
