@@ -21,9 +21,10 @@ func (c *Challenge) Options() []string {
 	case "SELECT_CHALLENGE":
 		var out []string
 		for _, a := range c.Available {
-			// A passkey needs the browser, and SRP the password itself:
-			// a form answers with a code or the password.
-			if a == "EMAIL_OTP" || a == "SMS_OTP" || a == "PASSWORD" {
+			// SRP needs the password itself: a form answers with a code,
+			// the password, or a passkey (the WEB_AUTHN step's page runs
+			// the browser's ceremony).
+			if a == "EMAIL_OTP" || a == "SMS_OTP" || a == "PASSWORD" || a == "WEB_AUTHN" {
 				out = append(out, a)
 			}
 		}
@@ -34,6 +35,17 @@ func (c *Challenge) Options() []string {
 		}
 	}
 	return nil
+}
+
+// PasskeyOptions is a WEB_AUTHN step's CREDENTIAL_REQUEST_OPTIONS (the
+// JSON that PublicKeyCredential.parseRequestOptionsFromJSON takes), or
+// "". The page passes them to navigator.credentials.get and answers the
+// step's CREDENTIAL field with the credential's toJSON().
+func (c *Challenge) PasskeyOptions() string {
+	if c.Name != "WEB_AUTHN" {
+		return ""
+	}
+	return c.Parameters["CREDENTIAL_REQUEST_OPTIONS"]
 }
 
 // TOTPSecret is the authenticator-app secret (unpadded base32) of an

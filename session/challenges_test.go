@@ -3,6 +3,7 @@ package session_test
 import (
 	"context"
 	"encoding/json"
+	"html"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cognate-auth/cognate/internal/passkeytest"
 	"github.com/cognate-auth/cognate/internal/totp"
 	"github.com/cognate-auth/cognate/session"
 	"github.com/cognate-auth/cognate/userpool"
@@ -194,5 +196,66 @@ func TestMFASetupSignIn(t *testing.T) {
 	b2.postForm(a, "/api/auth/challenge", "", map[string][]string{"SOFTWARE_TOKEN_MFA_CODE": {totp.Code(secret, now.Add(totp.Step))}, "csrf": {csrf}})
 	if st := b2.state(a.url + "/"); st.User != "mfa-setup" {
 		t.Fatalf("the TOTP code did not sign in")
+	}
+}
+
+// TestChoiceSignInPasskey: a passkey is one of the built-in page's
+// choices; its step's page carries the request options for the
+// browser's ceremony, and the credential it posts signs in.
+func TestChoiceSignInPasskey(t *testing.T) {
+	p := newIDP(t)
+	sp := newStepPool(t, p, userpool.CreateUserPoolInput{
+		PoolName: "passkey-steps", Policies: &userpool.PoliciesType{SignInPolicy: &userpool.SignInPolicyType{
+			AllowedFirstAuthFactors: []string{"PASSWORD", "WEB_AUTHN"},
+		}},
+	}, "ALLOW_USER_AUTH", "ALLOW_USER_PASSWORD_AUTH")
+	a := sp.app(t, p)
+	sp.user(t, p, "pk-user")
+	ctx, svc := context.Background(), p.srv.Service()
+	out, err := svc.InitiateAuth(ctx, userpool.InitiateAuthInput{AuthFlow: "USER_PASSWORD_AUTH", ClientId: sp.client,
+		AuthParameters: map[string]string{"USERNAME": "pk-user", "PASSWORD": password}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	access := out.AuthenticationResult.AccessToken
+	start, err := svc.StartWebAuthnRegistration(ctx, userpool.AccessTokenInput{AccessToken: access})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const origin = "http://localhost:8080"
+	opts, _ := json.Marshal(start.CredentialCreationOptions)
+	key, body, err := passkeytest.Register(opts, origin, passkeytest.Forge{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.CompleteWebAuthnRegistration(ctx, userpool.CompleteWebAuthnRegistrationInput{AccessToken: access, Credential: body}); err != nil {
+		t.Fatal(err)
+	}
+
+	b := newBrowser(t)
+	csrf := b.state(a.url + "/form").CSRF
+	page := b.postForm(a, "/api/auth/passwordless", "/form", map[string][]string{"username": {"pk-user"}, "csrf": {csrf}, "redirect": {"/private"}})
+	if !strings.Contains(page.body, `value="WEB_AUTHN"`) {
+		t.Fatalf("choice page without the passkey: %d at %s\n%s", page.status, page.url, page.body)
+	}
+	page = b.postForm(a, "/api/auth/challenge", "", map[string][]string{"ANSWER": {"WEB_AUTHN"}, "csrf": {csrf}})
+	m := regexp.MustCompile(`data-options="([^"]+)"`).FindStringSubmatch(page.body)
+	if m == nil || !strings.Contains(page.body, `name="CREDENTIAL"`) || !strings.Contains(page.body, "navigator.credentials.get") {
+		t.Fatalf("passkey page: %d at %s\n%s", page.status, page.url, page.body)
+	}
+	cred, err := key.Assert([]byte(html.UnescapeString(m[1])), origin, passkeytest.Forge{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged, _ := key.Assert([]byte(html.UnescapeString(m[1])), "https://evil.example", passkeytest.Forge{})
+	if r := b.postForm(a, "/api/auth/challenge", "", map[string][]string{"CREDENTIAL": {string(forged)}, "csrf": {csrf}}); r.url.Query().Get("error") == "" {
+		t.Fatalf("an assertion for another origin: landed on %s", r.url)
+	}
+	if st := b.state(a.url + "/"); st.User != "" {
+		t.Fatalf("a forged assertion signed in %q", st.User)
+	}
+	b.postForm(a, "/api/auth/challenge", "", map[string][]string{"CREDENTIAL": {string(cred)}, "csrf": {csrf}})
+	if st := b.state(a.url + "/"); st.User != "pk-user" {
+		t.Fatalf("the passkey did not sign in (as %q)", st.User)
 	}
 }

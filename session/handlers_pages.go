@@ -24,6 +24,9 @@ type page struct {
 type pageForm struct {
 	Action, Button string
 	Fields         []pageField
+	// Passkey holds a WEB_AUTHN step's request options: the button runs
+	// the browser's ceremony and posts its credential.
+	Passkey string
 }
 
 type pageField struct {
@@ -99,8 +102,13 @@ input{width:100%;padding:.5rem;box-sizing:border-box}button{margin-top:1rem;padd
 .error{color:#b42318}</style></head>
 <body><main><h1>{{.Title}}</h1><p>{{.Message}}</p>{{with .Detail}}<p class="detail">{{.}}</p>{{end}}
 {{with .QR}}<div class="qr-box" style="max-width:14rem">{{.}}</div>{{end}}{{with .Secret}}<p class="detail">Or enter this key: <code id="totp-secret">{{.}}</code></p>{{end}}
-{{with .Form}}<form method="post" action="{{.Action}}">{{range .Fields}}{{if eq .Type "hidden"}}<input type="hidden" name="{{.Name}}" value="{{.Value}}">{{else if .Choices}}<fieldset><legend>{{.Label}}</legend>{{$n := .Name}}{{range $i, $c := .Choices}}<label><input type="radio" name="{{$n}}" value="{{$c.Value}}" style="width:auto"{{if eq $i 0}} checked{{end}}> {{$c.Label}}</label>{{end}}</fieldset>{{else}}<label for="{{.Name}}">{{.Label}}</label><input id="{{.Name}}" name="{{.Name}}" type="{{.Type}}" value="{{.Value}}" autocomplete="{{.Autocomplete}}"{{if not .Optional}} required{{end}}>{{end}}{{end}}
-<button type="submit" id="submit">{{.Button}}</button></form>{{end}}
+{{with .Form}}<form method="post" action="{{.Action}}"{{with .Passkey}} data-options="{{.}}"{{end}}>{{range .Fields}}{{if eq .Type "hidden"}}<input type="hidden" name="{{.Name}}" value="{{.Value}}">{{else if .Choices}}<fieldset><legend>{{.Label}}</legend>{{$n := .Name}}{{range $i, $c := .Choices}}<label><input type="radio" name="{{$n}}" value="{{$c.Value}}" style="width:auto"{{if eq $i 0}} checked{{end}}> {{$c.Label}}</label>{{end}}</fieldset>{{else}}<label for="{{.Name}}">{{.Label}}</label><input id="{{.Name}}" name="{{.Name}}" type="{{.Type}}" value="{{.Value}}" autocomplete="{{.Autocomplete}}"{{if not .Optional}} required{{end}}>{{end}}{{end}}
+<button type="submit" id="submit">{{.Button}}</button></form>{{if .Passkey}}
+<script>(() => { const f = document.querySelector('form'); f.addEventListener('submit', async (e) => {
+if (f.CREDENTIAL.value) return; e.preventDefault();
+try { const publicKey = PublicKeyCredential.parseRequestOptionsFromJSON(JSON.parse(f.dataset.options));
+const c = await navigator.credentials.get({ publicKey }); f.CREDENTIAL.value = JSON.stringify(c.toJSON()); f.submit();
+} catch (err) { const p = document.createElement('p'); p.className = 'error'; p.id = 'passkey-error'; p.textContent = err.message; f.after(p); } }); })();</script>{{end}}{{end}}
 {{with .Link}}<p><a href="{{.}}">{{$.LinkText}}</a></p>{{end}}</main></body></html>
 `))
 })

@@ -145,7 +145,7 @@ var (
 	}
 	choiceLabels = map[string]string{
 		"SOFTWARE_TOKEN_MFA": "Authenticator app", "SMS_MFA": "Text message", "EMAIL_OTP": "Email",
-		"SMS_OTP": "Text message", "PASSWORD": "Password",
+		"SMS_OTP": "Text message", "PASSWORD": "Password", "WEB_AUTHN": "Passkey",
 	}
 )
 
@@ -176,6 +176,8 @@ func (m *Manager) challengeForm(w http.ResponseWriter, r *http.Request) {
 			pf.Type, pf.Autocomplete, pf.Optional = "password", "current-password", true
 		case f == "EMAIL":
 			pf.Type, pf.Autocomplete = "email", "email"
+		case f == "CREDENTIAL":
+			pf.Type = "hidden"
 		case pf.Label == "":
 			pf.Label, pf.Autocomplete = strings.TrimPrefix(f, "userAttributes."), "on"
 		}
@@ -183,6 +185,9 @@ func (m *Manager) challengeForm(w http.ResponseWriter, r *http.Request) {
 	}
 	form.Fields = append(form.Fields, pageField{Name: CSRFField, Type: "hidden", Value: m.CSRFToken(w, r)})
 	p := page{Title: "One more step", Message: challengeMessage(c), Form: form}
+	if opts := c.PasskeyOptions(); opts != "" {
+		form.Passkey, form.Button = opts, "Use your passkey"
+	}
 	if uri := c.TOTPSetupURI(m.cfg.issuerLabel()); uri != "" {
 		p.QR, _ = qr.SVG(uri, "QR code to scan with an authenticator app")
 		p.Secret = c.TOTPSecret()
@@ -203,6 +208,8 @@ func challengeMessage(c *Challenge) string {
 		return "Choose how to confirm it is you."
 	case c.Name == "SELECT_CHALLENGE":
 		return "Choose how to sign in."
+	case c.Name == "WEB_AUTHN":
+		return "Sign in with the passkey on this device or a security key."
 	case c.Name == "MFA_SETUP" && c.secret != "":
 		return "Scan the code with your authenticator app, then enter the code it shows."
 	case c.Name == "MFA_SETUP" && len(c.Options()) > 0:

@@ -105,6 +105,8 @@ func (c *Challenge) Fields() []string {
 		return []string{c.Name + "_CODE"}
 	case "CUSTOM_CHALLENGE", "SELECT_MFA_TYPE":
 		return []string{"ANSWER"}
+	case "WEB_AUTHN":
+		return []string{"CREDENTIAL"}
 	case "SELECT_CHALLENGE":
 		if slices.Contains(c.Available, "PASSWORD") {
 			return []string{"ANSWER", "PASSWORD"}
@@ -181,7 +183,7 @@ func (m *Manager) RespondToChallenge(w http.ResponseWriter, r *http.Request, c *
 		return nil, ErrHeadersWritten
 	}
 	for _, f := range c.Fields() {
-		if f == "NEW_PASSWORD" || strings.HasSuffix(f, "_CODE") || f == "ANSWER" || f == "EMAIL" {
+		if f == "NEW_PASSWORD" || strings.HasSuffix(f, "_CODE") || f == "ANSWER" || f == "EMAIL" || f == "CREDENTIAL" {
 			if responses[f] == "" {
 				return nil, &AuthError{Code: "InvalidParameterException", Message: "Fill in every field."}
 			}
