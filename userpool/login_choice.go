@@ -85,17 +85,7 @@ func (s *Service) hostedAfterPassword(ctx context.Context, c storage.Client, p s
 	if err := s.postAuthentication(ctx, p, c.ClientID, u); err != nil {
 		return AuthOutput{}, err
 	}
-	next := nextAfterFirstFactor(p, u)
-	if next.challenge == challengeMFASetup && len(next.choices) == 0 {
-		return AuthOutput{}, errorf(ErrNotAuthorized, "MFA is required, but the user pool offers no factor this user can set up.")
-	}
-	if err := s.claimAlone(ctx, claim); err != nil {
-		return AuthOutput{}, err
-	}
-	if next.challenge == "" {
-		return AuthOutput{signedIn: u.Username}, nil
-	}
-	return s.mfaChallenge(ctx, c, p, u, mfaState{Challenge: next.challenge, Choices: next.choices, Hosted: true})
+	return s.hostedNext(ctx, c, p, u, claim)
 }
 
 // loginResultOf turns a hosted step's answer into the pages' result.

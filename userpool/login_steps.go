@@ -25,20 +25,28 @@ type LoginStep struct {
 // loginNext is what follows a proven password on the pages: the user
 // signed in, or the MFA step the pool asks for.
 func (s *Service) loginNext(ctx context.Context, c storage.Client, p storage.Pool, u storage.User) (LoginResult, error) {
-	res := LoginResult{Username: u.Username}
-	next := nextAfterFirstFactor(p, u)
-	switch {
-	case next.challenge == "":
-		return res, nil
-	case next.challenge == challengeMFASetup && len(next.choices) == 0:
-		return LoginResult{}, errorf(ErrNotAuthorized, "MFA is required, but the user pool offers no factor this user can set up.")
-	}
-	out, err := s.mfaChallenge(ctx, c, p, u, mfaState{Challenge: next.challenge, Choices: next.choices, Hosted: true})
+	out, err := s.hostedNext(ctx, c, p, u, oneTimeClaim{})
 	if err != nil {
 		return LoginResult{}, err
 	}
-	res.Step = &LoginStep{Challenge: out.ChallengeName, Session: out.Session, Parameters: out.ChallengeParameters}
-	return res, nil
+	return loginResultOf(u.Username, out), nil
+}
+
+// hostedNext ends a page's first factor: claim is made, then the user is
+// signed in (no tokens), or gets the MFA step the pool asks for on a
+// Session marked hosted.
+func (s *Service) hostedNext(ctx context.Context, c storage.Client, p storage.Pool, u storage.User, claim oneTimeClaim) (AuthOutput, error) {
+	next := nextAfterFirstFactor(p, u)
+	if next.challenge == challengeMFASetup && len(next.choices) == 0 {
+		return AuthOutput{}, errorf(ErrNotAuthorized, "MFA is required, but the user pool offers no factor this user can set up.")
+	}
+	if err := s.claimAlone(ctx, claim); err != nil {
+		return AuthOutput{}, err
+	}
+	if next.challenge == "" {
+		return AuthOutput{signedIn: u.Username}, nil
+	}
+	return s.mfaChallenge(ctx, c, p, u, mfaState{Challenge: next.challenge, Choices: next.choices, Hosted: true})
 }
 
 // LoginRespond answers a managed-login step (responses as
